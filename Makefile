@@ -1,0 +1,52 @@
+# Two commands on a fresh machine with Python 3.11+ (and Node.js/npm for the docs assets):
+#   make run    create .venv, install, migrate the SQLite default, serve on 127.0.0.1:$(PORT)
+#   make test   create .venv if needed and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format migrate seed schema clean
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
+
+test: install
+	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$GATEWAY_TEST_DATABASE_URL" ]; then \
+		echo "--- again on PostgreSQL ($$GATEWAY_TEST_DATABASE_URL)"; \
+		$(BIN)/pytest; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	$(BIN)/gateway migrate
+
+seed: install
+	$(BIN)/gateway seed
+
+schema: install
+	$(BIN)/gateway export-schema
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,120 @@
+"""The `gateway` command: serve, migrate, seed, create-user, export-schema, makemigrations."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import click
+import uvicorn
+from pydantic import ValidationError
+
+from gateway import db
+from gateway.settings import Settings
+from gateway.settings import get_settings as _read_settings
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def get_settings() -> Settings:
+    """The environment's settings; unsafe ones stop the command with the reason, no traceback."""
+    try:
+        return _read_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise click.ClickException(f"refusing to start: {reasons}") from exc
+
+
+@click.group()
+def main() -> None:
+    """Switchyard gateway: one issue tracker over GraphQL and REST."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Apply pending migrations once, then serve with uvicorn."""
+    settings = get_settings()  # fails here, with the reason, on unsafe production settings
+    applied = asyncio.run(db.migrate(settings.database_url))
+    if applied:
+        click.echo(f"applied migrations: {', '.join(applied)}")
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every pending migration to GATEWAY_DATABASE_URL."""
+    applied = asyncio.run(db.migrate(get_settings().database_url))
+    click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+@main.command()
+@click.argument("name")
+def makemigrations(name: str) -> None:
+    """Write the next migration (SQLite and PostgreSQL renderings) for model changes."""
+    from gateway.migration_files import make_migration
+
+    written = asyncio.run(make_migration(name))
+    click.echo(f"wrote {written}" if written else "no changes")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default="")
+@click.option("--site-admin", is_flag=True, help="May read and manage every workspace.")
+def create_user(
+    username: str, email: str, password: str, display_name: str, site_admin: bool
+) -> None:
+    """Create an account (sign-up need not be enabled)."""
+    from gateway.seed import create_account
+
+    async def run() -> None:
+        async with db.session(get_settings().database_url):
+            await create_account(username, email, password, display_name, site_admin)
+
+    asyncio.run(run())
+    click.echo(f"created {username}")
+
+
+@main.command()
+@click.option("--issues", default=300, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", "random_seed", default=1, show_default=True, help="Random seed.")
+def seed(issues: int, random_seed: int) -> None:
+    """Fill the database with a demo: users, a workspace, projects, labels, issues, comments."""
+    from gateway.seed import seed_demo
+
+    password = secrets.token_urlsafe(12)
+
+    async def run() -> None:
+        settings = get_settings()
+        await db.migrate(settings.database_url)
+        async with db.session(settings.database_url):
+            await seed_demo(password=password, issues=issues, random_seed=random_seed)
+
+    asyncio.run(run())
+    click.echo(f"password of every demo user: {password}")
+
+
+@main.command("export-schema")
+@click.option("--output", type=click.Path(path_type=Path), default=SCHEMA_FILE, show_default=True)
+def export_schema(output: Path) -> None:
+    """Write the GraphQL SDL (schema.graphql)."""
+    from schema import build_schema
+
+    output.write_text(str(build_schema()) + "\n")
+    click.echo(f"wrote {output}")

@@ -1,0 +1,81 @@
+"""Database wiring: the Tortoise configuration and the migration runner.
+
+Migrations run once, before any worker starts (`gateway serve` and `gateway migrate`), never in a
+worker's lifespan: workers would race on the same files, and aerich's `Command` closes every
+Tortoise connection when it exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aerich import Command
+from tortoise import Tortoise
+
+from gateway.settings import get_settings
+
+APP = "models"
+MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = MIGRATIONS_ROOT / APP
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise configuration for one database URL (our models plus aerich's table)."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP: {"models": ["models", "aerich.models"], "default_connection": "default"},
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # `aerich -c aerich.ini` imports gateway.db.TORTOISE_ORM; computed on access so that it
+    # follows GATEWAY_DATABASE_URL instead of freezing it at import time.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(get_settings().database_url)
+    raise AttributeError(name)
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Apply every pending migration; returns the names of those applied."""
+    async with Command(
+        tortoise_config(database_url), app=APP, location=str(MIGRATIONS_ROOT)
+    ) as cmd:
+        await cmd.init()
+        applied: list[str] = await cmd.upgrade(run_in_transaction=True)
+    return applied
+
+
+async def pending_migrations() -> list[str]:
+    """Migration files not yet recorded in the connected database (Tortoise must be up)."""
+    from aerich.models import Aerich
+
+    files = sorted(p.name for p in MIGRATIONS.glob("*.py") if p.name[0].isdigit())
+    try:
+        done = {str(v) for v in await Aerich.filter(app=APP).values_list("version", flat=True)}
+    except Exception:  # the aerich table itself is missing: nothing has been applied
+        return files
+    return [f for f in files if f not in done]
+
+
+async def ping() -> None:
+    """One round trip to the database; raises when it is unreachable."""
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
+@asynccontextmanager
+async def session(database_url: str) -> AsyncIterator[None]:
+    """Tortoise opened for a command-line job, closed afterwards."""
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,1 @@
+"""Repositories: every query the services need, and nothing else."""

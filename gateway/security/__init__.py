@@ -1,0 +1,1 @@
+"""Credentials: password hashing, JWTs, opaque tokens and the request principal."""

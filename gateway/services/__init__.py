@@ -1,0 +1,1 @@
+"""Services: every rule of the domain, shared by REST and GraphQL."""

@@ -1,0 +1,100 @@
+"""Process configuration, read from `GATEWAY_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "switchyard-development-secret-change-me-please"
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; the README has a table of them."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    database_url: str = "sqlite://./var/switchyard.sqlite3"
+    redis_url: str | None = None
+
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_secret: SecretStr = SecretStr(DEFAULT_SECRET)
+    jwt_private_key_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "switchyard"
+    jwt_audience: str = "switchyard-api"
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    signup_enabled: bool = True
+    graphiql_enabled: bool | None = None
+    introspection_enabled: bool | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    assets_dir: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: object) -> object:
+        if isinstance(data, dict):
+            origins = data.get("cors_origins")
+            if isinstance(origins, str):
+                data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_keys(self) -> Settings:
+        if self.jwt_algorithm != "HS256":
+            if self.jwt_private_key_file is None or self.jwt_public_key_file is None:
+                raise ValueError(
+                    f"{self.jwt_algorithm} needs GATEWAY_JWT_PRIVATE_KEY_FILE and"
+                    " GATEWAY_JWT_PUBLIC_KEY_FILE (PEM)"
+                )
+        elif self.is_production:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEFAULT_SECRET:
+                raise ValueError(
+                    "GATEWAY_JWT_SECRET is the development default; production needs its own"
+                    " secret of at least 32 random bytes"
+                )
+            if len(secret.encode()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"GATEWAY_JWT_SECRET is {len(secret.encode())} bytes; production needs"
+                    f" at least {MIN_SECRET_LENGTH}"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def graphiql(self) -> bool:
+        """GraphiQL defaults to on, except in production."""
+        return not self.is_production if self.graphiql_enabled is None else self.graphiql_enabled
+
+    @property
+    def introspection(self) -> bool:
+        """Introspection defaults to on, except in production."""
+        if self.introspection_enabled is None:
+            return not self.is_production
+        return self.introspection_enabled
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

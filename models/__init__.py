@@ -1,0 +1,27 @@
+"""Tortoise ORM models, one module per aggregate. Listed here for Tortoise's app registry."""
+
+from models.comment import Comment
+from models.event import Event
+from models.issue import Issue, IssueLabel, IssuePriority, IssueState
+from models.label import Label
+from models.project import Project
+from models.token import PersonalAccessToken, RefreshToken
+from models.user import User
+from models.workspace import Membership, Role, Workspace
+
+__all__ = [
+    "Comment",
+    "Event",
+    "Issue",
+    "IssueLabel",
+    "IssuePriority",
+    "IssueState",
+    "Label",
+    "Membership",
+    "PersonalAccessToken",
+    "Project",
+    "RefreshToken",
+    "Role",
+    "User",
+    "Workspace",
+]

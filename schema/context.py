@@ -1,0 +1,32 @@
+"""The GraphQL context, built by the same FastAPI dependencies as the REST routes."""
+
+from __future__ import annotations
+
+from strawberry.fastapi import BaseContext
+
+from gateway.deps import OptionalPrincipalDep, SettingsDep
+from gateway.errors import Unauthenticated
+from gateway.security.principal import Principal
+from gateway.settings import Settings
+
+
+class Context(BaseContext):
+    """What every resolver may use: the settings and the caller."""
+
+    def __init__(self, settings: Settings, principal: Principal | None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.principal = principal
+
+    @property
+    def viewer(self) -> Principal:
+        """The caller, for fields that need one; UNAUTHENTICATED when anonymous."""
+        if self.principal is None:
+            raise Unauthenticated("Authentication required")
+        return self.principal
+
+
+async def get_context(settings: SettingsDep, principal: OptionalPrincipalDep) -> Context:
+    """FastAPI dependency used as Strawberry's `context_getter`: the same principal
+    dependency as REST, so both APIs authenticate identically."""
+    return Context(settings, principal)

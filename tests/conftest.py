@@ -1,0 +1,106 @@
+"""Test wiring: one freshly migrated database per run (SQLite, or PostgreSQL when
+`GATEWAY_TEST_DATABASE_URL` is set), one app on it, and a clean slate before every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from tortoise import Tortoise
+
+from gateway.app import create_app
+from gateway.db import migrate
+from gateway.settings import Environment, Settings
+
+TEST_SECRET = "test-secret-" + "x" * 40
+# Children first, so plain DELETEs respect the foreign keys on SQLite.
+TABLES = (
+    "events",
+    "comments",
+    "issue_labels",
+    "issues",
+    "labels",
+    "projects",
+    "memberships",
+    "workspaces",
+    "personal_access_tokens",
+    "refresh_tokens",
+    "users",
+)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own for this run, migrated to head, dropped afterwards."""
+    base = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+    if not base:
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        url = f"sqlite://{path}"
+        asyncio.run(migrate(url))
+        yield url
+        return
+    name = f"switchyard_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    url = _with_database(base, name)
+    try:
+        asyncio.run(migrate(url))
+        yield url
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        database_url=database_url,
+        jwt_secret=TEST_SECRET,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app under test, its lifespan running for the whole session."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(app: FastAPI) -> None:
+    """Every test starts from empty tables (the migration record stays)."""
+    connection = Tortoise.get_connection("default")
+    if connection.schema_generator.DIALECT == "postgres":
+        await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        for table in TABLES:
+            await connection.execute_script(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

@@ -1,0 +1,104 @@
+"""The `gateway` command, run as a user would: real processes on a scratch SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+GATEWAY = str(Path(sys.executable).parent / "gateway")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    return env
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GATEWAY, *args], env=_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_migrate_then_up_to_date(tmp_path: Path) -> None:
+    first = _run(tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "0_init.py" in first.stdout
+    again = _run(tmp_path, "migrate")
+    assert "up to date" in again.stdout
+
+
+def test_seed_and_create_user(tmp_path: Path) -> None:
+    seeded = _run(tmp_path, "seed", "--issues", "40")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "password of every demo user" in seeded.stdout
+    created = _run(
+        tmp_path, "create-user", "zed", "--email", "z@example.com", "--password", "pw-12345678"
+    )
+    assert created.returncode == 0, created.stderr
+    clash = _run(
+        tmp_path, "create-user", "zed", "--email", "y@example.com", "--password", "pw-12345678"
+    )
+    assert clash.returncode != 0
+
+
+def test_export_schema_writes_sdl(tmp_path: Path) -> None:
+    out = tmp_path / "schema.graphql"
+    result = _run(tmp_path, "export-schema", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "type Query" in out.read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_migrates_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [GATEWAY, "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert ready.status_code == 200, ready.text
+        info = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ serverInfo { version environment } }"},
+            timeout=5,
+        )
+        assert info.json()["data"]["serverInfo"]["environment"] == "development"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
+    env = _env(tmp_path) | {"GATEWAY_ENVIRONMENT": "production"}
+    result = subprocess.run(
+        [GATEWAY, "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "GATEWAY_JWT_SECRET" in result.stderr
