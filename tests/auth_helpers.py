@@ -3,13 +3,31 @@ the real token code (no endpoint needed)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
 from fastapi import FastAPI
 
 from gateway.security.jwt import JwtCodec
+from gateway.security.opaque import PAT_DISPLAY_LENGTH, PAT_PREFIX, digest, new_secret
 from gateway.security.passwords import hash_password
-from models import User
+from gateway.throttle import MemoryThrottle
+from models import PersonalAccessToken, User
 
 PASSWORD = "correct horse battery staple"
+
+
+_HASHES: dict[str, str] = {}
+
+
+async def _password_hash() -> str:
+    # Argon2 takes ~0.3 s; one hash of PASSWORD serves every test user (salts need not differ).
+    if PASSWORD not in _HASHES:
+        _HASHES[PASSWORD] = await hash_password(PASSWORD)
+    return _HASHES[PASSWORD]
 
 
 async def make_user(username: str, *, site_admin: bool = False, active: bool = True) -> User:
@@ -19,7 +37,7 @@ async def make_user(username: str, *, site_admin: bool = False, active: bool = T
         email=email,
         email_key=email.lower(),
         display_name=username.title(),
-        password_hash=await hash_password(PASSWORD),
+        password_hash=await _password_hash(),
         is_site_admin=site_admin,
         is_active=active,
     )
@@ -30,3 +48,83 @@ def bearer(app: FastAPI, user: User) -> dict[str, str]:
     codec: JwtCodec = app.state.jwt
     token, _ = codec.issue(user.id)
     return {"Authorization": f"Bearer {token}"}
+
+
+async def make_pat(
+    user: User,
+    scopes: list[str],
+    *,
+    expires_in: timedelta | None = None,
+    revoked: bool = False,
+) -> tuple[PersonalAccessToken, dict[str, str]]:
+    """A personal access token for `user` and its `Authorization` header."""
+    secret = new_secret(PAT_PREFIX)
+    now = datetime.now(UTC)
+    record = await PersonalAccessToken.create(
+        user=user,
+        name="test",
+        token_hash=digest(secret),
+        prefix=secret[:PAT_DISPLAY_LENGTH],
+        scopes=scopes,
+        expires_at=now + expires_in if expires_in is not None else None,
+        revoked_at=now if revoked else None,
+    )
+    return record, {"Authorization": f"Bearer {secret}"}
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def use_memory_throttle(app: FastAPI, clock: FakeClock | None = None) -> MemoryThrottle:
+    """Give the (session-wide) app a fresh throttle, so failed sign-ins of one test never slow
+    down or block another."""
+    throttle = MemoryThrottle(clock or FakeClock())
+    app.state.throttle = throttle
+    return throttle
+
+
+@asynccontextmanager
+async def client_at(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests come from `address` (for per-address limits)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
+    """`POST /api/v1/auth/token` with the password grant form."""
+    return await client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    headers: dict[str, str] | None = None,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """POST a GraphQL operation; the decoded answer."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body minus its per-request id, to compare two answers."""
+    return {k: v for k, v in body.items() if k != "request_id"}

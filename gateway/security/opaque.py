@@ -9,6 +9,8 @@ import hashlib
 import secrets
 
 PAT_PREFIX = "sy_pat_"
+# Refresh tokens get a prefix too, so secret scanners (and people) can tell them apart.
+REFRESH_PREFIX = "sy_rt_"
 PAT_DISPLAY_LENGTH = len(PAT_PREFIX) + 5
 
 

@@ -1,0 +1,86 @@
+"""Queries on events: the append-only record of committed changes.
+
+Rows leave this module as `.values()` dicts (with the actor's username joined in), never ORM
+instances, so a page of events is one statement however many actors it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+from tortoise.backends.base.client import TransactionalDBClient
+
+from gateway.paging import Page, PageArgs, keyset_page, order
+from models import Event
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+JSONObject: TypeAlias = dict[str, JSONValue]
+
+# Newest first: ids grow with time, so `id desc` is commit order without a timestamp tie-break.
+_NEWEST = order("-id")
+FIELDS = (
+    "id",
+    "workspace_id",
+    "type",
+    "actor_id",
+    "actor__username",
+    "subject_id",
+    "project_id",
+    "issue_id",
+    "data",
+    "created_at",
+)
+
+
+async def insert(
+    db: TransactionalDBClient,
+    *,
+    workspace_id: int,
+    actor_id: int | None,
+    type: str,
+    subject_id: str,
+    project_id: int | None,
+    issue_id: int | None,
+    data: JSONObject,
+) -> int:
+    """Append one event on the caller's transaction connection; returns its id."""
+    event = await Event.create(
+        using_db=db,
+        workspace_id=workspace_id,
+        actor_id=actor_id,
+        type=type,
+        subject_id=subject_id,
+        project_id=project_id,
+        issue_id=issue_id,
+        data=data,
+    )
+    return int(event.id)
+
+
+async def page_of_workspace(
+    workspace_id: int,
+    args: PageArgs,
+    *,
+    type: str | None = None,
+    project_id: int | None = None,
+) -> Page:
+    """A page of the workspace's events, newest first, optionally only of one `type` and one
+    project; rows with `FIELDS`. One statement."""
+    queryset = Event.filter(workspace_id=workspace_id)
+    scope = [str(workspace_id)]
+    if type is not None:
+        queryset = queryset.filter(type=type)
+        scope.append(f"type={type}")
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+        scope.append(f"project={project_id}")
+    return await keyset_page(queryset, _NEWEST, **args, fields=FIELDS, scope="|".join(scope))
+
+
+async def by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The events with these ids, by id, rows with `FIELDS`, in one statement."""
+    if not ids:
+        return {}
+    rows = await Event.filter(id__in=list(set(ids))).values(*FIELDS)
+    return {int(row["id"]): row for row in rows}

@@ -1,0 +1,178 @@
+"""Queries on memberships (and on the users a membership can name).
+
+Rows leave this module as `MemberRow`s carrying the member's username, joined in the same
+statement, so a member list is one query however long it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from gateway.paging import Page, PageArgs, keyset_page, order
+from models import Membership, Role, User
+
+# Members in the order they joined; the membership id is unique and grows.
+_JOINED = order("id")
+_FIELDS = (
+    "id",
+    "workspace_id",
+    "user_id",
+    "user__username",
+    "user__display_name",
+    "role",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: int
+    workspace_id: int
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """Just enough of a user to add them to a workspace."""
+
+    id: int
+    username: str
+
+
+class AlreadyMember(Exception):
+    """The (workspace, user) pair exists already (the unique index said so)."""
+
+
+def _row(membership: Membership, user: User) -> MemberRow:
+    return MemberRow(
+        id=membership.id,
+        workspace_id=membership.workspace_id,  # type: ignore[attr-defined]
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(membership.role),
+        created_at=membership.created_at,
+        updated_at=membership.updated_at,
+    )
+
+
+def _of(membership: Membership) -> MemberRow:
+    return _row(membership, membership.user)
+
+
+async def active_user(*, username: str | None = None, email: str | None = None) -> UserRef | None:
+    """The active user with this username, or this email (case-insensitively)."""
+    where = Q(username=username) if username is not None else Q(email_key=(email or "").lower())
+    user = await User.filter(where, is_active=True).only("id", "username").first()
+    return None if user is None else UserRef(id=user.id, username=user.username)
+
+
+async def find(
+    workspace_id: int, *, username: str | None = None, user_id: int | None = None
+) -> MemberRow | None:
+    """The membership of the user named by `username` or `user_id` in the workspace."""
+    where = Q(user__username=username) if username is not None else Q(user_id=user_id)
+    membership = (
+        await Membership.filter(where, workspace_id=workspace_id).select_related("user").first()
+    )
+    return None if membership is None else _of(membership)
+
+
+def _from_values(values: dict[str, Any]) -> MemberRow:
+    return MemberRow(
+        id=values["id"],
+        workspace_id=values["workspace_id"],
+        user_id=values["user_id"],
+        username=values["user__username"],
+        display_name=values["user__display_name"],
+        role=Role(values["role"]),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+    )
+
+
+async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
+    """A page of the workspace's members, oldest first, with `MemberRow`'s keys (the user's
+    name joined in the same statement)."""
+    page = await keyset_page(
+        Membership.filter(workspace_id=workspace_id),
+        _JOINED,
+        **args,
+        fields=_FIELDS,
+        scope=f"members-of:{workspace_id}",
+    )
+    return replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+
+
+async def by_ids(ids: Sequence[int]) -> list[MemberRow]:
+    """The memberships with these ids, in no particular order (for DataLoaders and node)."""
+    rows = await Membership.filter(id__in=list(ids)).select_related("user")
+    return [_of(m) for m in rows]
+
+
+async def users_by_ids(ids: Sequence[int]) -> list[User]:
+    """The users with these ids, in no particular order (the `Membership.user` DataLoader)."""
+    return await User.filter(id__in=list(ids))
+
+
+async def add(db: TransactionalDBClient, workspace_id: int, user: UserRef, role: Role) -> MemberRow:
+    """Insert a membership; `AlreadyMember` when the user belongs to the workspace already."""
+    try:
+        membership = await Membership.create(
+            using_db=db, workspace_id=workspace_id, user_id=user.id, role=role
+        )
+    except IntegrityError as exc:
+        raise AlreadyMember(user.username) from exc
+    found = await Membership.filter(id=membership.id).using_db(db).select_related("user").get()
+    return _of(found)
+
+
+async def lock_owners(db: TransactionalDBClient, workspace_id: int) -> list[int]:
+    """The user ids of the workspace's owners, their rows locked until `db` commits.
+
+    On PostgreSQL a concurrent transaction doing the same waits here, then re-reads the rows, so
+    two owners demoting each other at once cannot both succeed. SQLite runs one writer at a time,
+    which gives the same guarantee (and ignores FOR UPDATE).
+    """
+    # Model instances, not values_list(): Tortoise drops FOR UPDATE from values queries.
+    rows = (
+        await Membership.filter(workspace_id=workspace_id, role=Role.owner)
+        .select_for_update()
+        .using_db(db)
+        .only("id", "user_id")
+    )
+    return [m.user_id for m in rows]  # type: ignore[attr-defined]
+
+
+async def set_role(db: TransactionalDBClient, member: MemberRow, role: Role) -> MemberRow:
+    """Store a new role for the membership."""
+    membership = await Membership.filter(id=member.id).using_db(db).get()
+    membership.role = role
+    await membership.save(using_db=db, update_fields=["role", "updated_at"])
+    return MemberRow(
+        id=member.id,
+        workspace_id=member.workspace_id,
+        user_id=member.user_id,
+        username=member.username,
+        display_name=member.display_name,
+        role=role,
+        created_at=member.created_at,
+        updated_at=membership.updated_at,
+    )
+
+
+async def remove(db: TransactionalDBClient, membership_id: int) -> None:
+    await Membership.filter(id=membership_id).using_db(db).delete()

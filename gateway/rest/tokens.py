@@ -1,0 +1,135 @@
+"""`/api/v1/me/tokens`: the signed-in user's personal access tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from gateway.deps import PrincipalDep
+from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.responses import problem_response as _problem
+from gateway.security.principal import Scope
+from gateway.services import tokens
+
+router = APIRouter(prefix="/me/tokens", tags=["tokens"])
+
+ScopeName = Literal["read", "write", "admin"]
+
+
+_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
+_403 = _problem("FORBIDDEN: a personal access token without the `admin` scope")
+_404 = _problem("NOT_FOUND: no such token among the caller's unrevoked ones")
+
+
+class TokenOut(BaseModel):
+    """A personal access token, without its secret."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    scopes: list[Scope]
+    expires_at: datetime | None = Field(description="Null: valid until revoked.")
+    last_used_at: datetime | None = Field(
+        description="Updated at most every few minutes, not on every request."
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: tokens.TokenView) -> TokenOut:
+        return cls(
+            id=view.id,
+            name=view.name,
+            prefix=view.prefix,
+            scopes=list(view.scopes),
+            expires_at=view.expires_at,
+            last_used_at=view.last_used_at,
+            created_at=view.created_at,
+        )
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The secret (`sy_pat_…`). Shown this once, never again.")
+
+
+class CreateTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: StrictStr = Field(description="What the token is for; 1 to 100 characters.")
+    scopes: list[ScopeName] = Field(
+        description="`read` (reads), `write` (reads and changes), `admin` (everything the"
+        " user may do, including managing tokens and members)."
+    )
+    expires_in_days: StrictInt | None = Field(
+        default=None, description="1 to 365; omitted: valid until revoked."
+    )
+
+
+@router.get("", summary="List personal access tokens", responses={401: _401, 403: _403})
+async def list_tokens(
+    paging: PageParamsDep, request: Request, response: Response, principal: PrincipalDep
+) -> PageOut[TokenOut]:
+    """The caller's unrevoked tokens, newest first, expired ones included; never a secret.
+    Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header). Needs a
+    signed-in session or a token with the `admin` scope."""
+    page = await tokens.list_tokens(principal, **paging.args())
+    return page_out(
+        page, lambda row: TokenOut.of(tokens.row_view(row)), request=request, response=response
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a personal access token",
+    responses={
+        401: _401,
+        403: _403,
+        422: _problem("VALIDATION_FAILED: bad name, unknown or no scope, days out of range"),
+    },
+)
+async def create_token(
+    body: CreateTokenIn, request: Request, response: Response, principal: PrincipalDep
+) -> NewTokenOut:
+    """Create a token for scripts. The answer carries the secret in `token`: store it now,
+    it cannot be shown again. Needs a signed-in session or a token with the `admin` scope."""
+    created = await tokens.create_token(
+        principal,
+        tokens.TokenRequest(
+            name=body.name,
+            scopes=[Scope(s) for s in body.scopes],
+            expires_in_days=body.expires_in_days,
+        ),
+    )
+    response.headers["Location"] = str(
+        request.app.url_path_for("tokens.get", token_id=str(created.token.id))
+    )
+    # A secret must not sit in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    return NewTokenOut(**TokenOut.of(created.token).model_dump(), token=created.secret)
+
+
+@router.get(
+    "/{token_id}",
+    name="tokens.get",
+    summary="Get a personal access token",
+    responses={401: _401, 403: _403, 404: _404},
+)
+async def get_token(token_id: int, principal: PrincipalDep) -> TokenOut:
+    """One of the caller's unrevoked tokens, without its secret."""
+    return TokenOut.of(await tokens.get_token(principal, token_id))
+
+
+@router.delete(
+    "/{token_id}",
+    status_code=204,
+    summary="Revoke a personal access token",
+    responses={401: _401, 403: _403, 404: _404},
+)
+async def revoke_token(token_id: int, principal: PrincipalDep) -> Response:
+    """Revoke one of the caller's tokens; it is refused from the next request on. Another
+    user's token id is 404, as if it did not exist."""
+    await tokens.revoke_token(principal, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,155 @@
+"""`/api/v1/users` (sign-up, profiles) and `/api/v1/me` (the signed-in user)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.rest.responses import problem_response as _problem
+from gateway.services import users
+from gateway.throttle import ThrottleDep
+
+router = APIRouter(tags=["users"])
+
+_USERNAME = "2 to 39 characters of a-z, 0-9 and `-` (upper case is folded to lower)."
+_PASSWORD = "8 to 256 characters."
+
+
+_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
+
+
+class UserOut(BaseModel):
+    """A user. `email` is only shown to the user themselves (and to site admins)."""
+
+    node_id: str = Field(description="The global ID (GraphQL `id`).")
+    username: str
+    email: str | None
+    display_name: str
+    is_site_admin: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: users.UserView) -> UserOut:
+        return cls(
+            node_id=view.node_id,
+            username=view.username,
+            email=view.email,
+            display_name=view.display_name,
+            is_site_admin=view.is_site_admin,
+            created_at=view.created_at,
+        )
+
+
+class SignUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: StrictStr = Field(description="Unique, case-insensitively.")
+    username: StrictStr = Field(description=_USERNAME)
+    password: StrictStr = Field(description=_PASSWORD)
+    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
+
+
+class UpdateMeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
+    email: StrictStr | None = Field(default=None, description="Needs `current_password`.")
+    password: StrictStr | None = Field(
+        default=None, description=f"{_PASSWORD} Needs `current_password`."
+    )
+    current_password: StrictStr | None = Field(
+        default=None, description="Required to change `email` or `password`."
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omitting a field leaves it alone; an explicit null would be a silent no-op, so refuse.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+def _location(request: Request, username: str) -> str:
+    return str(request.app.url_path_for("users.get", username=username))
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Sign up",
+    responses={
+        403: _problem("FORBIDDEN: sign-up is disabled on this server"),
+        409: _problem("CONFLICT: the username or email is already taken"),
+        422: _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)"),
+    },
+)
+async def sign_up(
+    body: SignUpIn, request: Request, response: Response, settings: SettingsDep
+) -> UserOut:
+    """Create an account; sign in afterwards at `/auth/token`.
+
+    The username is lower-cased; username and email are unique (email case-insensitively).
+    When the server has sign-up disabled (`GATEWAY_SIGNUP_ENABLED=false`) the answer is 403
+    FORBIDDEN. The `Location` header names the new user."""
+    view = await users.sign_up(
+        users.SignUp(
+            email=body.email,
+            username=body.username,
+            password=body.password,
+            display_name=body.display_name,
+        ),
+        settings,
+    )
+    response.headers["Location"] = _location(request, view.username)
+    return UserOut.of(view)
+
+
+@router.get(
+    "/users/{username}",
+    name="users.get",
+    summary="Get a user",
+    responses={401: _401, 404: _problem("NOT_FOUND: no active user has that username")},
+)
+async def get_user(username: str, principal: PrincipalDep) -> UserOut:
+    """A user's public profile, by username (their email only to themselves or a site
+    admin)."""
+    return UserOut.of(await users.get_by_username(principal, username))
+
+
+@router.get("/me", summary="Get the signed-in user", responses={401: _401})
+async def get_me(principal: PrincipalDep) -> UserOut:
+    """The user the bearer token belongs to, email included."""
+    return UserOut.of(await users.get_viewer(principal))
+
+
+@router.patch(
+    "/me",
+    summary="Update the signed-in user",
+    responses={
+        401: _401,
+        403: _problem("FORBIDDEN: the personal access token lacks the `write` scope"),
+        409: _problem("CONFLICT: the new email is already taken"),
+        422: _problem(
+            "VALIDATION_FAILED: a field breaks its rule, or `current_password` is missing or wrong"
+        ),
+        429: _problem("RATE_LIMITED: too many wrong `current_password` attempts"),
+    },
+)
+async def update_me(body: UpdateMeIn, principal: PrincipalDep, throttle: ThrottleDep) -> UserOut:
+    """Change any of `display_name`, `email` and `password`; omitted fields stay as they are
+    (null is refused).
+
+    Changing the email or the password needs `current_password`; wrong guesses count towards
+    the same limit as failed sign-ins. A new password signs out every session (all refresh
+    tokens are revoked); personal access tokens keep working."""
+    changes = users.ViewerChanges(
+        display_name=body.display_name,
+        email=body.email,
+        password=body.password,
+        current_password=body.current_password,
+    )
+    return UserOut.of(await users.update_viewer(principal, changes, throttle=throttle))

@@ -1,0 +1,183 @@
+"""GraphQL memberships: the `Membership` type, the `Role` enum, and the `addMember`,
+`updateMemberRole` and `removeMember` mutations (merged into `WorkspaceMutation`).
+
+Resolvers only translate; every rule lives in `gateway.services.members`, shared with REST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import strawberry
+from pydantic import BaseModel
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gateway.ids import pk_of
+from gateway.services import members
+from gateway.services.users import UserView
+from gateway.validation import validated
+from models import Role as DomainRole
+from schema.context import Context
+from schema.node import Node
+from schema.nodes import register_node
+
+if TYPE_CHECKING:
+    from schema.users import User
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@strawberry.enum(name="Role", description="A role in a workspace, weakest first.")
+class Role(Enum):
+    VIEWER = strawberry.enum_value("viewer", description="Reads everything in the workspace.")
+    MEMBER = strawberry.enum_value(
+        "member", description="Also creates and edits issues, and comments."
+    )
+    ADMIN = strawberry.enum_value(
+        "admin", description="Also manages members (up to admin), labels and projects."
+    )
+    OWNER = strawberry.enum_value(
+        "owner", description="Also manages owners, renames and deletes the workspace."
+    )
+
+    @classmethod
+    def of(cls, role: DomainRole) -> Role:
+        return cls[role.name.upper()]
+
+    @property
+    def domain(self) -> DomainRole:
+        return DomainRole[self.name.lower()]
+
+
+def _users(info: Info[Context, None]) -> DataLoader[int, UserView | None]:
+    principal = info.context.viewer
+
+    async def batch(ids: list[int]) -> list[UserView | None]:
+        return await members.users_by_id(principal, ids)
+
+    return info.context.loaders.loader("members.user", batch)
+
+
+@strawberry.type(description="A user's role in a workspace.")
+class Membership(Node):
+    role: Role = strawberry.field(description="What the member may do in the workspace.")
+    created_at: datetime = strawberry.field(description="When the user joined the workspace.")
+    updated_at: datetime = strawberry.field(description="When the role last changed.")
+    pk: strawberry.Private[int]
+    user_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The member.")
+    async def user(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")]:
+        from schema.users import User
+
+        # Batched: every membership of a page asks in the same tick, one statement in all.
+        view = await _users(info).load(self.user_pk)
+        if view is None:  # the account went away between the two reads
+            raise RuntimeError(f"membership {self.pk} names a missing user")
+        return User.of(view)
+
+    @classmethod
+    def of(cls, view: members.MemberView) -> Membership:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            role=Role.of(view.role),
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            pk=view.pk,
+            user_pk=view.user_id,
+        )
+
+
+async def memberships_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for memberships: visibility is the service's call."""
+    views = await members.visible_by_pk(info.context.viewer, pks)
+    return [None if v is None else Membership.of(v) for v in views]
+
+
+register_node("Membership", memberships_by_pk)
+
+
+@strawberry.input(description="Whom to add to a workspace: exactly one of username and email.")
+class AddMemberInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    username: str | None = strawberry.field(default=None, description="The user to add.")
+    email: str | None = strawberry.field(
+        default=None, description="Or the user to add, by email (case-insensitive)."
+    )
+    role: Role = strawberry.field(default=Role.MEMBER, description="MEMBER unless given.")
+
+
+@strawberry.input(description="A member's new role.")
+class UpdateMemberRoleInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    user_id: strawberry.ID = strawberry.field(description="The member's user global ID.")
+    role: Role = strawberry.field(description="The new role.")
+
+
+@strawberry.input(description="The member to remove (yourself, to leave).")
+class RemoveMemberInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    user_id: strawberry.ID = strawberry.field(description="The member's user global ID.")
+
+
+@strawberry.type(description="The result of `addMember`.")
+class AddMemberPayload:
+    membership: Membership = strawberry.field(description="The new membership.")
+
+
+@strawberry.type(description="The result of `updateMemberRole`.")
+class UpdateMemberRolePayload:
+    membership: Membership = strawberry.field(description="The membership, changed.")
+
+
+@strawberry.type(description="The result of `removeMember`.")
+class RemoveMemberPayload:
+    deleted_id: strawberry.ID = strawberry.field(description="The membership's global ID.")
+
+
+@strawberry.type
+class MemberMutation:
+    @strawberry.mutation(
+        description="Add a user by username or email (exactly one). Admins add members up to"
+        " ADMIN, only owners add an OWNER. VALIDATION_FAILED for an unknown user, CONFLICT"
+        " when already a member."
+    )
+    async def add_member(
+        self, info: Info[Context, None], input: AddMemberInput
+    ) -> AddMemberPayload:
+        data = validated(
+            members.MemberAdd,
+            {"username": input.username, "email": input.email, "role": input.role.domain},
+        )
+        workspace = pk_of(input.workspace_id, "Workspace")
+        view = await members.add_member(info.context.viewer, workspace, data)
+        return AddMemberPayload(membership=Membership.of(view))
+
+    @strawberry.mutation(
+        description="Change a member's role. Admins change roles up to ADMIN; only owners make"
+        " or unmake owners. CONFLICT when it would demote the last owner."
+    )
+    async def update_member_role(
+        self, info: Info[Context, None], input: UpdateMemberRoleInput
+    ) -> UpdateMemberRolePayload:
+        workspace = pk_of(input.workspace_id, "Workspace")
+        user = pk_of(input.user_id, "User")
+        view = await members.change_role(info.context.viewer, workspace, user, input.role.domain)
+        return UpdateMemberRolePayload(membership=Membership.of(view))
+
+    @strawberry.mutation(
+        description="Remove a member (admins remove non-owners, owners anyone), or leave by"
+        " naming yourself. CONFLICT for the last owner."
+    )
+    async def remove_member(
+        self, info: Info[Context, None], input: RemoveMemberInput
+    ) -> RemoveMemberPayload:
+        workspace = pk_of(input.workspace_id, "Workspace")
+        user = pk_of(input.user_id, "User")
+        view = await members.remove_member(info.context.viewer, workspace, user)
+        return RemoveMemberPayload(deleted_id=strawberry.ID(view.node_id))

@@ -1,0 +1,138 @@
+"""GraphQL users: the `User` type, `viewer`, and `updateViewer`.
+
+Types are built from `gateway.services.users.UserView` (plain data, email already hidden or
+shown for this viewer), never from ORM rows, so GraphQL cannot expose what REST does not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.errors import ValidationFailed
+from gateway.services import users
+from gateway.throttle import get_throttle
+from schema.connection import After, Before, Connection, First, Last
+from schema.context import Context
+from schema.node import Node
+from schema.nodes import register_node
+
+if TYPE_CHECKING:
+    from schema.workspaces import Workspace
+
+
+@strawberry.type(description="A person (or bot) who signs in.")
+class User(Node):
+    username: str = strawberry.field(description="Unique; a-z, 0-9 and `-`, 2 to 39 long.")
+    display_name: str = strawberry.field(description="The name to show; may be empty.")
+    email: str | None = strawberry.field(
+        description="Only visible to the user themselves and to site admins; null otherwise."
+    )
+    is_site_admin: bool = strawberry.field(
+        description="Whether the user may read and manage every workspace."
+    )
+    created_at: datetime = strawberry.field(description="When the account was created.")
+    # The primary key, for fields that load related data (not part of the schema).
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The workspaces this user belongs to that you can see (all of them for"
+        " yourself), in the order they were joined."
+    )
+    async def workspaces(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[Workspace, strawberry.lazy("schema.workspaces")]]:
+        from schema.workspaces import viewer_workspaces  # workspaces → … → users at import
+
+        return await viewer_workspaces(info, self.pk, first, after, last, before)
+
+    @classmethod
+    def of(cls, view: users.UserView) -> User:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            username=view.username,
+            display_name=view.display_name,
+            email=view.email,
+            is_site_admin=view.is_site_admin,
+            created_at=view.created_at,
+            pk=view.pk,
+        )
+
+
+async def users_by_pk(info: Info[Context, None], pks: list[int]) -> list[User | None]:
+    """`node(id:)` for users: one statement for all of them."""
+    views = await users.visible_by_pk(info.context.viewer, pks)
+    return [User.of(v) if v is not None else None for v in views]
+
+
+register_node("User", users_by_pk)
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(description="The signed-in user. UNAUTHENTICATED when anonymous.")
+    async def viewer(self, info: Info[Context, None]) -> User:
+        return User.of(await users.get_viewer(info.context.viewer))
+
+
+@strawberry.input(
+    description="Changes to the signed-in user; omitted fields stay as they are (null is refused)."
+)
+class UpdateViewerInput:
+    display_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 100 characters."
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs `currentPassword`."
+    )
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET, description="8 to 256 characters. Needs `currentPassword`."
+    )
+    current_password: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Required to change `email` or `password`."
+    )
+
+
+def _given(field: str, value: str | None) -> str | None:
+    """An optional input field: None when omitted; an explicit null is refused, as on REST."""
+    if value is strawberry.UNSET:
+        return None
+    if value is None:
+        raise ValidationFailed.on(field, "may be omitted but not null")
+    return value
+
+
+@strawberry.type(description="The result of `updateViewer`.")
+class UpdateViewerPayload:
+    user: User = strawberry.field(description="The signed-in user, changed.")
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(
+        description="Change the signed-in user's display name, email or password. Email and"
+        " password changes need `currentPassword`; a new password signs out every session."
+        " Needs the `write` scope (FORBIDDEN otherwise)."
+    )
+    async def update_viewer(
+        self, info: Info[Context, None], input: UpdateViewerInput
+    ) -> UpdateViewerPayload:
+        viewer = info.context.viewer  # UNAUTHENTICATED first, before any input error
+        request = info.context.request
+        assert request is not None  # always set by Strawberry's FastAPI router
+        changes = users.ViewerChanges(
+            display_name=_given("display_name", input.display_name),
+            email=_given("email", input.email),
+            password=_given("password", input.password),
+            current_password=_given("current_password", input.current_password),
+        )
+        view = await users.update_viewer(viewer, changes, throttle=get_throttle(request))
+        return UpdateViewerPayload(user=User.of(view))

@@ -1,0 +1,191 @@
+"""GraphQL workspaces: the `Workspace` type, `workspace(slug:)`, `User.workspaces` (via
+`viewer_workspaces`), and `WorkspaceMutation` (workspace and member mutations).
+
+Resolvers only translate; every rule lives in `gateway.services.workspaces` and
+`gateway.services.members`, shared with REST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.ids import pk_of
+from gateway.services import members, workspaces
+from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
+from gateway.validation import validated
+from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.context import Context
+from schema.events import Event, workspace_events
+from schema.inputs import given
+from schema.members import MemberMutation, Membership, Role
+from schema.node import Node
+from schema.nodes import register_node
+from schema.projects import Project, workspace_projects
+
+
+@strawberry.type(description="A tenant: it holds projects and has members.")
+class Workspace(Node):
+    slug: str = strawberry.field(description="Unique; a-z, 0-9 and `-`, 2 to 39 long.")
+    name: str = strawberry.field(description="1 to 100 characters.")
+    viewer_role: Role = strawberry.field(
+        description="Your role here (a site admin is OWNER everywhere)."
+    )
+    created_at: datetime = strawberry.field(description="When the workspace was created.")
+    updated_at: datetime = strawberry.field(description="When the workspace last changed.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The members, in the order they joined.")
+    async def members(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Membership]:
+        page = await members.list_members(
+            info.context.viewer, self.pk, first=first, after=after, last=last, before=before
+        )
+        return to_connection(page, lambda row: Membership.of(members.row_view(row)))
+
+    @strawberry.field(description="The workspace's projects, by key.")
+    async def projects(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Project]:
+        return await workspace_projects(info, self.pk, first, after, last, before)
+
+    @strawberry.field(description="The workspace's activity feed, newest first.")
+    async def events(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Event]:
+        return await workspace_events(info, self.pk, first, after, last, before)
+
+    @classmethod
+    def of(cls, view: workspaces.WorkspaceView) -> Workspace:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            slug=view.slug,
+            name=view.name,
+            viewer_role=Role.of(view.viewer_role),
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            pk=view.pk,
+        )
+
+
+async def workspaces_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for workspaces: visibility is the service's call."""
+    views = await workspaces.visible_by_pk(info.context.viewer, pks)
+    return [None if v is None else Workspace.of(v) for v in views]
+
+
+register_node("Workspace", workspaces_by_pk)
+
+
+async def viewer_workspaces(
+    info: Info[Context, None],
+    user_id: int,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Workspace]:
+    """The resolver of `User.workspaces`: the workspaces user `user_id` belongs to that the
+    caller can see (all of them for the user themself or a site admin, else the shared ones)."""
+    page = await workspaces.list_user_workspaces(
+        info.context.viewer, user_id, first=first, after=after, last=last, before=before
+    )
+    return to_connection(page, lambda row: Workspace.of(workspaces.row_view(row)))
+
+
+@strawberry.type
+class WorkspaceQuery:
+    @strawberry.field(
+        description="A workspace by slug. Null, with a NOT_FOUND error, when it does not exist"
+        " or you are not a member (the two are indistinguishable)."
+    )
+    async def workspace(self, info: Info[Context, None], slug: str) -> Workspace | None:
+        return Workspace.of(await workspaces.get_workspace(info.context.viewer, slug))
+
+
+@strawberry.input(description="A new workspace; you become its owner.")
+class CreateWorkspaceInput:
+    slug: str = strawberry.field(description="Unique; a-z, 0-9 and `-`, 2 to 39 long.")
+    name: str = strawberry.field(description="1 to 100 characters, trimmed.")
+
+
+@strawberry.input(description="Changes to a workspace; omitted fields stay as they are.")
+class UpdateWorkspaceInput:
+    id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    slug: str | None = strawberry.field(default=strawberry.UNSET, description="A new slug.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="A new name.")
+
+
+@strawberry.input(description="The workspace to delete.")
+class DeleteWorkspaceInput:
+    id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+
+
+@strawberry.type(description="The result of `createWorkspace`.")
+class CreateWorkspacePayload:
+    workspace: Workspace = strawberry.field(description="The new workspace.")
+
+
+@strawberry.type(description="The result of `updateWorkspace`.")
+class UpdateWorkspacePayload:
+    workspace: Workspace = strawberry.field(description="The workspace, changed.")
+
+
+@strawberry.type(description="The result of `deleteWorkspace`.")
+class DeleteWorkspacePayload:
+    deleted_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+
+
+@strawberry.type
+class WorkspaceMutation(MemberMutation):
+    @strawberry.mutation(
+        description="Create a workspace with you as its owner. CONFLICT when the slug is taken."
+        " A personal access token needs the `admin` scope."
+    )
+    async def create_workspace(
+        self, info: Info[Context, None], input: CreateWorkspaceInput
+    ) -> CreateWorkspacePayload:
+        data = validated(WorkspaceCreate, {"slug": input.slug, "name": input.name})
+        view = await workspaces.create_workspace(info.context.viewer, data)
+        return CreateWorkspacePayload(workspace=Workspace.of(view))
+
+    @strawberry.mutation(
+        description="Rename a workspace or change its slug (owners only). CONFLICT when the"
+        " new slug is taken."
+    )
+    async def update_workspace(
+        self, info: Info[Context, None], input: UpdateWorkspaceInput
+    ) -> UpdateWorkspacePayload:
+        patch = validated(WorkspacePatch, given(slug=input.slug, name=input.name))
+        workspace = pk_of(input.id, "Workspace")
+        view = await workspaces.update_workspace(info.context.viewer, workspace, patch)
+        return UpdateWorkspacePayload(workspace=Workspace.of(view))
+
+    @strawberry.mutation(
+        description="Delete a workspace with everything in it (owners only). Cannot be undone."
+    )
+    async def delete_workspace(
+        self, info: Info[Context, None], input: DeleteWorkspaceInput
+    ) -> DeleteWorkspacePayload:
+        deleted = await workspaces.delete_workspace(
+            info.context.viewer, pk_of(input.id, "Workspace")
+        )
+        return DeleteWorkspacePayload(deleted_id=strawberry.ID(workspaces.node_id(deleted)))

@@ -1,0 +1,251 @@
+"""Members over REST (`/api/v1/workspaces/{slug}/members`): adding by username or email,
+changing roles, removing and leaving, the last-owner rule and input validation. Role-by-role
+permissions are in `test_workspace_roles.py`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.ids import to_global_id
+from gateway.repositories import members as member_repo
+from models import Membership, Role, User, Workspace
+from tests.auth_helpers import bearer, make_pat, make_user
+
+MEMBERS = "/api/v1/workspaces/acme/members"
+
+
+@pytest.fixture
+async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, User]:
+    """`acme` owned by ann, with admin ada and member mia; bob exists but is not a member."""
+    users = {n: await make_user(n) for n in ("ann", "ada", "mia", "bob")}
+    owner = bearer(app, users["ann"])
+    created = await client.post(
+        "/api/v1/workspaces", json={"slug": "acme", "name": "Acme"}, headers=owner
+    )
+    assert created.status_code == 201
+    for name, role in (("ada", "admin"), ("mia", "member")):
+        added = await client.post(MEMBERS, json={"username": name, "role": role}, headers=owner)
+        assert added.status_code == 201, added.text
+    return users
+
+
+async def role_of(user: User) -> Role | None:
+    membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
+    return None if membership is None else Role(membership.role)
+
+
+async def test_add_by_username_or_email(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    carl = await make_user("carl")
+    owner = bearer(app, acme["ann"])
+    by_name = await client.post(MEMBERS, json={"username": "bob"}, headers=owner)
+    assert by_name.status_code == 201, by_name.text
+    body = by_name.json()
+    assert body["role"] == "member"  # the default
+    assert body["user"] == {
+        "node_id": to_global_id("User", acme["bob"].id),
+        "username": "bob",
+        "display_name": "Bob",
+    }
+    membership = await Membership.get(workspace__slug="acme", user_id=acme["bob"].id)
+    assert body["node_id"] == to_global_id("Membership", membership.id)
+    assert by_name.headers["location"] == f"{MEMBERS}/bob"
+    assert (await client.get(f"{MEMBERS}/bob", headers=owner)).json() == body
+
+    by_email = await client.post(
+        MEMBERS, json={"email": " CARL@Example.com ", "role": "viewer"}, headers=owner
+    )
+    assert by_email.status_code == 201, by_email.text
+    assert by_email.json()["user"]["username"] == "carl"
+    assert await role_of(carl) == Role.viewer
+
+
+async def test_list_members_in_join_order(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    headers = bearer(app, acme["mia"])
+    first = await client.get(f"{MEMBERS}?limit=2", headers=headers)
+    assert first.status_code == 200
+    assert [(m["user"]["username"], m["role"]) for m in first.json()["items"]] == [
+        ("ann", "owner"),
+        ("ada", "admin"),
+    ]
+    rest = await client.get(
+        f"{MEMBERS}?limit=2&cursor={first.json()['next_cursor']}", headers=headers
+    )
+    assert [m["user"]["username"] for m in rest.json()["items"]] == ["mia"]
+    assert rest.json()["next_cursor"] is None
+
+
+async def test_adding_a_member_twice_is_conflict(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    again = await client.post(
+        MEMBERS, json={"email": "mia@example.com"}, headers=bearer(app, acme["ann"])
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "CONFLICT"
+    assert await role_of(acme["mia"]) == Role.member
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"username": "nobody"}, {"username"}),
+        ({"email": "nobody@example.com"}, {"email"}),
+        ({}, {"username", "email"}),
+        ({"username": "bob", "email": "bob@example.com"}, {"username", "email"}),
+        ({"username": "bob", "role": "boss"}, {"role"}),
+        ({"username": "bob", "role": "ADMIN"}, {"role"}),
+        ({"username": "bob", "role": 2}, {"role"}),
+        ({"username": 7}, {"username"}),
+        ({"username": "bob", "admin": True}, {"admin"}),
+    ],
+)
+async def test_add_rejects_bad_input(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    acme: dict[str, User],
+    body: dict[str, Any],
+    fields: set[str],
+) -> None:
+    response = await client.post(MEMBERS, json=body, headers=bearer(app, acme["ann"]))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "VALIDATION_FAILED"
+    assert {e["field"] for e in response.json()["errors"]} == fields
+    assert await role_of(acme["bob"]) is None
+
+
+async def test_inactive_user_cannot_be_added(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    await make_user("gone", active=False)
+    response = await client.post(
+        MEMBERS, json={"username": "gone"}, headers=bearer(app, acme["ann"])
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "username"
+
+
+async def test_change_role_and_remove(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    admin = bearer(app, acme["ada"])
+    changed = await client.patch(f"{MEMBERS}/mia", json={"role": "viewer"}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["role"] == "viewer"
+    assert await role_of(acme["mia"]) == Role.viewer
+    bad = await client.patch(f"{MEMBERS}/mia", json={"role": "king"}, headers=admin)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "role"
+    extra = await client.patch(f"{MEMBERS}/mia", json={"role": "member", "x": 1}, headers=admin)
+    assert extra.status_code == 422
+    removed = await client.delete(f"{MEMBERS}/mia", headers=admin)
+    assert removed.status_code == 204
+    assert await role_of(acme["mia"]) is None
+    assert (await client.delete(f"{MEMBERS}/mia", headers=admin)).status_code == 404
+    assert (await client.patch(f"{MEMBERS}/bob", json={"role": "viewer"}, headers=admin)).json()[
+        "code"
+    ] == "NOT_FOUND"
+
+
+async def test_last_owner_can_neither_leave_nor_be_demoted(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    owner = bearer(app, acme["ann"])
+    leave = await client.delete(f"{MEMBERS}/ann", headers=owner)
+    assert leave.status_code == 409
+    assert leave.json()["code"] == "CONFLICT"
+    demote = await client.patch(f"{MEMBERS}/ann", json={"role": "admin"}, headers=owner)
+    assert demote.status_code == 409
+    root = bearer(app, await make_user("root", site_admin=True))
+    assert (await client.delete(f"{MEMBERS}/ann", headers=root)).status_code == 409
+    assert await role_of(acme["ann"]) == Role.owner
+
+    # With a second owner, the first may step down and then leave.
+    promoted = await client.patch(f"{MEMBERS}/ada", json={"role": "owner"}, headers=owner)
+    assert promoted.status_code == 200
+    assert (await client.patch(f"{MEMBERS}/ann", json={"role": "admin"}, headers=owner)).json()[
+        "role"
+    ] == "admin"
+    assert (await client.delete(f"{MEMBERS}/ada", headers=owner)).status_code == 403
+    assert (await client.delete(f"{MEMBERS}/ann", headers=owner)).status_code == 204
+    assert await role_of(acme["ann"]) is None
+    assert (await client.delete(f"{MEMBERS}/ada", headers=bearer(app, acme["ada"]))).json()[
+        "code"
+    ] == "CONFLICT"
+
+
+async def test_any_member_may_leave(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    await client.patch(f"{MEMBERS}/mia", json={"role": "viewer"}, headers=bearer(app, acme["ann"]))
+    mia = bearer(app, acme["mia"])
+    assert (await client.delete(f"{MEMBERS}/mia", headers=mia)).status_code == 204
+    assert (await client.get("/api/v1/workspaces/acme", headers=mia)).status_code == 404
+
+
+async def test_leaving_needs_the_admin_scope(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    _, pat = await make_pat(acme["mia"], ["write"])
+    refused = await client.delete(f"{MEMBERS}/mia", headers=pat)
+    assert refused.status_code == 403
+    assert "'admin' scope" in refused.json()["detail"]
+    assert await role_of(acme["mia"]) == Role.member
+
+
+async def test_concurrent_owners_cannot_both_step_down(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    acme: dict[str, User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two owners demoting each other at once: one wins, the other hits the last-owner rule.
+    The first to read the owners dawdles before writing, so without the row lock the second
+    would read the same two owners and both demotions would pass."""
+    owner = bearer(app, acme["ann"])
+    await client.patch(f"{MEMBERS}/ada", json={"role": "owner"}, headers=owner)
+    read_owners = member_repo.lock_owners
+    calls = 0
+
+    async def slow_first_reader(*args: Any, **kwargs: Any) -> list[int]:
+        nonlocal calls
+        calls += 1
+        owners = await read_owners(*args, **kwargs)
+        if calls == 1:
+            await asyncio.sleep(0.3)
+        return owners
+
+    monkeypatch.setattr(member_repo, "lock_owners", slow_first_reader)
+    ann_demotes_ada, ada_demotes_ann = await asyncio.gather(
+        client.patch(f"{MEMBERS}/ada", json={"role": "member"}, headers=owner),
+        client.patch(f"{MEMBERS}/ann", json={"role": "member"}, headers=bearer(app, acme["ada"])),
+    )
+    statuses = sorted([ann_demotes_ada.status_code, ada_demotes_ann.status_code])
+    # The loser is refused either as no longer an owner (403: SQLite runs the two one after
+    # the other) or as the last owner (409: PostgreSQL, waiting on the lock).
+    assert statuses[0] == 200, (ann_demotes_ada.text, ada_demotes_ann.text)
+    assert statuses[1] in (403, 409), (ann_demotes_ada.text, ada_demotes_ann.text)
+    owners = await Membership.filter(workspace__slug="acme", role=Role.owner).count()
+    assert owners == 1
+
+
+async def test_unknown_workspace_members_is_not_found(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    headers = bearer(app, acme["ann"])
+    assert (await client.get("/api/v1/workspaces/nope/members", headers=headers)).json()[
+        "code"
+    ] == "NOT_FOUND"
+    response = await client.post(
+        "/api/v1/workspaces/nope/members", json={"username": "bob"}, headers=headers
+    )
+    assert response.status_code == 404
+    assert await Workspace.all().count() == 1
