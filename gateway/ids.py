@@ -28,7 +28,7 @@ def from_global_id(global_id: str) -> tuple[str, int]:
         type_name, _, pk = base64.urlsafe_b64decode(padded).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise NotFound(f"No object with id {global_id!r}") from exc
-    if type_name not in NODE_TYPES or not pk.isdigit() or len(pk) > 18:
+    if type_name not in NODE_TYPES or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
         raise NotFound(f"No object with id {global_id!r}")
     return type_name, int(pk)
 

@@ -8,6 +8,7 @@ from gateway.deps import OptionalPrincipalDep, SettingsDep
 from gateway.errors import Unauthenticated
 from gateway.security.principal import Principal
 from gateway.settings import Settings
+from schema.loaders import Loaders
 
 
 class Context(BaseContext):
@@ -17,6 +18,7 @@ class Context(BaseContext):
         super().__init__()
         self.settings = settings
         self.principal = principal
+        self.loaders = Loaders()  # per request: a shared loader would leak rows across tenants
 
     @property
     def viewer(self) -> Principal:

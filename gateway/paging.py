@@ -1,0 +1,297 @@
+"""Keyset paging for repositories: every list in both APIs pages through `keyset_page`.
+
+A page is "the `limit` rows after (or before) this position in a total order", where the
+position is the previous row's sort-key values. The database seeks straight to it through an
+index, so page 1000 costs what page 1 costs (no OFFSET), and rows inserted or deleted between two
+requests neither repeat nor skip rows.
+
+Framework-free: it raises `ValidationFailed` (field `first`, `last` or `cursor`), which both APIs
+render, and knows nothing of HTTP or GraphQL. See history/adr/0005-keyset-paging-and-global-ids.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypedDict
+
+from pypika_tortoise.terms import Tuple, ValueWrapper
+from tortoise import fields as tf
+from tortoise.expressions import Q, ResolveContext
+from tortoise.fields.relational import RelationalField
+from tortoise.models import Model
+from tortoise.query_utils import QueryModifier
+from tortoise.queryset import QuerySet
+
+from gateway.errors import ValidationFailed
+
+DEFAULT_LIMIT = 30
+MAX_LIMIT = 100
+# Real cursors are under 200 characters; longer input is refused before any decoding.
+MAX_CURSOR_LENGTH = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One column of an ordering: a non-null column of the listed model itself."""
+
+    field: str
+    descending: bool = False
+
+
+Ordering = tuple[SortKey, ...]
+"""Sort keys, most significant first, all in one direction; the last must be unique (`id`)."""
+
+
+def order(*spec: str) -> Ordering:
+    """Shorthand for an ordering: `order("-created_at", "-id")`; `-` means descending. Give
+    every key the same direction: one index on the keys then serves both directions."""
+    return tuple(SortKey(s.removeprefix("-"), s.startswith("-")) for s in spec)
+
+
+class PageArgs(TypedDict, total=False):
+    """The paging arguments as services pass them through: `keyset_page(qs, o, **args, ...)`."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of rows, in the ordering's order, each with the cursor of its position."""
+
+    rows: list[dict[str, Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    count_total: Callable[[], Awaitable[int]] = field(repr=False, compare=False)
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor to continue forward from, or None on the last page (REST's field)."""
+        return self.end_cursor if self.has_next else None
+
+    async def total_count(self) -> int:
+        """Rows in the whole filtered list: one COUNT statement, run only when asked for."""
+        return await self.count_total()
+
+
+Decoder = Callable[[object], object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    field: str
+    descending: bool
+    decode: Decoder
+    target: tf.Field[Any]
+    column: str
+
+
+def _datetime(value: object) -> object:
+    parsed = datetime.fromisoformat(value)  # type: ignore[arg-type]  # TypeError if not a str
+    if parsed.tzinfo is None:  # every stored timestamp is aware (UTC)
+        raise ValueError(value)
+    return parsed
+
+
+def _decoder_for(f: tf.Field[Any]) -> Decoder:
+    """How to turn a cursor's JSON value back into what the column compares against (drivers
+    compare a datetime column with a datetime, never with its ISO string), refusing anything
+    the database would choke on: that would be a 500 instead of a 422."""
+    enum_type: type[Enum] | None = getattr(f, "enum_type", None)
+    if isinstance(f, tf.IntField):  # Small/Big/IntEnum too
+        low, high = f.constraints["ge"], f.constraints["le"]
+
+        def integer(value: object) -> object:
+            if type(value) is not int or not low <= value <= high:
+                raise ValueError(value)
+            return enum_type(value) if enum_type else value
+
+        return integer
+    if isinstance(f, tf.CharField | tf.TextField):  # CharEnum too
+
+        def text(value: object) -> object:
+            # PostgreSQL refuses NUL in text; a lone surrogate cannot even be encoded.
+            if not isinstance(value, str) or "\x00" in value:
+                raise ValueError(value)
+            value.encode()
+            return enum_type(value) if enum_type else value
+
+        return text
+    if isinstance(f, tf.DatetimeField):
+        return _datetime
+    raise ValueError(f"cannot page on a {type(f).__name__} column")
+
+
+_plans: dict[tuple[type[Model], Ordering], tuple[_Key, ...]] = {}
+
+
+def _plan(model: type[Model], ordering: Ordering) -> tuple[_Key, ...]:
+    """Checks an ordering once per model (these are programming errors, hence ValueError)."""
+    if (model, ordering) in _plans:
+        return _plans[model, ordering]
+    if len({k.descending for k in ordering}) != 1:
+        # One direction lets one B-tree index serve the ordering both ways, and the position
+        # compare as one row; mixed directions would need an OR that scans runs of ties.
+        raise ValueError("an ordering needs keys, all ascending or all descending")
+    keys: list[_Key] = []
+    for key in ordering:
+        f = model._meta.fields_map.get(key.field)
+        # NULLs sort differently on SQLite and PostgreSQL and never compare, so they would
+        # drop rows; a column of a joined table is not in the index that serves the list.
+        if f is None or isinstance(f, RelationalField) or f.null:
+            raise ValueError(f"sort key {key.field!r} is not a non-null {model.__name__} column")
+        column = model._meta.fields_db_projection[key.field]
+        keys.append(_Key(key.field, key.descending, _decoder_for(f), f, column))
+    if not (keys[-1].target.pk or keys[-1].target.unique):
+        raise ValueError(f"the last sort key ({keys[-1].field!r}) must be unique, e.g. id")
+    _plans[model, ordering] = tuple(keys)
+    return _plans[model, ordering]
+
+
+def _signature(model: type[Model], ordering: Ordering, scope: str) -> str:
+    """Names the list a cursor belongs to, so one minted elsewhere is refused rather than
+    silently starting at a meaningless position. Not a secret: visibility is enforced by the
+    queryset's own filters, a forged cursor only moves within rows the caller may see."""
+    spec = ",".join(("-" if k.descending else "+") + k.field for k in ordering)
+    digest = hashlib.blake2b(f"{model._meta.db_table}|{spec}|{scope}".encode(), digest_size=6)
+    return base64.urlsafe_b64encode(digest.digest()).decode()
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _encode(signature: str, values: Sequence[object]) -> str:
+    raw = json.dumps([signature, *map(_jsonable, values)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def _decode(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]:
+    invalid = ValidationFailed.on("cursor", "is not a valid cursor")
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        raise invalid from exc
+    if not isinstance(data, list) or len(data) != len(keys) + 1:
+        raise invalid
+    if data[0] != signature:
+        raise ValidationFailed.on(
+            "cursor", "belongs to another list, filter or ordering; start again without it"
+        )
+    try:
+        return [key.decode(value) for key, value in zip(keys, data[1:], strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise invalid from exc
+
+
+def _limit(name: str, value: int) -> int:
+    if type(value) is not int or not 1 <= value <= MAX_LIMIT:
+        raise ValidationFailed.on(name, f"must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+class _RowBeyond(Q):
+    """`(k, id) > (v, i)` (or `<`): one row-value comparison, which PostgreSQL and SQLite answer
+    with a single index range seek, even deep inside a run of ties on `k`. Tortoise has no row
+    values, so this Q hands its resolver a ready criterion (Tortoise 1.x `Q.resolve` protocol)."""
+
+    def __init__(self, columns: list[str], values: list[Any], *, greater: bool) -> None:
+        super().__init__()
+        self.row = (columns, values, greater)
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        columns, values, greater = self.row
+        left = Tuple(*(resolve_context.table[c] for c in columns))
+        right = Tuple(*map(ValueWrapper, values))
+        return QueryModifier(where_criterion=left > right if greater else left < right)
+
+
+def _beyond(
+    model: type[Model], keys: tuple[_Key, ...], values: list[object], *, forward: bool
+) -> Q:
+    """Rows strictly after (`forward`) or before a position: for (k, id) ascending after (v, i),
+    `(k, id) > (v, i)`, i.e. `k > v OR (k = v AND id > i)`, as one row comparison."""
+    db_values = [k.target.to_db_value(v, model) for k, v in zip(keys, values, strict=True)]
+    return _RowBeyond([k.column for k in keys], db_values, greater=keys[0].descending != forward)
+
+
+async def keyset_page(
+    queryset: QuerySet[Any],
+    ordering: Ordering,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    fields: Sequence[str],
+    scope: str = "",
+) -> Page:
+    """One page of `queryset` (filtered, not ordered or limited) in `ordering`.
+
+    `first`/`after` page forward, `last`/`before` backward (Relay semantics; neither means
+    `first=30`); `after` and `before` may be combined. Rows are `.values(*fields)` dicts (joined
+    names like `author__username` allowed) plus the sort keys; datetimes come back aware (UTC),
+    enum columns as their enum. `scope` names what else the list depends on (e.g. the canonical
+    filter), so that a cursor minted under another filter is refused.
+
+    One SELECT with `LIMIT n + 1`, the extra row telling whether more follow. Paging forward,
+    `has_previous` is whether `after` was given (its row preceded this page; Relay leaves this
+    flag to what is cheap to know); paging backward, `has_next` likewise for `before`.
+    """
+    model = queryset.model
+    keys = _plan(model, ordering)
+    if first is not None and last is not None:
+        raise ValidationFailed.on("last", "pass either first or last, not both")
+    backward = last is not None
+    if last is not None:
+        limit = _limit("last", last)
+    else:
+        limit = _limit("first", DEFAULT_LIMIT if first is None else first)
+    signature = _signature(model, ordering, scope)
+    window = queryset
+    if after is not None:
+        window = window.filter(_beyond(model, keys, _decode(after, keys, signature), forward=True))
+    if before is not None:
+        values = _decode(before, keys, signature)
+        window = window.filter(_beyond(model, keys, values, forward=False))
+    terms = [("-" if k.descending != backward else "") + k.field for k in keys]
+    columns = list(dict.fromkeys([*fields, *(k.field for k in keys)]))
+    rows = await window.order_by(*terms).limit(limit + 1).values(*columns)
+    more = len(rows) > limit
+    del rows[limit:]
+    if backward:
+        rows.reverse()
+
+    async def count_total() -> int:
+        return await queryset.count()
+
+    return Page(
+        rows=rows,
+        cursors=[_encode(signature, [row[k.field] for k in keys]) for row in rows],
+        has_next=before is not None if backward else more,
+        has_previous=more if backward else after is not None,
+        count_total=count_total,
+    )

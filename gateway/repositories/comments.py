@@ -1,0 +1,133 @@
+"""Queries on comments. Rows leave this module as `CommentRow`s, never ORM instances.
+
+Every row carries its author's username and the project and workspace of its issue, joined in
+the same statement, so a page of comments is one query and a lone comment can be authorized
+without another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import TransactionalDBClient
+
+from gateway.paging import Page, PageArgs, keyset_page, order
+from models import Comment
+
+# Comments read top to bottom, oldest first; ids grow with time.
+_OLDEST = order("id")
+FIELDS = (
+    "id",
+    "issue_id",
+    "issue__number",
+    "issue__project_id",
+    "issue__project__workspace_id",
+    "author_id",
+    "author__username",
+    "body",
+    "edited_at",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRow:
+    id: int
+    issue_id: int
+    issue_number: int
+    project_id: int
+    workspace_id: int
+    author_id: int
+    author_username: str
+    body: str
+    edited_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def from_values(values: dict[str, Any]) -> CommentRow:
+    """A `.values(*FIELDS)` dict (a paged row) as a `CommentRow`."""
+    return CommentRow(
+        id=int(values["id"]),
+        issue_id=int(values["issue_id"]),
+        issue_number=int(values["issue__number"]),
+        project_id=int(values["issue__project_id"]),
+        workspace_id=int(values["issue__project__workspace_id"]),
+        author_id=int(values["author_id"]),
+        author_username=values["author__username"],
+        body=values["body"],
+        edited_at=values["edited_at"],
+        version=int(values["version"]),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+    )
+
+
+async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> CommentRow | None:
+    """The comment with this id (read on `db` when given, so a transaction sees its writes)."""
+    queryset = Comment.filter(id=comment_id)
+    if db is not None:
+        queryset = queryset.using_db(db)
+    rows = await queryset.values(*FIELDS)
+    return from_values(rows[0]) if rows else None
+
+
+async def by_ids(ids: Sequence[int]) -> dict[int, CommentRow]:
+    """The comments with these ids, by id, in one statement (for DataLoaders)."""
+    return {pk: from_values(values) for pk, values in (await values_by_ids(ids)).items()}
+
+
+async def values_by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The comments with these ids as `.values(*FIELDS)` dicts, like a page's rows, by id, in
+    one statement (for DataLoaders and `node(id:)`)."""
+    if not ids:
+        return {}
+    rows = await Comment.filter(id__in=list(set(ids))).values(*FIELDS)
+    return {int(r["id"]): r for r in rows}
+
+
+async def page_of_issue(issue_id: int, paging: PageArgs) -> Page:
+    """One page of the issue's comments, oldest first; rows for `from_values`."""
+    return await keyset_page(
+        Comment.filter(issue_id=issue_id),
+        _OLDEST,
+        **paging,
+        fields=FIELDS,
+        scope=str(issue_id),
+    )
+
+
+async def lock(db: TransactionalDBClient, comment_id: int) -> CommentRow | None:
+    """The comment, its row locked until `db` commits (serialises concurrent edits)."""
+    locked = await Comment.filter(id=comment_id).select_for_update().using_db(db).first()
+    if locked is None:
+        return None
+    return await find(comment_id, db=db)
+
+
+async def create(db: TransactionalDBClient, *, issue_id: int, author_id: int, body: str) -> int:
+    """Insert a comment; returns its id."""
+    comment = await Comment.create(using_db=db, issue_id=issue_id, author_id=author_id, body=body)
+    return int(comment.id)
+
+
+async def update_body(
+    db: TransactionalDBClient, comment_id: int, *, body: str, edited_at: datetime
+) -> None:
+    """Store a new body, mark the edit and bump the version (the caller holds the row lock)."""
+    comment = await Comment.filter(id=comment_id).using_db(db).get()
+    comment.body = body
+    comment.edited_at = edited_at
+    comment.version = comment.version + 1
+    await comment.save(using_db=db, update_fields=["body", "edited_at", "version", "updated_at"])
+
+
+async def delete(db: TransactionalDBClient, comment_id: int) -> None:
+    """Delete the comment."""
+    await Comment.filter(id=comment_id).using_db(db).delete()

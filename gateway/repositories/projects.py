@@ -1,0 +1,145 @@
+"""Queries on projects. Rows leave this module as `ProjectRow`s, never ORM instances."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.exceptions import IntegrityError
+
+from gateway.paging import Page, PageArgs, keyset_page, order
+from models import Project
+
+# Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
+# keyset paging needs a globally unique last key.
+_BY_KEY = order("key", "id")
+FIELDS = (
+    "id",
+    "workspace_id",
+    "key",
+    "name",
+    "description",
+    "is_archived",
+    "issue_counter",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    id: int
+    workspace_id: int
+    key: str
+    name: str
+    description: str
+    is_archived: bool
+    issue_counter: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class KeyTaken(Exception):
+    """Another project of the workspace has this key (the unique index said so)."""
+
+
+def _row(project: Project) -> ProjectRow:
+    return ProjectRow(
+        id=project.id,
+        workspace_id=project.workspace_id,  # type: ignore[attr-defined]
+        key=project.key,
+        name=project.name,
+        description=project.description,
+        is_archived=project.is_archived,
+        issue_counter=project.issue_counter,
+        version=project.version,
+        created_at=project.created_at,
+        updated_at=project.updated_at,
+    )
+
+
+def from_values(values: dict[str, Any]) -> ProjectRow:
+    """A `.values(*FIELDS)` dict (a paged row) as a `ProjectRow`."""
+    return ProjectRow(**{name: values[name] for name in FIELDS})
+
+
+async def find(project_id: int) -> ProjectRow | None:
+    """The project with this id."""
+    project = await Project.filter(id=project_id).first()
+    return None if project is None else _row(project)
+
+
+async def find_by_key(workspace_id: int, key: str) -> ProjectRow | None:
+    """The project of the workspace with this key (keys are stored upper-case)."""
+    project = await Project.filter(workspace_id=workspace_id, key=key).first()
+    return None if project is None else _row(project)
+
+
+async def by_ids(ids: Sequence[int]) -> dict[int, ProjectRow]:
+    """The projects with these ids, by id, in one statement (for DataLoaders)."""
+    if not ids:
+        return {}
+    rows = await Project.filter(id__in=list(set(ids))).values(*FIELDS)
+    return {int(r["id"]): from_values(r) for r in rows}
+
+
+async def lock(db: TransactionalDBClient, project_id: int) -> ProjectRow | None:
+    """The project, its row locked until `db` commits (serialises concurrent edits)."""
+    project = await Project.filter(id=project_id).select_for_update().using_db(db).first()
+    return None if project is None else _row(project)
+
+
+async def create(
+    db: TransactionalDBClient, *, workspace_id: int, key: str, name: str, description: str
+) -> ProjectRow:
+    """Insert a project; `KeyTaken` when the key is in use in the workspace."""
+    try:
+        project = await Project.create(
+            using_db=db, workspace_id=workspace_id, key=key, name=name, description=description
+        )
+    except IntegrityError as exc:
+        raise KeyTaken(key) from exc
+    return _row(project)
+
+
+async def update(
+    db: TransactionalDBClient,
+    project_id: int,
+    *,
+    name: str,
+    description: str,
+    is_archived: bool,
+) -> ProjectRow:
+    """Store new values and bump the version (the caller holds the row lock)."""
+    project = await Project.filter(id=project_id).using_db(db).get()
+    project.name = name
+    project.description = description
+    project.is_archived = is_archived
+    project.version += 1
+    await project.save(
+        using_db=db,
+        update_fields=["name", "description", "is_archived", "version", "updated_at"],
+    )
+    return _row(project)
+
+
+async def delete(db: TransactionalDBClient, project_id: int) -> None:
+    """Delete the project; the database cascades to its labels, issues and comments."""
+    await Project.filter(id=project_id).using_db(db).delete()
+
+
+async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
+    """A page of the workspace's projects by key; rows for `from_values`. One statement."""
+    page = await keyset_page(
+        Project.filter(workspace_id=workspace_id),
+        _BY_KEY,
+        **args,
+        fields=FIELDS,
+        scope=f"projects-of:{workspace_id}",
+    )
+    return replace(page, rows=[dict(r) for r in page.rows])

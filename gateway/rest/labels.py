@@ -1,0 +1,137 @@
+"""`/api/v1/workspaces/{slug}/projects/{key}/labels`: a project's labels, each by name
+(matched case-insensitively)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from gateway.deps import PrincipalDep
+from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.projects import E404, E409_ARCHIVED, E412, ExpectedVersion
+from gateway.rest.responses import problem_response as problem_doc
+from gateway.rest.workspaces import E401, E403_READ, E422
+from gateway.services import labels
+from gateway.services.labels import LabelCreate, LabelPatch
+
+router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/labels", tags=["labels"])
+
+E403_WRITE = problem_doc("FORBIDDEN: not an admin, or a token without the `write` scope")
+
+
+class LabelOut(BaseModel):
+    """A label."""
+
+    node_id: str = Field(description="The global ID (GraphQL `id`).")
+    name: str = Field(description="Unique in the project, ignoring case.")
+    color: str = Field(description="`#rrggbb`, lower-case.")
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: labels.LabelView) -> LabelOut:
+        return cls(
+            node_id=view.node_id,
+            name=view.name,
+            color=view.color,
+            description=view.description,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+        )
+
+
+def _project(slug: str, key: str) -> tuple[str, str]:
+    return (slug, key.upper())
+
+
+@router.get("", summary="List labels", responses={401: E401, 403: E403_READ, 404: E404})
+async def list_labels(
+    slug: str,
+    key: str,
+    paging: PageParamsDep,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+) -> PageOut[LabelOut]:
+    """The project's labels ordered by name (ignoring case). Paged with `limit` and `cursor`
+    (`next_cursor`, and a `Link: rel="next"` header)."""
+    page = await labels.list_labels(principal, _project(slug, key), **paging.args())
+    return page_out(
+        page, lambda row: LabelOut.of(labels.row_view(row)), request=request, response=response
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a label",
+    responses={
+        401: E401,
+        403: E403_WRITE,
+        404: E404,
+        409: problem_doc("CONFLICT: the name is taken (ignoring case) or the project is archived"),
+        422: E422,
+    },
+)
+async def create_label(
+    slug: str,
+    key: str,
+    body: LabelCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+) -> LabelOut:
+    """Create a label (admins): `name` 1..50, `color` `#rrggbb`, `description` up to 200.
+    Answers 201 with a `Location`."""
+    view = await labels.create_label(principal, _project(slug, key), body)
+    response.headers["Location"] = str(
+        request.app.url_path_for(
+            "labels.item", slug=slug, key=key.upper(), name=quote(view.name, safe="")
+        )
+    )
+    return LabelOut.of(view)
+
+
+@router.patch(
+    "/{name}",
+    name="labels.item",
+    summary="Update a label",
+    responses={
+        401: E401,
+        403: E403_WRITE,
+        404: E404,
+        409: problem_doc("CONFLICT: the new name is taken or the project is archived"),
+        412: E412,
+        422: E422,
+    },
+)
+async def update_label(
+    slug: str,
+    key: str,
+    name: str,
+    body: LabelPatch,
+    principal: PrincipalDep,
+    version: ExpectedVersion,
+) -> LabelOut:
+    """Rename, recolour or describe a label (admins); omitted fields stay as they are.
+    Honours `If-Match`."""
+    view = await labels.update_label(principal, (_project(slug, key), name), body, version)
+    return LabelOut.of(view)
+
+
+@router.delete(
+    "/{name}",
+    status_code=204,
+    summary="Delete a label",
+    responses={401: E401, 403: E403_WRITE, 404: E404, 409: E409_ARCHIVED, 412: E412},
+)
+async def delete_label(
+    slug: str, key: str, name: str, principal: PrincipalDep, version: ExpectedVersion
+) -> Response:
+    """Delete a label and remove it from every issue (admins). Honours `If-Match`."""
+    await labels.delete_label(principal, (_project(slug, key), name), version)
+    return Response(status_code=204)

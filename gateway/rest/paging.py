@@ -1,0 +1,76 @@
+"""REST glue for keyset paging: `?limit=&cursor=` in; `{"items", "next_cursor"}` and a
+`Link: <…>; rel="next"` header out. The paging itself is `gateway.paging.keyset_page`.
+
+    @router.get("/…/issues")
+    async def list_issues(paging: PageParamsDep, request: Request, response: Response, …
+    ) -> PageOut[IssueOut]:
+        page = await issues.list_issues(principal, …, **paging.args())
+        return page_out(page, IssueOut.from_row, request=request, response=response)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page, PageArgs
+
+T = TypeVar("T")
+
+
+class PageParams:
+    """The paging query parameters every REST list accepts."""
+
+    def __init__(
+        self,
+        limit: Annotated[
+            int,
+            Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}."),
+        ] = DEFAULT_LIMIT,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=MAX_CURSOR_LENGTH,
+                description="Opaque: the `next_cursor` of the previous page. Omit for the first.",
+            ),
+        ] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+    def args(self) -> PageArgs:
+        """The same parameters as `keyset_page` takes them (REST only pages forward)."""
+        return {"first": self.limit, "after": self.cursor}
+
+
+PageParamsDep = Annotated[PageParams, Depends()]
+
+
+class PageOut(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[T] = Field(description="The items of this page, in the list's order.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def page_out(
+    page: Page,
+    to_item: Callable[[dict[str, Any]], T],
+    *,
+    request: Request,
+    response: Response,
+) -> PageOut[T]:
+    """The response body for `page`; sets `Link: <this URL with cursor=next>; rel="next"`
+    (other query parameters kept, so filters and sort carry over) when there is a next page."""
+    next_cursor = page.next_cursor
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return PageOut[T](items=[to_item(row) for row in page.rows], next_cursor=next_cursor)

@@ -1,0 +1,274 @@
+"""Comments on issues: listing, adding, editing and deleting them.
+
+The rules (domain.md): anyone who can read the workspace reads comments; members comment; a
+member edits or deletes their **own** comment; admins may delete anyone's comment but never
+edit it (putting words in someone's mouth is not moderation). Archived projects are read-only
+(CONFLICT). Every change records its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Unpack
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from tortoise.transactions import in_transaction
+
+from gateway.errors import Forbidden, NotFound
+from gateway.ids import to_global_id
+from gateway.paging import Page, PageArgs
+from gateway.repositories import comments as repo
+from gateway.repositories import issues as issue_repo
+from gateway.repositories.comments import CommentRow
+from gateway.repositories.projects import ProjectRow
+from gateway.security.principal import Principal
+from gateway.services import events, projects
+from gateway.services.access import Access, Action
+from gateway.services.events import EventType
+from gateway.services.versioning import check_version
+
+__all__ = [
+    "CommentCreate",
+    "CommentPatch",
+    "CommentRef",
+    "CommentView",
+    "IssueRef",
+    "add_comment",
+    "delete_comment",
+    "get_comment",
+    "list_comments",
+    "node_id",
+    "row_view",
+    "update_comment",
+    "views_by_ids",
+]
+
+MAX_BODY = 65_536
+
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY)]
+"""Markdown, 1 to 65,536 characters once trimmed."""
+
+IssueRef = tuple[str, str, int] | int
+"""An issue named by (workspace slug, project key, number) (REST paths) or primary key."""
+
+CommentRef = tuple[tuple[str, str, int], int] | int
+"""A comment named by its issue's REST path and its id, or by its id alone (global IDs)."""
+
+
+class CommentCreate(BaseModel):
+    """A new comment."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    body: Body = Field(description="Markdown, 1 to 65,536 characters (trimmed).")
+
+
+class CommentPatch(BaseModel):
+    """A new body for a comment."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    body: Body = Field(description="Markdown, 1 to 65,536 characters (trimmed).")
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment as both APIs show it."""
+
+    pk: int
+    node_id: str
+    issue_id: int
+    issue_node_id: str
+    author_id: int
+    author_node_id: str
+    author_username: str
+    body: str
+    edited_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def node_id(comment_id: int) -> str:
+    return to_global_id("Comment", comment_id)
+
+
+def _view(row: CommentRow) -> CommentView:
+    return CommentView(
+        pk=row.id,
+        node_id=node_id(row.id),
+        issue_id=row.issue_id,
+        issue_node_id=to_global_id("Issue", row.issue_id),
+        author_id=row.author_id,
+        author_node_id=to_global_id("User", row.author_id),
+        author_username=row.author_username,
+        body=row.body,
+        edited_at=row.edited_at,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def row_view(row: dict[str, Any]) -> CommentView:
+    """A row of `list_comments` as a `CommentView`."""
+    return _view(repo.from_values(row))
+
+
+async def _issue(principal: Principal, ref: IssueRef) -> tuple[Access, ProjectRow, int]:
+    """The caller's (read) access, the project and the issue id; NOT_FOUND when invisible."""
+    if isinstance(ref, tuple):
+        slug, key, number = ref
+        access, project = await projects.locate(principal, (slug, key), Action.read)
+        row = await issue_repo.by_number(project.id, number)
+        if row is None:
+            raise NotFound(f"No issue {project.key}-{number}")
+        return access, project, int(row["id"])
+    found = (await issue_repo.by_ids([ref])).get(ref)
+    if found is None:
+        raise NotFound("No such issue")
+    access, project = await projects.locate(principal, int(found["project_id"]), Action.read)
+    return access, project, ref
+
+
+async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, ProjectRow, CommentRow]:
+    """The caller's (read) access, the project and the comment; NOT_FOUND when invisible."""
+    if isinstance(ref, tuple):
+        (slug, key, number), comment_id = ref
+        access, project = await projects.locate(principal, (slug, key), Action.read)
+        row = await repo.find(comment_id)
+        if row is None or row.project_id != project.id or row.issue_number != number:
+            raise NotFound(f"No comment {comment_id} on issue {project.key}-{number}")
+        return access, project, row
+    row = await repo.find(ref)
+    if row is None:
+        raise NotFound("No such comment")
+    access, project = await projects.locate(principal, row.project_id, Action.read)
+    return access, project, row
+
+
+async def list_comments(principal: Principal, issue: IssueRef, **paging: Unpack[PageArgs]) -> Page:
+    """The issue's comments, oldest first; rows for `row_view`. Anyone who can read the
+    workspace may list them."""
+    _, _, issue_id = await _issue(principal, issue)
+    return await repo.page_of_issue(issue_id, paging)
+
+
+async def get_comment(principal: Principal, comment: CommentRef) -> CommentView:
+    """One comment; NOT_FOUND when it does not exist or its workspace is invisible."""
+    _, _, row = await _comment(principal, comment)
+    return _view(row)
+
+
+async def views_by_ids(ids: list[int]) -> dict[int, CommentView]:
+    """Comment views by id in one statement, unchecked: for DataLoaders whose callers have
+    already authorized the parent."""
+    return {pk: _view(row) for pk, row in (await repo.by_ids(ids)).items()}
+
+
+def _event_data(row: CommentRow) -> events.JSONObject:
+    return {"issue_number": row.issue_number, "author": row.author_username}
+
+
+async def add_comment(principal: Principal, issue: IssueRef, data: CommentCreate) -> CommentView:
+    """Comment on an issue (members and up) and record `comment.created`.
+
+    CONFLICT when the project is archived."""
+    async with in_transaction() as db:
+        access, project, issue_id = await _issue(principal, issue)
+        access.require(Action.write_content)
+        projects.require_writable(project)
+        comment_id = await repo.create(
+            db, issue_id=issue_id, author_id=principal.user_id, body=data.body
+        )
+        row = await repo.find(comment_id, db=db)
+        assert row is not None  # inserted just now, in this transaction
+        await events.record(
+            access.workspace.id,
+            principal.user_id,
+            EventType.comment_created,
+            node_id(row.id),
+            db=db,
+            project_id=project.id,
+            issue_id=issue_id,
+            data=_event_data(row),
+        )
+    return _view(row)
+
+
+def _require_own(access: Access, row: CommentRow) -> None:
+    """Only its author edits a comment, whatever the caller's role."""
+    access.require(Action.edit_own_comment)
+    if row.author_id != access.principal.user_id:
+        raise Forbidden("Only its author may edit a comment")
+
+
+async def update_comment(
+    principal: Principal,
+    comment: CommentRef,
+    patch: CommentPatch,
+    expected_version: int | None = None,
+) -> CommentView:
+    """Change the body of one's own comment and record `comment.updated`.
+
+    FORBIDDEN for anyone but the author (admins included); CONFLICT when the project is
+    archived; PRECONDITION_FAILED when `expected_version` is stale. An unchanged body changes
+    nothing (no new version, no event)."""
+    async with in_transaction() as db:
+        access, project, found = await _comment(principal, comment)
+        _require_own(access, found)
+        projects.require_writable(project)
+        current = await repo.lock(db, found.id)
+        if current is None:  # deleted since it was read
+            raise NotFound("No such comment")
+        check_version(current.version, expected_version)
+        if patch.body == current.body:
+            return _view(current)
+        await repo.update_body(db, current.id, body=patch.body, edited_at=datetime.now(UTC))
+        row = await repo.find(current.id, db=db)
+        assert row is not None  # locked by this transaction
+        await events.record(
+            access.workspace.id,
+            principal.user_id,
+            EventType.comment_updated,
+            node_id(row.id),
+            db=db,
+            project_id=project.id,
+            issue_id=row.issue_id,
+            data={**_event_data(row), "version": row.version},
+        )
+    return _view(row)
+
+
+async def delete_comment(
+    principal: Principal, comment: CommentRef, expected_version: int | None = None
+) -> int:
+    """Delete a comment and record `comment.deleted`; returns its id.
+
+    Its author (a member or above) may delete it, and so may admins and owners any comment.
+    CONFLICT when the project is archived; PRECONDITION_FAILED when `expected_version` is stale.
+    """
+    async with in_transaction() as db:
+        access, project, found = await _comment(principal, comment)
+        if found.author_id == principal.user_id and access.allows(Action.edit_own_comment):
+            access.require(Action.edit_own_comment)
+        else:
+            access.require(Action.moderate)
+        projects.require_writable(project)
+        current = await repo.lock(db, found.id)
+        if current is None:
+            raise NotFound("No such comment")
+        check_version(current.version, expected_version)
+        await repo.delete(db, current.id)
+        await events.record(
+            access.workspace.id,
+            principal.user_id,
+            EventType.comment_deleted,
+            node_id(current.id),
+            db=db,
+            project_id=project.id,
+            issue_id=current.issue_id,
+            data=_event_data(current),
+        )
+    return current.id

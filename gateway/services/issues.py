@@ -1,0 +1,454 @@
+"""Issues: listing, reading, creating, changing, closing, reopening and deleting them.
+
+Every operation authorizes through `access.authorize`, runs its writes in one transaction with
+their events, and hands out `IssueView`s (plain data). Rules of input live in `issue_rules`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar, Unpack
+
+from pydantic import BaseModel
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.transactions import in_transaction
+
+from gateway.errors import DomainError, NotFound, ValidationFailed
+from gateway.ids import pk_of
+from gateway.paging import Page, PageArgs
+from gateway.repositories import issues as repo
+from gateway.repositories import projects as project_repo
+from gateway.repositories.issues import IssueFilter
+from gateway.repositories.projects import ProjectRow
+from gateway.security.principal import Principal
+from gateway.services import events, labels, projects
+from gateway.services.access import Access, Action, authorize
+from gateway.services.events import EventType, JSONObject, JSONValue
+from gateway.services.issue_rules import IssueCreate, IssuePatch, IssueView, node_id, view
+from gateway.services.versioning import check_version
+from models import IssuePriority, IssueState
+
+SORTS = ("number", "created", "updated", "priority")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePage:
+    """A page of issues as views, with the page's cursors and flags."""
+
+    items: list[IssueView]
+    page: Page
+
+
+@dataclass(frozen=True, slots=True)
+class Refs:
+    """The assignee and labels named by primary key (GraphQL global IDs) instead of by name:
+    they become names and then follow the very rules of REST (and its error fields). With
+    `has_assignee`, `assignee` None unassigns; `labels` None leaves the labels alone."""
+
+    assignee: int | None = None
+    has_assignee: bool = False
+    labels: list[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an issue write lands: the caller's access and the project."""
+
+    access: Access
+    project: ProjectRow
+
+
+def make_filter(
+    state: str | None = "open",
+    assignee: str | None = None,
+    labels: list[str] | None = None,
+    q: str | None = None,
+) -> IssueFilter:
+    """A canonical filter; `state` None or "all" means every state."""
+    text = q.strip() if q else None
+    return IssueFilter(
+        state=None if state in (None, "all") else state,
+        assignee=assignee,
+        labels=tuple(sorted({n.strip().lower() for n in labels or []})),
+        q=text or None,
+    )
+
+
+async def _project(principal: Principal, slug: str, key: str, action: Action) -> Target:
+    access, project = await projects.locate(principal, (slug, key), action)
+    return Target(access, project)
+
+
+async def _project_by_id(principal: Principal, project_id: int, action: Action) -> Target:
+    access, project = await projects.locate(principal, project_id, action)
+    return Target(access, project)
+
+
+async def _views(rows: list[dict[str, Any]]) -> list[IssueView]:
+    ids = [row["id"] for row in rows]
+    labels = await repo.labels_by_issue(ids)
+    counts = await repo.comment_counts(ids)
+    return [view(row, labels[row["id"]], counts[row["id"]]) for row in rows]
+
+
+async def _one(row: dict[str, Any]) -> IssueView:
+    return (await _views([row]))[0]
+
+
+async def views_by_ids(ids: list[int]) -> dict[int, IssueView]:
+    """Issue views by id in three statements, unchecked: for DataLoaders whose callers have
+    already authorized the parent."""
+    rows = await repo.by_ids(ids)
+    return {v.pk: v for v in await _views(list(rows.values()))}
+
+
+async def list_issues(
+    principal: Principal,
+    slug: str,
+    key: str,
+    where: IssueFilter,
+    sort: str = "number",
+    descending: bool = False,
+    **paging: Unpack[PageArgs],
+) -> IssuePage:
+    """A page of a project's issues matching `where`, in `sort` order."""
+    target = await _project(principal, slug, key, Action.read)
+    return await _list(target.project.id, where, sort, descending, paging)
+
+
+async def list_project_issues(
+    principal: Principal,
+    project_id: int,
+    where: IssueFilter,
+    sort: str = "number",
+    descending: bool = False,
+    **paging: Unpack[PageArgs],
+) -> IssuePage:
+    """The same as `list_issues`, for a project named by primary key (GraphQL)."""
+    target = await _project_by_id(principal, project_id, Action.read)
+    return await _list(target.project.id, where, sort, descending, paging)
+
+
+async def _list(
+    project_id: int, where: IssueFilter, sort: str, descending: bool, paging: PageArgs
+) -> IssuePage:
+    if sort not in SORTS:
+        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
+    page = await repo.page(project_id, where, sort, descending, paging)
+    return IssuePage(items=await _views(page.rows), page=page)
+
+
+async def _row(project: ProjectRow, number: int) -> dict[str, Any]:
+    row = await repo.by_number(project.id, number)
+    if row is None:
+        raise NotFound(f"No issue {project.key}-{number}")
+    return row
+
+
+async def get_issue(principal: Principal, slug: str, key: str, number: int) -> IssueView:
+    """One issue; NOT_FOUND when it or its project or workspace is invisible."""
+    target = await _project(principal, slug, key, Action.read)
+    return await _one(await _row(target.project, number))
+
+
+async def get_issue_by_id(principal: Principal, issue_id: int) -> IssueView:
+    """One issue by primary key (GraphQL global IDs)."""
+    row = (await repo.by_ids([issue_id])).get(issue_id)
+    if row is None:
+        raise NotFound("No such issue")
+    await authorize(principal, row["project__workspace_id"], Action.read)
+    return await _one(row)
+
+
+async def _resolve_assignee(target: Target, username: str | None) -> int | None:
+    if username is None:
+        return None
+    user_id = await repo.member_user_id(target.access.workspace.id, username)
+    if user_id is None:
+        raise ValidationFailed.on("assignee", f"{username!r} is not a member of this workspace")
+    return user_id
+
+
+async def _resolve_labels(target: Target, names: list[str]) -> list[int]:
+    keys = list(dict.fromkeys(n.lower() for n in names))
+    found = await repo.labels_named(target.project.id, keys)
+    unknown = [k for k in keys if k not in found]
+    if unknown:
+        raise ValidationFailed.on("labels", f"unknown label(s): {', '.join(unknown)}")
+    return [found[k] for k in keys]
+
+
+async def create_issue(principal: Principal, slug: str, key: str, data: IssueCreate) -> IssueView:
+    """Create an issue in a project (member role); its number is the project's next."""
+    return await _create(await _project(principal, slug, key, Action.write_content), data)
+
+
+async def create_issue_in(
+    principal: Principal, project_id: int, data: IssueCreate, refs: Refs | None = None
+) -> IssueView:
+    """`create_issue` for a project named by primary key (GraphQL), `refs` naming the assignee
+    and labels by primary key."""
+    target = await _project_by_id(principal, project_id, Action.write_content)
+    return await _create(target, await _named(target, data, refs))
+
+
+async def _named(target: Target, data: M, refs: Refs | None) -> M:
+    """`data` with `refs` turned into the username and label names the rules expect."""
+    if refs is None:
+        return data
+    update: dict[str, Any] = {}
+    if refs.has_assignee:
+        update["assignee"] = None
+        if refs.assignee is not None:
+            found = await repo.users_by_id([refs.assignee])
+            if refs.assignee not in found:
+                raise ValidationFailed.on("assignee", "no such user")
+            update["assignee"] = found[refs.assignee]["username"]
+    if refs.labels is not None:
+        wanted = list(dict.fromkeys(refs.labels))
+        names = await repo.label_names(target.project.id, wanted)
+        unknown = [str(pk) for pk in wanted if pk not in names]
+        if unknown:
+            raise ValidationFailed.on("labels", f"unknown label id(s): {', '.join(unknown)}")
+        update["labels"] = [names[pk] for pk in wanted]
+    return data.model_copy(update=update)
+
+
+async def _create(target: Target, data: IssueCreate) -> IssueView:
+    projects.require_writable(target.project)
+    assignee_id = await _resolve_assignee(target, data.assignee)
+    label_ids = await _resolve_labels(target, data.labels)
+    async with in_transaction() as db:
+        number = await repo.next_number(db, target.project.id)
+        issue_id = await repo.insert(
+            db,
+            project_id=target.project.id,
+            number=number,
+            title=data.title,
+            body=data.body,
+            priority=IssuePriority[data.priority],
+            author_id=target.access.principal.user_id,
+            assignee_id=assignee_id,
+            due_date=data.due_date,
+        )
+        await repo.set_labels(db, issue_id, label_ids)
+        payload: JSONObject = {"number": number, "title": data.title}
+        await _event(db, target, EventType.issue_created, issue_id, payload)
+    return await _one(await _row(target.project, number))
+
+
+async def _event(
+    db: TransactionalDBClient, target: Target, kind: EventType, issue_id: int, data: JSONObject
+) -> None:
+    await events.record(
+        target.access.workspace.id,
+        target.access.principal.user_id,
+        kind,
+        node_id(issue_id),
+        db=db,
+        project_id=target.project.id,
+        issue_id=issue_id,
+        data=data,
+    )
+
+
+async def update_issue(
+    principal: Principal,
+    slug: str,
+    key: str,
+    number: int,
+    patch: IssuePatch,
+    expected_version: int | None = None,
+) -> IssueView:
+    """Change an issue (member role); `expected_version` guards against lost updates."""
+    target = await _project(principal, slug, key, Action.write_content)
+    row = await _row(target.project, number)
+    return await _update(target, row, patch, expected_version)
+
+
+async def update_issue_by_id(
+    principal: Principal,
+    issue_id: int,
+    patch: IssuePatch,
+    expected_version: int | None = None,
+    refs: Refs | None = None,
+) -> IssueView:
+    """`update_issue` for an issue named by primary key (GraphQL), `refs` as for creation."""
+    row = (await repo.by_ids([issue_id])).get(issue_id)
+    if row is None:
+        raise NotFound("No such issue")
+    target = await _project_by_id(principal, row["project_id"], Action.write_content)
+    return await _update(target, row, await _named(target, patch, refs), expected_version)
+
+
+async def _update(
+    target: Target, row: dict[str, Any], patch: IssuePatch, expected_version: int | None
+) -> IssueView:
+    projects.require_writable(target.project)
+    given = patch.model_fields_set
+    changes: dict[str, Any] = {}
+    for name in ("title", "body", "due_date"):
+        if name in given and getattr(patch, name) != row[name]:
+            changes[name] = getattr(patch, name)
+    if "priority" in given and IssuePriority[patch.priority or "none"] != row["priority"]:
+        changes["priority"] = IssuePriority[patch.priority or "none"]
+    assignee_id = row["assignee_id"]
+    if "assignee" in given:
+        assignee_id = await _resolve_assignee(target, patch.assignee)
+    label_ids = await _resolve_labels(target, patch.labels) if patch.labels is not None else None
+    issue_id: int = row["id"]
+    async with in_transaction() as db:
+        current = await repo.lock(db, issue_id)
+        if current is None:
+            raise NotFound(f"No issue {target.project.key}-{row['number']}")
+        check_version(current["version"], expected_version)
+        kinds: list[tuple[EventType, JSONObject]] = []
+        if changes:
+            fields: list[JSONValue] = [str(name) for name in sorted(changes)]
+            kinds.append((EventType.issue_updated, {"fields": fields}))
+        if assignee_id != current["assignee_id"]:
+            changes["assignee_id"] = assignee_id
+            kinds.append((EventType.issue_assigned, {"assignee": patch.assignee}))
+        if patch.state is not None and patch.state != current["state"]:
+            closing = patch.state == "closed"
+            changes["state"] = IssueState(patch.state)
+            changes["closed_at"] = datetime.now(UTC) if closing else None
+            kind = EventType.issue_closed if closing else EventType.issue_reopened
+            kinds.append((kind, {}))
+        if label_ids is not None and set(label_ids) != await repo.label_ids_of(db, issue_id):
+            await repo.set_labels(db, issue_id, label_ids)
+            names = sorted(n.lower() for n in patch.labels or [])
+            labelled: list[JSONValue] = [str(n) for n in dict.fromkeys(names)]
+            kinds.append((EventType.issue_labeled, {"labels": labelled}))
+        if kinds:
+            await repo.update(db, issue_id, changes)
+            for kind, data in kinds:
+                await _event(db, target, kind, issue_id, {"number": row["number"], **data})
+    return await _one(await _row(target.project, row["number"]))
+
+
+async def set_state_by_id(principal: Principal, issue_id: int, state: str) -> IssueView:
+    """Close or reopen an issue named by primary key (GraphQL)."""
+    return await update_issue_by_id(
+        principal, issue_id, IssuePatch.model_validate({"state": state})
+    )
+
+
+async def delete_issue(
+    principal: Principal, slug: str, key: str, number: int, expected_version: int | None = None
+) -> None:
+    """Delete an issue (admin role), its labels links and comments with it."""
+    target = await _project(principal, slug, key, Action.moderate)
+    await _delete(target, await _row(target.project, number), expected_version)
+
+
+async def delete_issue_by_id(principal: Principal, issue_id: int) -> None:
+    """`delete_issue` for an issue named by primary key (GraphQL)."""
+    row = (await repo.by_ids([issue_id])).get(issue_id)
+    if row is None:
+        raise NotFound("No such issue")
+    target = await _project_by_id(principal, row["project_id"], Action.moderate)
+    await _delete(target, row, None)
+
+
+async def _delete(target: Target, row: dict[str, Any], expected_version: int | None) -> None:
+    projects.require_writable(target.project)
+    async with in_transaction() as db:
+        current = await repo.lock(db, row["id"])
+        if current is None:
+            raise NotFound(f"No issue {target.project.key}-{row['number']}")
+        check_version(current["version"], expected_version)
+        await repo.delete(db, row["id"])
+        payload: JSONObject = {"number": row["number"], "title": row["title"]}
+        await _event(db, target, EventType.issue_deleted, row["id"], payload)
+
+
+def project_pk(global_id: str) -> int:
+    return pk_of(global_id, "Project")
+
+
+def issue_pk(global_id: str) -> int:
+    return pk_of(global_id, "Issue")
+
+
+# Reads for GraphQL: rows for connections, and the batch functions behind its DataLoaders.
+
+
+async def issue_rows(
+    principal: Principal,
+    project_id: int,
+    where: IssueFilter,
+    sort: str = "number",
+    descending: bool = False,
+    **paging: Unpack[PageArgs],
+) -> Page:
+    """`list_project_issues` as `ISSUE_FIELDS` rows: GraphQL loads each relation through a
+    DataLoader, and only the relations a query selects."""
+    target = await _project_by_id(principal, project_id, Action.read)
+    if sort not in SORTS:
+        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
+    return await repo.page(target.project.id, where, sort, descending, paging)
+
+
+async def first_issue_rows(
+    principal: Principal,
+    project_ids: list[int],
+    where: IssueFilter,
+    sort: str,
+    descending: bool,
+    first: int | None,
+) -> list[Page | DomainError]:
+    """For each project, the page `issue_rows` gives without a cursor, in one statement for
+    all of them (plus one to find the projects and one authorization per workspace). A project
+    the caller may not read gets its error instead of a page."""
+    if sort not in SORTS:
+        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
+    found = await project_repo.by_ids(project_ids)
+    denied: dict[int, DomainError | None] = {}
+    for workspace_id in sorted({row.workspace_id for row in found.values()}):
+        try:
+            await authorize(principal, workspace_id, Action.read)
+            denied[workspace_id] = None
+        except DomainError as exc:
+            denied[workspace_id] = exc
+    readable = [pk for pk in project_ids if pk in found and not denied[found[pk].workspace_id]]
+    pages = await repo.first_pages(readable, where, sort, descending, first)
+    answers: list[Page | DomainError] = []
+    for pk in project_ids:
+        error = denied[found[pk].workspace_id] if pk in found else NotFound("No such project")
+        answers.append(pages[pk] if error is None else error)
+    return answers
+
+
+async def count_issues(project_ids: list[int], where: IssueFilter) -> list[int]:
+    """How many issues of each project match `where` (one statement), unchecked: for the
+    `totalCount` of connections whose page was authorized."""
+    counts = await repo.counts(project_ids, where)
+    return [counts[pk] for pk in project_ids]
+
+
+async def visible_by_pk(principal: Principal, pks: list[int]) -> list[IssueView | None]:
+    """Issues by primary key, None where missing or invisible to the caller (`node(id:)`)."""
+    found = await views_by_ids(pks)
+    readable: set[int] = set()
+    for workspace_id in {v.workspace_id for v in found.values()}:
+        try:
+            await authorize(principal, workspace_id, Action.read)
+            readable.add(workspace_id)
+        except NotFound:
+            continue
+    return [found[pk] if pk in found and found[pk].workspace_id in readable else None for pk in pks]
+
+
+async def labels_of(issue_ids: list[int]) -> list[list[labels.LabelView]]:
+    """Each issue's labels, by name, in one statement (unchecked, as `views_by_ids`)."""
+    rows = await repo.label_rows_by_issue(issue_ids)
+    return [[labels.view(row) for row in rows[pk]] for pk in issue_ids]
+
+
+async def comment_counts(issue_ids: list[int]) -> list[int]:
+    """Each issue's number of comments, in one statement (unchecked)."""
+    counts = await repo.comment_counts(issue_ids)
+    return [counts[pk] for pk in issue_ids]

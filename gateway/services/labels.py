@@ -1,0 +1,254 @@
+"""Labels: the coloured tags of a project's issues. Managed by admins, read by everyone.
+
+A label is named either by `(project, name)` (REST paths; the name matches case-insensitively)
+or by primary key (GraphQL IDs). Every write checks that the project is not archived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Unpack
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from tortoise.transactions import in_transaction
+
+from gateway.errors import Conflict, FieldError, NotFound
+from gateway.ids import to_global_id
+from gateway.paging import Page, PageArgs
+from gateway.repositories import labels as label_repo
+from gateway.repositories import projects as project_repo
+from gateway.repositories.labels import LabelRow
+from gateway.repositories.projects import ProjectRow
+from gateway.security.principal import Principal
+from gateway.services import events
+from gateway.services.access import Action
+from gateway.services.events import EventType, JSONObject
+from gateway.services.projects import ProjectRef, locate, not_null, require_writable
+from gateway.services.versioning import check_version
+
+Name = Annotated[
+    str,
+    # REST addresses a label by name as one path segment, so a name cannot hold `/`; control
+    # characters would make it unprintable in a header or a URL.
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^/\x00-\x1f\x7f]+$"
+    ),
+]
+Color = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^#[0-9A-Fa-f]{6}$"),
+    AfterValidator(str.lower),
+]
+"""`#rrggbb`, stored lower-case."""
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+LabelRef = tuple[ProjectRef, str] | int
+"""A label named by (project, name) or by primary key."""
+
+
+class LabelCreate(BaseModel):
+    """A new label."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name
+    color: Color
+    description: Description = ""
+
+
+class LabelPatch(BaseModel):
+    """A change to a label: only the fields given change; none may be null."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name | None = None
+    color: Color | None = None
+    description: Description | None = None
+
+    _present = field_validator("name", "color", "description", mode="before")(not_null)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelView:
+    """A label as both APIs show it."""
+
+    pk: int
+    node_id: str
+    project_id: int
+    name: str
+    color: str
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def node_id(label_id: int) -> str:
+    return to_global_id("Label", label_id)
+
+
+def view(row: LabelRow) -> LabelView:
+    return LabelView(
+        pk=row.id,
+        node_id=node_id(row.id),
+        project_id=row.project_id,
+        name=row.name,
+        color=row.color,
+        description=row.description,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def row_view(row: dict[str, Any]) -> LabelView:
+    """A row of `list_labels` as a `LabelView`."""
+    return view(label_repo.from_values(row))
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        f"The project already has a label {name!r}",
+        errors=[FieldError("name", "is already taken (names ignore case)")],
+    )
+
+
+async def _locate(
+    principal: Principal, ref: LabelRef, action: Action
+) -> tuple[ProjectRow, LabelRow]:
+    """The label's project and the label if the caller may do `action`; NOT_FOUND when either
+    does not exist or is invisible."""
+    if isinstance(ref, tuple):
+        project_ref, name = ref
+        _, project = await locate(principal, project_ref, action)
+        label = await label_repo.find_by_name(project.id, name)
+        if label is None:
+            raise NotFound(f"No label {name!r}")
+        return project, label
+    label = await label_repo.find(ref)
+    if label is None:
+        raise NotFound("No such label")
+    _, project = await locate(principal, label.project_id, action)
+    return project, label
+
+
+async def get_label(principal: Principal, ref: LabelRef) -> LabelView:
+    """The label; NOT_FOUND when it does not exist or is invisible to the caller."""
+    _, label = await _locate(principal, ref, Action.read)
+    return view(label)
+
+
+async def list_labels(
+    principal: Principal, project: ProjectRef, **paging: Unpack[PageArgs]
+) -> Page:
+    """A page of the project's labels by name; rows for `row_view`."""
+    _, row = await locate(principal, project, Action.read)
+    return await label_repo.page_of_project(row.id, paging)
+
+
+async def create_label(principal: Principal, project: ProjectRef, data: LabelCreate) -> LabelView:
+    """Create a label (admins) and record `label.created`. CONFLICT when the name is taken
+    (ignoring case) or the project is archived."""
+    _, found = await locate(principal, project, Action.manage_labels)
+    async with in_transaction() as db:
+        current = await project_repo.lock(db, found.id)
+        if current is None:
+            raise NotFound("No such project")
+        require_writable(current)
+        try:
+            row = await label_repo.create(
+                db,
+                project_id=current.id,
+                name=data.name,
+                color=data.color,
+                description=data.description,
+            )
+        except label_repo.NameTaken:
+            raise _name_taken(data.name) from None
+        await events.record(
+            current.workspace_id,
+            principal.user_id,
+            EventType.label_created,
+            node_id(row.id),
+            db=db,
+            project_id=current.id,
+            data={"name": row.name, "color": row.color},
+        )
+    return view(row)
+
+
+def _changes(current: LabelRow, patch: LabelPatch) -> JSONObject:
+    changes: JSONObject = {}
+    for name in ("name", "color", "description"):
+        new = getattr(patch, name)
+        old = getattr(current, name)
+        if new is not None and new != old:
+            changes[name] = {"from": old, "to": new}
+    return changes
+
+
+async def update_label(
+    principal: Principal, ref: LabelRef, patch: LabelPatch, expected_version: int | None
+) -> LabelView:
+    """Rename or recolour a label (admins); records `label.updated` with what changed.
+    PRECONDITION_FAILED when `expected_version` is stale; CONFLICT on a taken name or an
+    archived project."""
+    async with in_transaction() as db:
+        found_project, found = await _locate(principal, ref, Action.manage_labels)
+        project = await project_repo.lock(db, found_project.id)
+        current = await label_repo.lock(db, found.id)
+        if project is None or current is None:
+            raise NotFound("No such label")
+        check_version(current.version, expected_version)
+        require_writable(project)
+        changes = _changes(current, patch)
+        if not changes:
+            return view(current)
+        name = current.name if patch.name is None else patch.name
+        try:
+            row = await label_repo.update(
+                db,
+                current.id,
+                name=name,
+                color=current.color if patch.color is None else patch.color,
+                description=current.description if patch.description is None else patch.description,
+            )
+        except label_repo.NameTaken:
+            raise _name_taken(name) from None
+        await events.record(
+            project.workspace_id,
+            principal.user_id,
+            EventType.label_updated,
+            node_id(row.id),
+            db=db,
+            project_id=project.id,
+            data={"changes": changes},
+        )
+    return view(row)
+
+
+async def delete_label(
+    principal: Principal, ref: LabelRef, expected_version: int | None = None
+) -> int:
+    """Delete a label (admins), removing it from every issue; returns its id. Records
+    `label.deleted`. CONFLICT when the project is archived."""
+    async with in_transaction() as db:
+        found_project, found = await _locate(principal, ref, Action.manage_labels)
+        project = await project_repo.lock(db, found_project.id)
+        current = await label_repo.lock(db, found.id)
+        if project is None or current is None:
+            raise NotFound("No such label")
+        check_version(current.version, expected_version)
+        require_writable(project)
+        await label_repo.delete(db, current.id)
+        await events.record(
+            project.workspace_id,
+            principal.user_id,
+            EventType.label_deleted,
+            node_id(current.id),
+            db=db,
+            project_id=project.id,
+            data={"name": current.name},
+        )
+    return current.id

@@ -1,0 +1,273 @@
+"""Projects: creating, reading, renaming, archiving and deleting them.
+
+Archived projects are read-only: `require_writable` is the one check every write inside a
+project (its labels, issues and comments) calls, so the rule is not repeated per noun.
+A project is named either by `(workspace, key)` (REST paths) or by primary key (GraphQL IDs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar, Unpack
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+from tortoise.transactions import in_transaction
+
+from gateway.errors import Conflict, FieldError, NotFound
+from gateway.ids import to_global_id
+from gateway.paging import Page, PageArgs
+from gateway.repositories import projects as project_repo
+from gateway.repositories.projects import ProjectRow
+from gateway.security.principal import Principal
+from gateway.services import events
+from gateway.services.access import Access, Action, WorkspaceRef, authorize
+from gateway.services.events import EventType, JSONObject
+from gateway.services.versioning import check_version
+
+KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+"""An upper-case letter then 1 to 9 upper-case letters or digits; never trimmed (it names
+URLs and issue references)."""
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+ProjectRef = tuple[WorkspaceRef, str] | int
+"""A project named by (workspace, key) or by primary key."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def not_null(value: object) -> object:
+    """For PATCH models: a field may be omitted but not null (defaults skip validation)."""
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
+class ProjectCreate(BaseModel):
+    """A new project."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    key: Key
+    name: Name
+    description: Description = ""
+
+
+class ProjectPatch(BaseModel):
+    """A change to a project: only the fields given change; none may be null."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name | None = None
+    description: Description | None = None
+    is_archived: StrictBool | None = None
+
+    _present = field_validator("name", "description", "is_archived", mode="before")(not_null)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    """A project as both APIs show it; `issue_count` is the issues ever created in it."""
+
+    pk: int
+    node_id: str
+    workspace_id: int
+    key: str
+    name: str
+    description: str
+    is_archived: bool
+    issue_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def node_id(project_id: int) -> str:
+    return to_global_id("Project", project_id)
+
+
+def view(row: ProjectRow) -> ProjectView:
+    return ProjectView(
+        pk=row.id,
+        node_id=node_id(row.id),
+        workspace_id=row.workspace_id,
+        key=row.key,
+        name=row.name,
+        description=row.description,
+        is_archived=row.is_archived,
+        issue_count=row.issue_counter,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def row_view(row: dict[str, Any]) -> ProjectView:
+    """A row of `list_projects` as a `ProjectView`."""
+    return view(project_repo.from_values(row))
+
+
+def require_writable(project: ProjectRow) -> None:
+    """CONFLICT when the project is archived: nothing in it may change until it is
+    unarchived."""
+    if project.is_archived:
+        raise Conflict(f"Project {project.key!r} is archived and read-only; unarchive it first")
+
+
+def _missing(ref: ProjectRef) -> NotFound:
+    if isinstance(ref, tuple):
+        return NotFound(f"No project {ref[1]!r}")
+    return NotFound("No such project")
+
+
+async def locate(
+    principal: Principal, ref: ProjectRef, action: Action
+) -> tuple[Access, ProjectRow]:
+    """The caller's access and the project if they may do `action` on it.
+
+    NOT_FOUND when the project does not exist or its workspace is invisible to the caller;
+    FORBIDDEN when they may see it but not do `action` (checked after existence, so a member
+    learns nothing they could not read anyway).
+    """
+    if isinstance(ref, tuple):
+        workspace, key = ref
+        access = await authorize(principal, workspace, Action.read)
+        row = await project_repo.find_by_key(access.workspace.id, key)
+    else:
+        row = await project_repo.find(ref)
+        if row is None:
+            raise _missing(ref)
+        access = await authorize(principal, row.workspace_id, Action.read)
+    if row is None:
+        raise _missing(ref)
+    return access.require(action), row
+
+
+async def get_project(principal: Principal, ref: ProjectRef) -> ProjectView:
+    """The project; NOT_FOUND when it does not exist or is invisible to the caller."""
+    _, row = await locate(principal, ref, Action.read)
+    return view(row)
+
+
+async def list_projects(
+    principal: Principal, workspace: WorkspaceRef, **paging: Unpack[PageArgs]
+) -> Page:
+    """A page of the workspace's projects by key; rows for `row_view`."""
+    access = await authorize(principal, workspace, Action.read)
+    return await project_repo.page_of_workspace(access.workspace.id, paging)
+
+
+async def create_project(
+    principal: Principal, workspace: WorkspaceRef, data: ProjectCreate
+) -> ProjectView:
+    """Create a project (admins) and record `project.created` in the same transaction.
+    CONFLICT when the key is taken in the workspace."""
+    access = await authorize(principal, workspace, Action.manage_projects)
+    async with in_transaction() as db:
+        try:
+            row = await project_repo.create(
+                db,
+                workspace_id=access.workspace.id,
+                key=data.key,
+                name=data.name,
+                description=data.description,
+            )
+        except project_repo.KeyTaken:
+            raise Conflict(
+                f"The key {data.key!r} is taken", errors=[FieldError("key", "is already taken")]
+            ) from None
+        await events.record(
+            row.workspace_id,
+            principal.user_id,
+            EventType.project_created,
+            node_id(row.id),
+            db=db,
+            project_id=row.id,
+            data={"key": row.key, "name": row.name},
+        )
+    return view(row)
+
+
+def _changes(current: ProjectRow, patch: ProjectPatch) -> JSONObject:
+    changes: JSONObject = {}
+    for name in ("name", "description", "is_archived"):
+        new = getattr(patch, name)
+        old = getattr(current, name)
+        if new is not None and new != old:
+            changes[name] = {"from": old, "to": new}
+    return changes
+
+
+async def update_project(
+    principal: Principal, ref: ProjectRef, patch: ProjectPatch, expected_version: int | None
+) -> ProjectView:
+    """Rename, describe, archive or unarchive a project (admins).
+
+    PRECONDITION_FAILED when `expected_version` is stale; CONFLICT for any change to an
+    archived project other than unarchiving it. Records `project.archived` when it archives,
+    else `project.updated`; a patch that changes nothing records nothing and keeps the version.
+    """
+    async with in_transaction() as db:
+        _, found = await locate(principal, ref, Action.manage_projects)
+        current = await project_repo.lock(db, found.id)
+        if current is None:  # deleted since `locate` read it
+            raise _missing(ref)
+        check_version(current.version, expected_version)
+        if patch.is_archived is not False:
+            require_writable(current)
+        changes = _changes(current, patch)
+        if not changes:
+            return view(current)
+        row = await project_repo.update(
+            db,
+            current.id,
+            name=current.name if patch.name is None else patch.name,
+            description=current.description if patch.description is None else patch.description,
+            is_archived=current.is_archived if patch.is_archived is None else patch.is_archived,
+        )
+        archived = row.is_archived and not current.is_archived
+        await events.record(
+            row.workspace_id,
+            principal.user_id,
+            EventType.project_archived if archived else EventType.project_updated,
+            node_id(row.id),
+            db=db,
+            project_id=row.id,
+            data={"changes": changes},
+        )
+    return view(row)
+
+
+async def delete_project(
+    principal: Principal, ref: ProjectRef, expected_version: int | None = None
+) -> int:
+    """Delete a project and everything in it (owners); returns its id. Records
+    `project.deleted`. CONFLICT when archived (unarchive first), PRECONDITION_FAILED when
+    `expected_version` is stale."""
+    async with in_transaction() as db:
+        _, found = await locate(principal, ref, Action.delete_projects)
+        current = await project_repo.lock(db, found.id)
+        if current is None:
+            raise _missing(ref)
+        check_version(current.version, expected_version)
+        require_writable(current)
+        await project_repo.delete(db, current.id)
+        await events.record(
+            current.workspace_id,
+            principal.user_id,
+            EventType.project_deleted,
+            node_id(current.id),
+            db=db,
+            project_id=current.id,
+            data={"key": current.key, "name": current.name},
+        )
+    return current.id

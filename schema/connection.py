@@ -1,0 +1,90 @@
+"""Relay connections for every GraphQL list, over `gateway.paging` pages.
+
+    @strawberry.field(description="The project's issues.")
+    async def issues(
+        self, info: Info[Context, None],
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
+    ) -> Connection[Issue]:
+        page = await issues.list_issues(info.context.viewer, self.pk,
+                                        first=first, after=after, last=last, before=before)
+        return to_connection(page, Issue.from_row)
+
+`Connection[Issue]` appears in the SDL as `IssueConnection` (edges `IssueEdge`). Limits (1..100)
+and cursors are checked by `keyset_page`, which raises VALIDATION_FAILED. Strawberry's own
+`relay.ListConnection` is not used: its cursors encode offsets (see ADR 0005).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+
+from gateway.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+T = TypeVar("T")
+
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Return the first n items (1..{MAX_LIMIT}; {DEFAULT_LIMIT} when neither"
+        " first nor last is given)."
+    ),
+]
+After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description=f"Return the last n items (1..{MAX_LIMIT})."),
+]
+Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items precede this page. When paging forward it is true whenever"
+        " `after` was given."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first item; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item; null on an empty page."
+    )
+
+
+@strawberry.type(description="One item of a list, with the cursor of its position.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="One page of a list (Relay connection).")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to reach the neighbouring pages.")
+    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list holds, across all pages.")
+    async def total_count(self) -> int:
+        # Counting costs a statement of its own, so it runs only when a client selects it.
+        return await self.count_total()
+
+
+def to_connection(page: Page, to_node: Callable[[dict[str, Any]], T]) -> Connection[T]:
+    """The connection for `page`, each row turned into its GraphQL object by `to_node`."""
+    return Connection(
+        edges=[
+            Edge(cursor=cursor, node=to_node(row))
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ],
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.start_cursor,
+            end_cursor=page.end_cursor,
+        ),
+        count_total=page.total_count,
+    )

@@ -1,0 +1,112 @@
+"""GraphQL events: the `Event` type, `Workspace.events` (via `workspace_events`) and
+`node(id:)` for events.
+
+An event outlives what it describes: its project or issue may be gone, so those fields are
+nullable, and its actor is null once the account is deleted. Every relation goes through the
+request's DataLoaders, shared with the modules that own the related types. Rules live in
+`gateway.services.feed`, shared with REST's `GET /workspaces/{slug}/events`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway.services import feed
+from schema.comments import issue_loader, user_loader
+from schema.connection import Connection, to_connection
+from schema.context import Context
+from schema.node import Node
+from schema.nodes import register_node
+from schema.projects import Project, project_loader
+from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.issues import Issue
+
+
+@strawberry.type(description="One committed change in a workspace (the activity feed).")
+class Event(Node):
+    type: str = strawberry.field(
+        description="What happened, e.g. `issue.created` or `comment.deleted`."
+    )
+    subject_id: strawberry.ID = strawberry.field(
+        description="The global ID of the object the event is about (it may no longer exist)."
+    )
+    data: JSON = strawberry.field(description="Details of the change, depending on `type`.")
+    created_at: datetime = strawberry.field(description="When the change was committed.")
+    pk: strawberry.Private[int]
+    actor_pk: strawberry.Private[int | None]
+    project_pk: strawberry.Private[int | None]
+    issue_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, view: feed.EventView) -> Event:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            type=view.type,
+            subject_id=strawberry.ID(view.subject_id),
+            data=JSON(view.data),
+            created_at=view.created_at,
+            pk=view.pk,
+            actor_pk=view.actor_id,
+            project_pk=view.project_pk,
+            issue_pk=view.issue_pk,
+        )
+
+    @strawberry.field(description="Who made the change; null once that account is gone.")
+    async def actor(self, info: Info[Context, None]) -> User | None:
+        if self.actor_pk is None:
+            return None
+        view = await user_loader(info).load(self.actor_pk)
+        return None if view is None else User.of(view)
+
+    @strawberry.field(
+        description="The project concerned; null when none is, or it has since been deleted."
+    )
+    async def project(self, info: Info[Context, None]) -> Project | None:
+        if self.project_pk is None:
+            return None
+        view = await project_loader(info).load(self.project_pk)
+        return None if view is None else Project.of(view)
+
+    @strawberry.field(
+        description="The issue concerned; null when none is, or it has since been deleted."
+    )
+    async def issue(
+        self, info: Info[Context, None]
+    ) -> Annotated[Issue, strawberry.lazy("schema.issues")] | None:
+        from schema.issues import Issue
+
+        if self.issue_pk is None:
+            return None
+        view = await issue_loader(info).load(self.issue_pk)
+        return None if view is None else Issue.of(view)
+
+
+async def events_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for events: null unless the caller may read the event's workspace."""
+    views = await feed.visible_by_pk(info.context.viewer, pks)
+    return [None if v is None else Event.of(v) for v in views]
+
+
+register_node("Event", events_by_pk)
+
+
+async def workspace_events(
+    info: Info[Context, None],
+    workspace_id: int,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Event]:
+    """The resolver of `Workspace.events`: the workspace's activity feed, newest first."""
+    page = await feed.list_events(
+        info.context.viewer, workspace_id, first=first, after=after, last=last, before=before
+    )
+    return to_connection(page, lambda row: Event.of(feed.row_view(row)))

@@ -1,0 +1,286 @@
+"""GraphQL issues: the `Issue` type, `issue(workspace:, project:, number:)`, `node(id:)` for
+issues, and `project_issues` (the resolver of `Project.issues`).
+
+Every relation of an issue (author, assignee, labels, comment count, project) goes through a
+per-request DataLoader, so a page costs the same statements whatever its size. A connection of
+issues under a list of projects takes the batched path when no cursor is given: one DataLoader
+per (filter, order, first) loads the first page of every project in one statement
+(`gateway.repositories.nested`), with the cursors the keyset path would mint, so `after`
+continues it. `totalCount` is batched likewise (one GROUP BY per filter). Rules live in
+`gateway.services.issues`, shared with REST.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gateway.errors import DomainError, NotFound
+from gateway.paging import Page
+from gateway.repositories.issues import IssueFilter as DomainFilter
+from gateway.services import issues
+from gateway.services.issue_rules import IssueView, node_id
+from gateway.services.labels import LabelView
+from models import IssuePriority as DomainPriority
+from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.context import Context
+from schema.issue_inputs import (
+    IssueFilter,
+    IssueOrder,
+    IssueOrderField,
+    IssuePriority,
+    IssueState,
+    IssueStateFilter,
+    OrderDirection,
+)
+from schema.node import Node
+from schema.nodes import register_node
+
+if TYPE_CHECKING:
+    from schema.comments import Comment
+    from schema.labels import Label
+    from schema.projects import Project
+    from schema.users import User
+
+__all__ = [
+    "Issue",
+    "IssueFilter",
+    "IssueOrder",
+    "IssueOrderField",
+    "IssuePriority",
+    "IssueQuery",
+    "IssueState",
+    "IssueStateFilter",
+    "OrderDirection",
+    "project_issues",
+]
+
+
+def _labels(info: Info[Context, None]) -> DataLoader[int, list[LabelView]]:
+    return info.context.loaders.loader("issues.labels", issues.labels_of)
+
+
+def _comment_counts(info: Info[Context, None]) -> DataLoader[int, int]:
+    return info.context.loaders.loader("issues.comment_count", issues.comment_counts)
+
+
+@strawberry.type(description="A unit of work in a project, numbered per project from 1.")
+class Issue(Node):
+    number: int = strawberry.field(description="Sequential per project from 1; never reused.")
+    title: str = strawberry.field(description="1 to 256 characters.")
+    body: str = strawberry.field(description="Markdown, up to 65,536 characters.")
+    state: IssueState = strawberry.field(description="OPEN or CLOSED.")
+    priority: IssuePriority = strawberry.field(description="How urgent the issue is.")
+    due_date: date | None = strawberry.field(description="When it is due; null if never.")
+    closed_at: datetime | None = strawberry.field(
+        description="When it was last closed; null while open."
+    )
+    created_at: datetime = strawberry.field(description="When the issue was created.")
+    updated_at: datetime = strawberry.field(description="When the issue last changed.")
+    version: int = strawberry.field(description="Grows with every change (`expectedVersion`).")
+    pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    assignee_pk: strawberry.Private[int | None]
+    project_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, view: IssueView) -> Issue:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            number=view.number,
+            title=view.title,
+            body=view.body,
+            state=IssueState(view.state),
+            priority=IssuePriority(view.priority),
+            due_date=view.due_date,
+            closed_at=view.closed_at,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            version=view.version,
+            pk=view.pk,
+            author_pk=view.author.pk,
+            assignee_pk=None if view.assignee is None else view.assignee.pk,
+            project_pk=view.project_id,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Issue:
+        """An issue from a page row (`gateway.repositories.issues.ISSUE_FIELDS`)."""
+        state = row["state"]
+        return cls(
+            id=strawberry.ID(node_id(row["id"])),
+            number=row["number"],
+            title=row["title"],
+            body=row["body"],
+            state=IssueState(str(getattr(state, "value", state))),
+            priority=IssuePriority(DomainPriority(row["priority"]).name),
+            due_date=row["due_date"],
+            closed_at=row["closed_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            version=row["version"],
+            pk=row["id"],
+            author_pk=row["author_id"],
+            assignee_pk=row["assignee_id"],
+            project_pk=row["project_id"],
+        )
+
+    @strawberry.field(description="Who opened the issue.")
+    async def author(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")]:
+        return await _user(info, self.author_pk)
+
+    @strawberry.field(description="Who the issue is assigned to; null when nobody.")
+    async def assignee(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")] | None:
+        return None if self.assignee_pk is None else await _user(info, self.assignee_pk)
+
+    @strawberry.field(description="The issue's labels, by name (ignoring case).")
+    async def labels(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Label, strawberry.lazy("schema.labels")]]:
+        from schema.labels import Label
+
+        return [Label.of(view) for view in await _labels(info).load(self.pk)]
+
+    @strawberry.field(description="How many comments the issue has.")
+    async def comment_count(self, info: Info[Context, None]) -> int:
+        return await _comment_counts(info).load(self.pk)
+
+    @strawberry.field(description="The project the issue belongs to.")
+    async def project(
+        self, info: Info[Context, None]
+    ) -> Annotated[Project, strawberry.lazy("schema.projects")]:
+        from schema.projects import Project, project_loader
+
+        view = await project_loader(info).load(self.project_pk)
+        if view is None:  # deleted between reading the issue and its project
+            raise NotFound("No such project")
+        return Project.of(view)
+
+    @strawberry.field(description="The issue's comments, oldest first.")
+    async def comments(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[Comment, strawberry.lazy("schema.comments")]]:
+        from schema.comments import issue_comments
+
+        return await issue_comments(
+            info, self.pk, first=first, after=after, last=last, before=before
+        )
+
+
+async def _user(
+    info: Info[Context, None], pk: int
+) -> Annotated[User, strawberry.lazy("schema.users")]:
+    from schema.comments import user_loader
+    from schema.users import User
+
+    view = await user_loader(info).load(pk)
+    if view is None:  # a foreign key: only a concurrent deletion gets here
+        raise NotFound("No such user")
+    return User.of(view)
+
+
+def _first_pages(
+    info: Info[Context, None], where: DomainFilter, sort: str, descending: bool, first: int | None
+) -> DataLoader[int, Page | DomainError]:
+    """Project id → the first page of its issues; all projects of one query level in one
+    batch, hence one statement (the loader is per filter, order and `first`)."""
+    principal = info.context.viewer
+
+    async def batch(project_ids: list[int]) -> list[Page | DomainError]:
+        return await issues.first_issue_rows(principal, project_ids, where, sort, descending, first)
+
+    name = f"issues.first:{sort}:{descending}:{first}:{where.scope()}"
+    return info.context.loaders.loader(name, batch)
+
+
+def _totals(info: Info[Context, None], where: DomainFilter) -> DataLoader[int, int]:
+    """Project id → how many issues match `where`: one GROUP BY per filter and query level."""
+
+    async def batch(project_ids: list[int]) -> list[int]:
+        return await issues.count_issues(project_ids, where)
+
+    return info.context.loaders.loader(f"issues.count:{where.scope()}", batch)
+
+
+async def project_issues(
+    info: Info[Context, None],
+    project_id: int,
+    filter: IssueFilter | None = None,
+    order_by: IssueOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Issue]:
+    """The resolver of `Project.issues`: the project's issues matching `filter` (open ones by
+    default) in `order_by` order (by number ascending by default), the same list as REST's.
+
+    Without a cursor or `last` it takes the batched path (one statement for the first pages of
+    every project at this level); otherwise one keyset statement for this project.
+    """
+    where = filter.canonical() if filter is not None else issues.make_filter()
+    sort = "number" if order_by is None else str(order_by.field.value)
+    descending = order_by is not None and order_by.direction is OrderDirection.DESC
+    if after is None and before is None and last is None:
+        loaded = await _first_pages(info, where, sort, descending, first).load(project_id)
+        if isinstance(loaded, DomainError):  # the loader raises these; this narrows the type
+            raise loaded
+        page = loaded
+    else:
+        page = await issues.issue_rows(
+            info.context.viewer,
+            project_id,
+            where,
+            sort,
+            descending,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+    totals = _totals(info, where)
+
+    async def count_total() -> int:
+        return await totals.load(project_id)
+
+    return to_connection(replace(page, count_total=count_total), Issue.from_row)
+
+
+async def issues_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for issues: null unless the caller may read the issue's workspace."""
+    views = await issues.visible_by_pk(info.context.viewer, pks)
+    return [None if view is None else Issue.of(view) for view in views]
+
+
+register_node("Issue", issues_by_pk)
+
+
+@strawberry.type
+class IssueQuery:
+    @strawberry.field(
+        description="An issue by workspace slug, project key and number. Null, with a"
+        " NOT_FOUND error, when it does not exist or is invisible to you."
+    )
+    async def issue(
+        self,
+        info: Info[Context, None],
+        workspace: Annotated[str, strawberry.argument(description="The workspace slug.")],
+        project: Annotated[str, strawberry.argument(description="The project key.")],
+        number: Annotated[int, strawberry.argument(description="The issue number.")],
+    ) -> Issue | None:
+        view = await issues.get_issue(info.context.viewer, workspace, project.upper(), number)
+        return Issue.of(view)

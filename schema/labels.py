@@ -1,0 +1,161 @@
+"""GraphQL labels: the `Label` type, `node(id:)` for labels, and `createLabel`, `updateLabel`,
+`deleteLabel`. `Project.labels` lives with `Project` (schema.projects).
+
+Resolvers only translate: global IDs to keys, inputs to the service's Pydantic models, views to
+types. Every rule lives in `gateway.services.labels`, shared with REST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gateway.ids import pk_of
+from gateway.repositories import labels as label_repo
+from gateway.services import labels
+from gateway.services.labels import LabelCreate, LabelPatch, LabelView
+from gateway.validation import validated
+from schema.context import Context
+from schema.inputs import given
+from schema.node import Node
+from schema.nodes import register_node
+
+
+@strawberry.type(description="A coloured tag for a project's issues.")
+class Label(Node):
+    name: str = strawberry.field(description="Unique in the project, ignoring case; 1 to 50.")
+    color: str = strawberry.field(description="`#rrggbb`, lower-case.")
+    description: str = strawberry.field(description="Up to 200 characters; may be empty.")
+    version: int = strawberry.field(description="Grows with every change.")
+    created_at: datetime = strawberry.field(description="When the label was created.")
+    updated_at: datetime = strawberry.field(description="When the label last changed.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, view: labels.LabelView) -> Label:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            name=view.name,
+            color=view.color,
+            description=view.description,
+            version=view.version,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            pk=view.pk,
+        )
+
+
+def label_loader(info: Info[Context, None]) -> DataLoader[int, LabelView | None]:
+    """Labels by id, unchecked: visibility is decided from their project's workspace."""
+
+    async def batch(ids: list[int]) -> list[LabelView | None]:
+        rows = await label_repo.by_ids(ids)
+        return [labels.view(rows[i]) if i in rows else None for i in ids]
+
+    return info.context.loaders.loader("labels.by_id", batch)
+
+
+async def labels_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for labels: null unless the caller may read the label's workspace."""
+    # schema.projects imports this module (for `Label`), so its loaders come in at call time.
+    from schema.projects import project_loader, visible_workspaces
+
+    found = await label_loader(info).load_many(pks)
+    owners = await project_loader(info).load_many(
+        sorted({v.project_id for v in found if v is not None})
+    )
+    workspace_of = {p.pk: p.workspace_id for p in owners if p is not None}
+    visible = await visible_workspaces(info, set(workspace_of.values()))
+    return [
+        Label.of(v) if v is not None and workspace_of.get(v.project_id, -1) in visible else None
+        for v in found
+    ]
+
+
+register_node("Label", labels_by_pk)
+
+
+@strawberry.input(description="A new label in a project.")
+class CreateLabelInput:
+    project_id: strawberry.ID = strawberry.field(description="The project's global ID.")
+    name: str = strawberry.field(description="1 to 50 characters, unique ignoring case.")
+    color: str = strawberry.field(description="`#rrggbb`.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 200 characters."
+    )
+
+
+@strawberry.input(description="Changes to a label; omitted fields stay as they are.")
+class UpdateLabelInput:
+    id: strawberry.ID = strawberry.field(description="The label's global ID.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="PRECONDITION_FAILED unless the label is at this version."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 50.")
+    color: str | None = strawberry.field(default=strawberry.UNSET, description="`#rrggbb`.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 200 characters."
+    )
+
+
+@strawberry.input(description="The label to delete.")
+class DeleteLabelInput:
+    id: strawberry.ID = strawberry.field(description="The label's global ID.")
+
+
+@strawberry.type(description="The result of `createLabel`.")
+class CreateLabelPayload:
+    label: Label = strawberry.field(description="The new label.")
+
+
+@strawberry.type(description="The result of `updateLabel`.")
+class UpdateLabelPayload:
+    label: Label = strawberry.field(description="The label, changed.")
+
+
+@strawberry.type(description="The result of `deleteLabel`.")
+class DeleteLabelPayload:
+    deleted_id: strawberry.ID = strawberry.field(description="The global ID of the label.")
+
+
+@strawberry.type
+class LabelMutation:
+    @strawberry.mutation(
+        description="Create a label (workspace admins). CONFLICT when the name is taken"
+        " (ignoring case) or the project is archived."
+    )
+    async def create_label(
+        self, info: Info[Context, None], input: CreateLabelInput
+    ) -> CreateLabelPayload:
+        data = validated(
+            LabelCreate,
+            given(name=input.name, color=input.color, description=input.description),
+        )
+        project = pk_of(input.project_id, "Project")
+        view = await labels.create_label(info.context.viewer, project, data)
+        return CreateLabelPayload(label=Label.of(view))
+
+    @strawberry.mutation(
+        description="Rename, recolour or describe a label (workspace admins)."
+        " PRECONDITION_FAILED when `expectedVersion` is stale."
+    )
+    async def update_label(
+        self, info: Info[Context, None], input: UpdateLabelInput
+    ) -> UpdateLabelPayload:
+        patch = validated(
+            LabelPatch,
+            given(name=input.name, color=input.color, description=input.description),
+        )
+        label = pk_of(input.id, "Label")
+        view = await labels.update_label(info.context.viewer, label, patch, input.expected_version)
+        return UpdateLabelPayload(label=Label.of(view))
+
+    @strawberry.mutation(description="Delete a label, removing it from every issue (admins).")
+    async def delete_label(
+        self, info: Info[Context, None], input: DeleteLabelInput
+    ) -> DeleteLabelPayload:
+        deleted = await labels.delete_label(info.context.viewer, pk_of(input.id, "Label"))
+        return DeleteLabelPayload(deleted_id=strawberry.ID(labels.node_id(deleted)))

@@ -1,0 +1,263 @@
+"""GraphQL projects: the `Project` type (with `workspace`, `labels` and `issues`),
+`project(workspace:, key:)`, `Workspace.projects` (via `workspace_projects`), and
+`createProject`, `updateProject`, `deleteProject`.
+
+Resolvers only translate; every rule lives in `gateway.services.projects`, shared with REST.
+The loaders here (`project_loader`, `workspace_loader`) serve every module whose objects point
+at a project or a workspace, so one request loads each project and workspace once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gateway.errors import NotFound
+from gateway.ids import pk_of
+from gateway.repositories import projects as project_repo
+from gateway.services import labels, projects, workspaces
+from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
+from gateway.services.workspaces import WorkspaceView
+from gateway.validation import validated
+from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.context import Context
+from schema.inputs import given
+from schema.labels import Label
+from schema.node import Node
+from schema.nodes import register_node
+
+if TYPE_CHECKING:
+    from schema.issues import Issue, IssueFilter, IssueOrder
+    from schema.workspaces import Workspace
+
+
+def project_loader(info: Info[Context, None]) -> DataLoader[int, ProjectView | None]:
+    """Projects by id, unchecked: for objects whose own visibility is already established
+    (an event's or label's project lives in the same workspace)."""
+
+    async def batch(ids: list[int]) -> list[ProjectView | None]:
+        rows = await project_repo.by_ids(ids)
+        return [projects.view(rows[i]) if i in rows else None for i in ids]
+
+    return info.context.loaders.loader("projects.by_id", batch)
+
+
+def workspace_loader(info: Info[Context, None]) -> DataLoader[int, WorkspaceView | None]:
+    """Workspaces by id as the caller sees them; None where invisible (the service decides)."""
+    principal = info.context.viewer
+
+    async def batch(ids: list[int]) -> list[WorkspaceView | None]:
+        return await workspaces.visible_by_pk(principal, ids)
+
+    return info.context.loaders.loader("workspaces.visible", batch)
+
+
+async def visible_workspaces(info: Info[Context, None], ids: set[int]) -> set[int]:
+    """Which of these workspaces the caller may read: one batch, however many ids."""
+    views = await workspace_loader(info).load_many(sorted(ids))
+    return {view.pk for view in views if view is not None}
+
+
+@strawberry.type(description="A project inside a workspace; it holds labels and issues.")
+class Project(Node):
+    key: str = strawberry.field(description="Unique in the workspace, e.g. `WEB`.")
+    name: str = strawberry.field(description="1 to 100 characters.")
+    description: str = strawberry.field(description="Up to 10,000 characters; may be empty.")
+    is_archived: bool = strawberry.field(description="Archived projects are read-only.")
+    issue_count: int = strawberry.field(description="Issues ever created in the project.")
+    version: int = strawberry.field(description="Grows with every change.")
+    created_at: datetime = strawberry.field(description="When the project was created.")
+    updated_at: datetime = strawberry.field(description="When the project last changed.")
+    pk: strawberry.Private[int]
+    workspace_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, view: projects.ProjectView) -> Project:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            key=view.key,
+            name=view.name,
+            description=view.description,
+            is_archived=view.is_archived,
+            issue_count=view.issue_count,
+            version=view.version,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            pk=view.pk,
+            workspace_pk=view.workspace_id,
+        )
+
+    @strawberry.field(description="The workspace the project belongs to.")
+    async def workspace(
+        self, info: Info[Context, None]
+    ) -> Annotated[Workspace, strawberry.lazy("schema.workspaces")]:
+        from schema.workspaces import Workspace
+
+        view = await workspace_loader(info).load(self.workspace_pk)
+        if view is None:  # deleted between reading the project and its workspace
+            raise NotFound("No such workspace")
+        return Workspace.of(view)
+
+    @strawberry.field(description="The project's labels, by name (ignoring case).")
+    async def labels(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Label]:
+        page = await labels.list_labels(
+            info.context.viewer, self.pk, first=first, after=after, last=last, before=before
+        )
+        return to_connection(page, lambda row: Label.of(labels.row_view(row)))
+
+    @strawberry.field(
+        description="The project's issues matching `filter` (open ones when omitted), in"
+        " `orderBy` order (by number when omitted)."
+    )
+    async def issues(
+        self,
+        info: Info[Context, None],
+        filter: Annotated[IssueFilter, strawberry.lazy("schema.issues")] | None = None,
+        order_by: Annotated[IssueOrder, strawberry.lazy("schema.issues")] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[Issue, strawberry.lazy("schema.issues")]]:
+        from schema.issues import project_issues
+
+        return await project_issues(
+            info, self.pk, filter, order_by, first=first, after=after, last=last, before=before
+        )
+
+
+async def projects_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for projects: null unless the caller may read the project's workspace."""
+    found = await project_loader(info).load_many(pks)
+    visible = await visible_workspaces(info, {v.workspace_id for v in found if v is not None})
+    return [Project.of(v) if v is not None and v.workspace_id in visible else None for v in found]
+
+
+register_node("Project", projects_by_pk)
+
+
+async def workspace_projects(
+    info: Info[Context, None],
+    workspace_id: int,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Project]:
+    """The resolver of `Workspace.projects`: the workspace's projects by key."""
+    page = await projects.list_projects(
+        info.context.viewer, workspace_id, first=first, after=after, last=last, before=before
+    )
+    return to_connection(page, lambda row: Project.of(projects.row_view(row)))
+
+
+@strawberry.type
+class ProjectQuery:
+    @strawberry.field(
+        description="A project by workspace slug and key; null when it does not exist or is"
+        " invisible to the caller."
+    )
+    async def project(self, info: Info[Context, None], workspace: str, key: str) -> Project | None:
+        try:
+            view = await projects.get_project(info.context.viewer, (workspace, key.upper()))
+        except NotFound:
+            return None
+        return Project.of(view)
+
+
+@strawberry.input(description="A new project in a workspace.")
+class CreateProjectInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    key: str = strawberry.field(description="`[A-Z][A-Z0-9]{1,9}`, unique in the workspace.")
+    name: str = strawberry.field(description="1 to 100 characters.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 10,000 characters."
+    )
+
+
+@strawberry.input(description="Changes to a project; omitted fields stay as they are.")
+class UpdateProjectInput:
+    id: strawberry.ID = strawberry.field(description="The project's global ID.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="PRECONDITION_FAILED unless the project is at this version."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 100.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Up to 10,000 characters."
+    )
+    is_archived: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Archive (true) or unarchive (false)."
+    )
+
+
+@strawberry.input(description="The project to delete.")
+class DeleteProjectInput:
+    id: strawberry.ID = strawberry.field(description="The project's global ID.")
+
+
+@strawberry.type(description="The result of `createProject`.")
+class CreateProjectPayload:
+    project: Project = strawberry.field(description="The new project.")
+
+
+@strawberry.type(description="The result of `updateProject`.")
+class UpdateProjectPayload:
+    project: Project = strawberry.field(description="The project, changed.")
+
+
+@strawberry.type(description="The result of `deleteProject`.")
+class DeleteProjectPayload:
+    deleted_id: strawberry.ID = strawberry.field(description="The global ID of the project.")
+
+
+@strawberry.type
+class ProjectMutation:
+    @strawberry.mutation(
+        description="Create a project (workspace admins). CONFLICT when the key is taken."
+    )
+    async def create_project(
+        self, info: Info[Context, None], input: CreateProjectInput
+    ) -> CreateProjectPayload:
+        data = validated(
+            ProjectCreate, given(key=input.key, name=input.name, description=input.description)
+        )
+        workspace = pk_of(input.workspace_id, "Workspace")
+        view = await projects.create_project(info.context.viewer, workspace, data)
+        return CreateProjectPayload(project=Project.of(view))
+
+    @strawberry.mutation(
+        description="Rename, describe, archive or unarchive a project (workspace admins)."
+        " An archived project only accepts `isArchived: false` (CONFLICT otherwise)."
+    )
+    async def update_project(
+        self, info: Info[Context, None], input: UpdateProjectInput
+    ) -> UpdateProjectPayload:
+        patch = validated(
+            ProjectPatch,
+            given(name=input.name, description=input.description, is_archived=input.is_archived),
+        )
+        project = pk_of(input.id, "Project")
+        view = await projects.update_project(
+            info.context.viewer, project, patch, input.expected_version
+        )
+        return UpdateProjectPayload(project=Project.of(view))
+
+    @strawberry.mutation(
+        description="Delete a project with its labels, issues and comments (workspace owners)."
+    )
+    async def delete_project(
+        self, info: Info[Context, None], input: DeleteProjectInput
+    ) -> DeleteProjectPayload:
+        deleted = await projects.delete_project(info.context.viewer, pk_of(input.id, "Project"))
+        return DeleteProjectPayload(deleted_id=strawberry.ID(projects.node_id(deleted)))

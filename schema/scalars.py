@@ -1,0 +1,28 @@
+"""Scalars shared by every type: timestamps written exactly as REST writes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+
+def _serialize(value: datetime) -> str:
+    # REST (pydantic) writes UTC as `Z`; so does GraphQL, so clients compare strings as-is.
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+DATETIME = strawberry.scalar(
+    name="DateTime",
+    description="An ISO 8601 timestamp in UTC, e.g. `2026-11-26T06:21:39.123456Z`.",
+    serialize=_serialize,
+    parse_value=_parse,
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME}

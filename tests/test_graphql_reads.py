@@ -1,0 +1,245 @@
+"""The GraphQL read side of projects, labels, comments and events: `node(id:)`, connections
+walked to the end, parity with REST field by field, and statement counts (no N+1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.security.principal import Principal, Scope, TokenKind
+from gateway.services import issue_rules, issues, labels, members, projects, workspaces
+from models import User
+from tests.auth_helpers import bearer, gql, make_user
+from tests.sql_counter import count_sql
+
+ACME = "/api/v1/workspaces/acme"
+WEB = f"{ACME}/projects/WEB"
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user.id, user.username, user.is_site_admin, TokenKind.access, frozenset(Scope))
+
+
+@pytest.fixture
+async def people() -> dict[str, User]:
+    """`acme` (owner ann, viewer vic) with project WEB, its label Bug and issue 1; stranger sam
+    owns `other`."""
+    found = {name: await make_user(name) for name in ("ann", "vic", "sam")}
+    ann = principal_of(found["ann"])
+    await workspaces.create_workspace(ann, workspaces.WorkspaceCreate(slug="acme", name="Acme"))
+    await workspaces.create_workspace(
+        principal_of(found["sam"]), workspaces.WorkspaceCreate(slug="other", name="Other")
+    )
+    await members.add_member(
+        ann, "acme", members.MemberAdd.model_validate({"username": "vic", "role": "viewer"})
+    )
+    await projects.create_project(ann, "acme", projects.ProjectCreate(key="WEB", name="Web"))
+    await labels.create_label(ann, ("acme", "WEB"), labels.LabelCreate(name="Bug", color="#ff0000"))
+    await issues.create_issue(ann, "acme", "WEB", issue_rules.IssueCreate(title="Broken"))
+    return found
+
+
+async def rest_items(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[Any]:
+    """Every item of a REST list, following `next_cursor` to the end."""
+    items: list[Any] = []
+    url = f"{path}?limit=100"
+    while True:
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        if body["next_cursor"] is None:
+            return items
+        url = f"{path}?limit=100&cursor={body['next_cursor']}"
+
+
+async def walk(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    parent: str,
+    field: str,
+    selection: str,
+    page_size: int = 3,
+) -> list[dict[str, Any]]:
+    """Every node of the connection `field` of the root field `parent` (e.g.
+    `workspace(slug: "acme")`), `page_size` at a time, checking the page info."""
+    query = (
+        f"query($after: String) {{ {parent} {{ {field}(first: {page_size}, after: $after) {{"
+        f" totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {selection}"
+        " } } } } }"
+    )
+    root = parent.split("(")[0]
+    nodes: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        body = await gql(client, query, headers, {"after": after})
+        assert "errors" not in body, body
+        connection = body["data"][root][field]
+        nodes.extend(edge["node"] for edge in connection["edges"])
+        assert len(connection["edges"]) <= page_size
+        if not connection["pageInfo"]["hasNextPage"]:
+            assert connection["totalCount"] == len(nodes)
+            return nodes
+        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+        after = connection["pageInfo"]["endCursor"]
+
+
+def instant(value: str | None) -> datetime | None:
+    """The same moment, whichever ISO form an API wrote."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+PROJECT = "id key name description isArchived issueCount version createdAt updatedAt"
+LABEL = "id name color description version createdAt updatedAt"
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def same_fields(got: dict[str, Any], rest: dict[str, Any], *, skip: tuple[str, ...] = ()) -> None:
+    """Every field of the REST representation (but `skip`) equals its GraphQL counterpart:
+    `node_id` is `id`, snake_case is camelCase, timestamps are the same instant."""
+    for name, value in rest.items():
+        if name in skip:
+            continue
+        graphql_name = "id" if name == "node_id" else camel(name)
+        assert graphql_name in got, f"GraphQL lacks {graphql_name!r} (REST {name!r})"
+        if name.endswith("_at"):
+            assert instant(got[graphql_name]) == instant(value), name
+        else:
+            assert got[graphql_name] == value, name
+
+
+async def rest_objects(client: httpx.AsyncClient, ann: dict[str, str]) -> dict[str, Any]:
+    """One of each object through REST (as ann), by GraphQL type name."""
+    comment = await client.post(f"{WEB}/issues/1/comments", json={"body": "Hi"}, headers=ann)
+    assert comment.status_code == 201, comment.text
+    return {
+        "Project": (await client.get(WEB, headers=ann)).json(),
+        "Label": (await rest_items(client, f"{WEB}/labels", ann))[0],
+        "Comment": comment.json(),
+        "Event": (await rest_items(client, f"{ACME}/events", ann))[0],
+    }
+
+
+NODE = (
+    "id ... on Project { key name } ... on Label { name color }"
+    " ... on Comment { body author { username } } ... on Event { type subjectId }"
+)
+
+
+async def test_node_matches_rest_and_is_null_for_a_stranger(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, User]
+) -> None:
+    objects = await rest_objects(client, bearer(app, people["ann"]))
+    expected: dict[str, dict[str, Any]] = {
+        "Project": {"key": "WEB", "name": "Web"},
+        "Label": {"name": "Bug", "color": "#ff0000"},
+        "Comment": {"body": "Hi", "author": {"username": "ann"}},
+        "Event": {"type": "comment.created", "subjectId": objects["Comment"]["node_id"]},
+    }
+    query = f"query($id: ID!) {{ node(id: $id) {{ __typename {NODE} }} }}"
+    for type_name, rest in objects.items():
+        variables = {"id": rest["node_id"]}
+        body = await gql(client, query, bearer(app, people["vic"]), variables)
+        want = {"__typename": type_name, "id": rest["node_id"], **expected[type_name]}
+        assert body == {"data": {"node": want}}, type_name
+        stranger = await gql(client, query, bearer(app, people["sam"]), variables)
+        assert stranger == {"data": {"node": None}}, type_name
+    ids = [rest["node_id"] for rest in objects.values()]
+    many = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    body = await gql(client, many, bearer(app, people["vic"]), {"ids": ids})
+    assert body == {"data": {"nodes": [{"id": i} for i in ids]}}
+    body = await gql(client, many, bearer(app, people["sam"]), {"ids": ids})
+    assert body == {"data": {"nodes": [None] * len(ids)}}
+
+
+async def test_projects_and_labels_walk_to_the_end_like_rest(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, User]
+) -> None:
+    ann, vic = principal_of(people["ann"]), bearer(app, people["vic"])
+    for key in ("APP", "ZED", "CORE", "API", "OPS", "DOCS"):
+        await projects.create_project(ann, "acme", projects.ProjectCreate(key=key, name=key))
+    for name in ("feature", "Docs", "ux", "Perf", "a11y", "chore", "Z"):
+        create = labels.LabelCreate(name=name, color="#00aa00", description=name * 2)
+        await labels.create_label(ann, ("acme", "WEB"), create)
+    await client.patch(WEB, json={"is_archived": True}, headers=bearer(app, people["ann"]))
+
+    got = await walk(client, vic, 'workspace(slug: "acme")', "projects", PROJECT)
+    rest = await rest_items(client, f"{ACME}/projects", vic)
+    assert [p["key"] for p in got] == [p["key"] for p in rest] == sorted(p["key"] for p in rest)
+    assert len(rest) == 7
+    for got_one, rest_one in zip(got, rest, strict=True):
+        same_fields(got_one, rest_one)
+
+    query = (
+        'query($after: String) { project(workspace: "acme", key: "WEB") {'
+        " workspace { id slug } labels(first: 3, after: $after) { totalCount"
+        f" pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {LABEL} }} }} }} }} }}"
+    )
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        body = await gql(client, query, vic, {"after": after})
+        assert "errors" not in body, body
+        assert body["data"]["project"]["workspace"]["slug"] == "acme"
+        labels_page = body["data"]["project"]["labels"]
+        found.extend(edge["node"] for edge in labels_page["edges"])
+        assert labels_page["totalCount"] == 8
+        if not labels_page["pageInfo"]["hasNextPage"]:
+            break
+        after = labels_page["pageInfo"]["endCursor"]
+    rest_labels = await rest_items(client, f"{WEB}/labels", vic)
+    assert [x["name"] for x in found] == [x["name"] for x in rest_labels]
+    assert len(found) == 8
+    for got_one, rest_one in zip(found, rest_labels, strict=True):
+        same_fields(got_one, rest_one)
+
+    backward = (
+        'query { workspace(slug: "acme") { projects(last: 2) { pageInfo { hasPreviousPage }'
+        " edges { node { key } } } } }"
+    )
+    body = await gql(client, backward, vic)
+    assert body["data"]["workspace"]["projects"]["edges"] == [
+        {"node": {"key": "WEB"}},
+        {"node": {"key": "ZED"}},
+    ]
+    assert body["data"]["workspace"]["projects"]["pageInfo"]["hasPreviousPage"] is True
+
+
+async def statements(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> int:
+    with count_sql() as sql:
+        body = await gql(client, query, headers)
+    assert "errors" not in body, body
+    return sql.count
+
+
+async def test_a_page_of_projects_or_labels_costs_the_same_whatever_its_size(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, User]
+) -> None:
+    ann, vic = principal_of(people["ann"]), bearer(app, people["vic"])
+    for i in range(50):
+        await projects.create_project(ann, "acme", projects.ProjectCreate(key=f"P{i:02}", name="p"))
+        create = labels.LabelCreate(name=f"label {i}", color="#123456")
+        await labels.create_label(ann, ("acme", "WEB"), create)
+    counts: dict[int, tuple[int, int]] = {}
+    for size in (10, 50):
+        projects_query = (
+            f'query {{ workspace(slug: "acme") {{ projects(first: {size}) {{ totalCount'
+            f" edges {{ node {{ {PROJECT} workspace {{ id slug viewerRole }} }} }} }} }} }}"
+        )
+        labels_query = (
+            f'query {{ project(workspace: "acme", key: "WEB") {{ workspace {{ slug }}'
+            f" labels(first: {size}) {{ totalCount edges {{ node {{ {LABEL} }} }} }} }} }}"
+        )
+        counts[size] = (
+            await statements(client, vic, projects_query),
+            await statements(client, vic, labels_query),
+        )
+    assert counts[10] == counts[50], counts
