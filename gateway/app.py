@@ -12,11 +12,18 @@ from tortoise.contrib.fastapi import RegisterTortoise
 from gateway import __version__
 from gateway.db import tortoise_config
 from gateway.docs import install_docs
+from gateway.idempotency import IdempotencyMiddleware
+from gateway.middleware.body_limit import BodyLimitMiddleware
+from gateway.middleware.cors import install_cors
+from gateway.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.problems import install_problem_handlers
+from gateway.ratelimit import RateLimitMiddleware
 from gateway.request_id import RequestIdMiddleware
 from gateway.rest import api_router, health
+from gateway.rest.responses import install_openapi
 from gateway.security.jwt import JwtCodec
 from gateway.settings import Settings, get_settings
+from gateway.throttle import build_throttle
 from schema.router import SwitchyardGraphQLRouter
 
 DESCRIPTION = """
@@ -35,7 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            try:
+                yield
+            finally:
+                await app.state.throttle.aclose()
 
     app = FastAPI(
         title="Switchyard",
@@ -47,10 +57,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.jwt = JwtCodec(settings)
+    app.state.throttle = build_throttle(settings)
     install_problem_handlers(app)
+    # Added innermost first. Outermost to innermost: request id, security headers, CORS, rate
+    # limit, body limit, idempotency (which reads the body, so the limit must come first).
+    app.add_middleware(
+        IdempotencyMiddleware, codec=app.state.jwt, ttl_seconds=settings.idempotency_ttl_seconds
+    )
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware)  # inside RequestIdMiddleware: 429s carry the id
+    install_cors(app, settings)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(api_router)
-    app.include_router(SwitchyardGraphQLRouter(settings), prefix="/graphql", tags=["graphql"])
+    # GraphQL documents itself (introspection, schema.graphql); it is not a REST operation.
+    app.include_router(
+        SwitchyardGraphQLRouter(settings), prefix="/graphql", include_in_schema=False
+    )
+    install_openapi(app)
     install_docs(app, settings)
     return app

@@ -65,7 +65,11 @@ def problem(
         "request_id": request_id,
         "errors": [{"field": e.field, "message": e.message} for e in errors],
     }
-    all_headers = {"X-Request-ID": request_id, **(headers or {})}
+    # The outermost 500 handler answers outside the rate-limit middleware: add its headers here
+    # (imported here because that middleware renders its 429s with this module).
+    from gateway.ratelimit import current_rate_limit_headers
+
+    all_headers = {"X-Request-ID": request_id, **current_rate_limit_headers(), **(headers or {})}
     if code is ErrorCode.UNAUTHENTICATED:
         all_headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(
@@ -112,6 +116,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's "error parsing the body" (say, bytes that are not UTF-8): bad input like any
+        # other, so the catalogue's 422 with the body named.
+        return problem(
+            ErrorCode.VALIDATION_FAILED,
+            "The request body could not be parsed",
+            errors=[FieldError("body", "is not valid JSON text")],
+        )
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.INTERNAL)
     detail = exc.detail if isinstance(exc.detail, str) else TITLES[code]
     return problem(code, detail, headers=dict(exc.headers or {}), status=exc.status_code)

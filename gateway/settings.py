@@ -46,6 +46,25 @@ class Settings(BaseSettings):
 
     assets_dir: Path | None = None
 
+    # Rate limit (gateway.ratelimit, ADR 0011): points per principal per 60 s fixed window,
+    # shared by REST (1 point a request) and GraphQL (1 + node cost // node_cost_per_point).
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=1000, ge=1)
+    rate_limit_anonymous_per_minute: int = Field(default=100, ge=1)
+    rate_limit_node_cost_per_point: int = Field(default=100, ge=1)
+
+    # GraphQL query limits (schema.limits, ADR 0009), checked before execution: nesting depth
+    # (introspection fields not counted), aliases, tokens (comments included), and node cost
+    # (the sum over connection fields of first/last times the page sizes of the enclosing ones).
+    graphql_max_depth: int = Field(default=12, ge=1, le=100)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_tokens: int = Field(default=2000, ge=100)
+    graphql_max_nodes: int = Field(default=50_000, ge=1)
+
+    # Idempotency-Key on REST POSTs (gateway.idempotency, ADR 0010): how long a stored answer
+    # is replayed for a retry with the same key and body.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: object) -> object:

@@ -2,6 +2,7 @@
 
 from models.comment import Comment
 from models.event import Event
+from models.idempotency import IdempotencyRecord
 from models.issue import Issue, IssueLabel, IssuePriority, IssueState
 from models.label import Label
 from models.project import Project
@@ -12,6 +13,7 @@ from models.workspace import Membership, Role, Workspace
 __all__ = [
     "Comment",
     "Event",
+    "IdempotencyRecord",
     "Issue",
     "IssueLabel",
     "IssuePriority",

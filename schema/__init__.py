@@ -11,10 +11,34 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.settings import Settings
+from schema.comments import CommentMutation
 from schema.errors import CatalogueErrors
+from schema.issue_mutations import IssueMutation
+from schema.issues import IssueQuery
+from schema.labels import LabelMutation
+from schema.limits import query_limit_extensions
 from schema.meta import MetaQuery
+from schema.nodes import NodeQuery
+from schema.projects import ProjectMutation, ProjectQuery
+from schema.rate_cost import RateCost
+from schema.scalars import SCALAR_MAP
+from schema.users import UserMutation, UserQuery
+from schema.workspaces import WorkspaceMutation, WorkspaceQuery
 
-Query = merge_types("Query", (MetaQuery,))
+Query = merge_types(
+    "Query", (MetaQuery, NodeQuery, UserQuery, WorkspaceQuery, ProjectQuery, IssueQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        UserMutation,
+        WorkspaceMutation,
+        ProjectMutation,
+        LabelMutation,
+        IssueMutation,
+        CommentMutation,
+    ),
+)
 
 
 class SwitchyardSchema(strawberry.Schema):
@@ -28,8 +52,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     extensions: list[object] = [CatalogueErrors, ParserCache, ValidationCache]
     if settings is not None and not settings.introspection:
         extensions.append(DisableIntrospection)
+    extensions.extend(query_limit_extensions(settings))  # depth, aliases, tokens, node cost
+    extensions.append(RateCost)  # charges the node cost to the rate limit (ADR 0011)
     return SwitchyardSchema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,  # type: ignore[arg-type]
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )

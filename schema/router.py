@@ -1,64 +1,307 @@
-"""Strawberry's FastAPI router, adapted to Switchyard: GraphiQL from local assets, and every
-answer — request errors included — in GraphQL's error shape with a catalogue code."""
+"""Strawberry's FastAPI router, adapted to Switchyard: GraphiQL from local assets, the
+GraphQL-over-HTTP specification (media types by `Accept`, status codes per media type, GET for
+queries only), automatic persisted queries, and every error in GraphQL's shape with a catalogue
+code.
+
+Stock Strawberry always answers `application/json`, with 200 and `"data": null` even when the
+document did not parse; `_run_http` replaces its HTTP flow (websockets still go through
+Strawberry). See history/adr/0008-graphql-over-http-and-persisted-queries.md.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from dataclasses import dataclass
+from typing import Any, Final
 
-from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from gateway.docs import graphiql_html
 from gateway.errors import ErrorCode
-from gateway.request_id import current_request_id
 from gateway.settings import Settings
 from schema import build_schema
 from schema.context import Context, get_context
 from schema.errors import to_catalogue
+from schema.persisted import PersistedQueryError, PersistedQueryStore, build_store, resolve
 
-# Request-level failures (before any GraphQL runs) by HTTP status.
-_REQUEST_ERROR_CODES = {
-    400: ErrorCode.VALIDATION_FAILED,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    406: ErrorCode.NOT_ACCEPTABLE,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+APPLICATION_JSON: Final = "application/json"
+_CONTENT_TYPES: Final = {
+    GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
+    APPLICATION_JSON: APPLICATION_JSON,
 }
+_ALLOWED: Final = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+
+
+class RequestError(Exception):
+    """A request refused before any GraphQL runs: answered with `status` in either media type
+    (the request was not well-formed, so the legacy "always 200" rule does not apply)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str = ErrorCode.VALIDATION_FAILED.value,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer in, or None when `Accept` admits neither of ours. No `Accept`,
+    `*/*` and `application/*` get `application/json`, as the spec says for legacy clients; on
+    equal quality the explicitly named `application/graphql-response+json` wins."""
+    if accept is None or not accept.strip():
+        return APPLICATION_JSON
+    ranked: list[tuple[float, int, str]] = []
+    refused: set[str] = set()
+    for item in accept.split(","):
+        media, *parameters = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if media in _CONTENT_TYPES:
+            if quality <= 0:
+                refused.add(media)
+            else:
+                ranked.append((quality, 2 if media == GRAPHQL_RESPONSE_JSON else 1, media))
+        elif media in ("*/*", "application/*") and quality > 0:
+            ranked.append((quality, 0, APPLICATION_JSON))
+            ranked.append((quality, -1, GRAPHQL_RESPONSE_JSON))
+    admissible = [entry for entry in ranked if entry[2] not in refused]
+    return max(admissible)[2] if admissible else None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One well-formed GraphQL-over-HTTP request."""
+
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def _json_parameter(raw: str | None, name: str) -> object:
+    """A GET parameter that carries JSON (`variables`, `extensions`); empty means absent."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RequestError(400, f"The `{name}` parameter is not valid JSON") from exc
+
+
+async def _json_body(request: Request) -> dict[str, object]:
+    media, _, rest = request.headers.get("content-type", "").partition(";")
+    charset = rest.partition("charset=")[2].strip().strip('"').lower()
+    if media.strip().lower() != APPLICATION_JSON or charset not in ("", "utf-8", "utf8"):
+        raise RequestError(
+            415,
+            "Send the request as `Content-Type: application/json` (UTF-8)",
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE.value,
+        )
+    body = await request.body()
+    if not body.strip():
+        raise RequestError(400, "The request body is empty; send a JSON object")
+    try:
+        decoded = json.loads(body)
+    except ValueError as exc:
+        raise RequestError(400, "The request body is not valid JSON") from exc
+    if isinstance(decoded, list):
+        raise RequestError(400, "Batched operations are not supported")
+    if not isinstance(decoded, dict):
+        raise RequestError(400, "The request body must be a JSON object")
+    return decoded
+
+
+def _checked(params: dict[str, object], name: str, kind: type, label: str) -> Any:
+    value = params.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise RequestError(400, f"`{name}` must be {label} or null")
+    return value
+
+
+async def read_operation(request: Request) -> Operation:
+    """The request's parameters, checked: POST takes a JSON object, GET the URL's query."""
+    if request.method == "GET":
+        query = request.query_params
+        params: dict[str, object] = {
+            "query": query.get("query"),
+            "operationName": query.get("operationName") or None,
+            "variables": _json_parameter(query.get("variables"), "variables"),
+            "extensions": _json_parameter(query.get("extensions"), "extensions"),
+        }
+    else:
+        params = await _json_body(request)
+    return Operation(
+        query=_checked(params, "query", str, "a string"),
+        variables=_checked(params, "variables", dict, "an object"),
+        operation_name=_checked(params, "operationName", str, "a string"),
+        extensions=_checked(params, "extensions", dict, "an object"),
+    )
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when the request failed before execution (parse, validation, variable coercion,
+    a refused query): no error has a path, so no field was ever resolved."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
 class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
     """The `/graphql` endpoint."""
 
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+    temporal_response: Response  # set by Strawberry's route handlers before each `run`
+
+    def __init__(
+        self,
+        settings: Settings,
+        persisted_queries: PersistedQueryStore | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             build_schema(settings),
             context_getter=get_context,
             graphql_ide="graphiql" if settings.graphiql else None,
             **kwargs,
         )
+        if persisted_queries is None:
+            persisted_queries = build_store(settings)
+        self.persisted_queries = persisted_queries
 
     @property
     def graphql_ide_html(self) -> str:
         """GraphiQL, loading its scripts and styles from this process (no CDN)."""
         return graphiql_html()
 
+    def wants_graphql_ide(self, request: Request) -> bool:
+        """A browser opening `/graphql` (not a GET query, nor a persisted-query GET)."""
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and "extensions" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Strawberry answers a bad body or method in plain text; answer in GraphQL's shape."""
-        try:
+        """Websockets go to Strawberry; HTTP requests follow GraphQL over HTTP here."""
+        if self.is_websocket_request(request):
             return await super().run(request, context, root_value)
-        except HTTPException as exc:
-            code = _REQUEST_ERROR_CODES.get(exc.status_code, ErrorCode.VALIDATION_FAILED)
-            body = {"errors": [{"message": exc.reason, "extensions": {"code": code.value}}]}
-            headers = {"X-Request-ID": current_request_id()}
-            if exc.status_code == 405:
-                headers["Allow"] = "GET, POST"
-            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        # Read before any await: Strawberry keeps the per-request response on the router.
+        sub_response: Response = self.temporal_response
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            if self.wants_graphql_ide(request):
+                return await self.render_graphql_ide(request)
+            if media_type is None:
+                raise RequestError(
+                    406,
+                    f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}",
+                    ErrorCode.NOT_ACCEPTABLE.value,
+                )
+            return await self._run_http(request, context, root_value, media_type, sub_response)
+        except RequestError as exc:
+            body = {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
+            return self._respond(body, exc.status, media_type or APPLICATION_JSON, exc.headers)
+
+    async def _run_http(
+        self,
+        request: Request,
+        context: Context,
+        root_value: None,
+        media_type: str,
+        sub_response: Response,
+    ) -> Response:
+        operation = await read_operation(request)
+        try:
+            query, to_remember = await resolve(
+                self.persisted_queries, operation.query, operation.extensions
+            )
+        except PersistedQueryError as exc:
+            # Apollo clients retry with the full query on a miss; older ones stop using
+            # persisted queries for good after a 400, so the legacy media type gets 200.
+            status = 200 if exc.not_found and media_type == APPLICATION_JSON else 400
+            # A miss must not be cached, or a CDN would keep answering it after registration.
+            headers = {"Cache-Control": "private, no-cache, must-revalidate"}
+            raise RequestError(status, exc.message, exc.code, headers) from exc
+        if query is None:
+            raise RequestError(400, "No GraphQL query found in the request")
+        result = await self._execute(request.method, query, operation, context, root_value)
+        body = dict(await self.process_result(request, result))
+        if is_request_error(result):
+            body.pop("data", None)  # execution never started, so there is no data entry
+            return self._respond(
+                body, 400 if media_type == GRAPHQL_RESPONSE_JSON else 200, media_type
+            )
+        if to_remember is not None:
+            await self.persisted_queries.put(to_remember, query)
+        response = self._respond(body, sub_response.status_code or 200, media_type)
+        response.headers.raw.extend(sub_response.headers.raw)  # what resolvers set
+        return response
+
+    async def _execute(
+        self,
+        method: str,
+        query: str,
+        operation: Operation,
+        context: Context,
+        root_value: None,
+    ) -> ExecutionResult:
+        try:
+            return await self.schema.execute(
+                query,
+                root_value=root_value,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=_ALLOWED[method],
+                operation_extensions=operation.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.MUTATION:
+                raise RequestError(
+                    405,
+                    "Mutations are only allowed over POST",
+                    ErrorCode.METHOD_NOT_ALLOWED.value,
+                    headers={"Allow": "POST"},
+                ) from exc
+            raise RequestError(
+                400, "Subscriptions are served over a WebSocket (graphql-transport-ws)"
+            ) from exc
+        except CannotGetOperationTypeError as exc:
+            return ExecutionResult(data=None, errors=[GraphQLError(exc.as_http_error_reason())])
+
+    def _respond(
+        self,
+        body: dict[str, Any],
+        status: int,
+        media_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        content = self.encode_json(body)
+        return Response(content, status, headers, media_type=_CONTENT_TYPES[media_type])
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -19,6 +19,7 @@ from tortoise import Tortoise
 from gateway.app import create_app
 from gateway.db import migrate
 from gateway.settings import Environment, Settings
+from gateway.throttle import MemoryThrottle
 
 TEST_SECRET = "test-secret-" + "x" * 40
 # Children first, so plain DELETEs respect the foreign keys on SQLite.
@@ -34,6 +35,7 @@ TABLES = (
     "personal_access_tokens",
     "refresh_tokens",
     "users",
+    "idempotency_keys",
 )
 
 
@@ -76,6 +78,9 @@ def settings(database_url: str) -> Settings:
         environment=Environment.test,
         database_url=database_url,
         jwt_secret=TEST_SECRET,
+        # Rate limits have tests of their own; the rest of the suite must never hit them.
+        rate_limit_per_minute=100_000,
+        rate_limit_anonymous_per_minute=100_000,
     )
 
 
@@ -96,6 +101,12 @@ async def clean_database(app: FastAPI) -> None:
     else:
         for table in TABLES:
             await connection.execute_script(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle(app: FastAPI) -> None:
+    """Failed sign-ins in one test must not slow down or block another."""
+    app.state.throttle = MemoryThrottle()
 
 
 @pytest.fixture

@@ -95,34 +95,145 @@ async def test_wrong_types_list_each_field(faulty_client: httpx.AsyncClient) -> 
     assert {"a", "b"} <= fields
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
 @pytest.mark.parametrize(
-    ("kwargs", "status"),
+    ("kwargs", "status", "code"),
     [
-        ({"content": b"{bad", "headers": {"content-type": "application/json"}}, 400),
-        ({"json": {"query": 5}}, 400),
-        ({"json": {}}, 400),
+        ({"content": b"{bad", "headers": {"content-type": "application/json"}}, 400, None),
+        ({"content": b"", "headers": {"content-type": "application/json"}}, 400, None),
+        ({"json": {"query": 5}}, 400, None),
+        ({"json": {}}, 400, None),
+        ({"json": [{"query": "{ __typename }"}]}, 400, None),
+        ({"json": {"query": "{ __typename }", "variables": "x"}}, 400, None),
+        ({"json": {"query": "{ __typename }", "extensions": [1]}}, 400, None),
+        ({"content": b"{ __typename }"}, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            {"content": b"{}", "headers": {"content-type": "application/graphql"}},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
     ],
 )
 async def test_graphql_request_errors_have_codes(
-    client: httpx.AsyncClient, kwargs: dict[str, object], status: int
+    client: httpx.AsyncClient,
+    kwargs: dict[str, object],
+    status: int,
+    code: str | None,
+    accept: str,
 ) -> None:
-    response = await client.post("/graphql", **kwargs)  # type: ignore[arg-type]
-    assert response.status_code == status
-    errors = response.json()["errors"]
-    assert errors[0]["extensions"]["code"] == "VALIDATION_FAILED"
+    rest = {k: v for k, v in kwargs.items() if k != "headers"}
+    headers = {"accept": accept, **kwargs.get("headers", {})}  # type: ignore[dict-item]
+    response = await client.post("/graphql", headers=headers, **rest)  # type: ignore[arg-type]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(accept)
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == (code or "VALIDATION_FAILED")
 
 
-@pytest.mark.parametrize("query", ["{ serverInfo { ", "{ nope }", "{ serverInfo }"])
+@pytest.mark.parametrize(
+    "query",
+    ["{ serverInfo { ", "{ nope }", "{ serverInfo }", "query($n: Int!) { __typename }"],
+)
 async def test_graphql_syntax_and_validation_errors_have_codes(
     client: httpx.AsyncClient, query: str
 ) -> None:
-    response = await client.post("/graphql", json={"query": query})
-    errors = response.json()["errors"]
-    assert errors
-    assert all(e["extensions"]["code"] == "VALIDATION_FAILED" for e in errors)
+    # Legacy `application/json` (httpx sends `*/*`): 200, as the spec asks for old clients.
+    legacy = await client.post("/graphql", json={"query": query})
+    assert legacy.status_code == 200
+    assert legacy.headers["content-type"] == "application/json"
+    # `application/graphql-response+json`: 400, and no `data` since execution never started.
+    modern = await client.post(
+        "/graphql", json={"query": query}, headers={"accept": GRAPHQL_RESPONSE}
+    )
+    assert modern.status_code == 400
+    assert modern.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
+    for response in (legacy, modern):
+        body = response.json()
+        assert "data" not in body
+        assert body["errors"]
+        assert all(e["extensions"]["code"] == "VALIDATION_FAILED" for e in body["errors"])
 
 
-async def test_mutation_over_get_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={"query": "mutation { x }"})
-    assert response.status_code in (400, 405)
-    assert response.json()["errors"][0]["extensions"]["code"]
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE};q=0.5", "application/json"),
+        ("text/html, */*;q=0.1", "application/json"),
+    ],
+)
+async def test_graphql_media_type_follows_accept(
+    client: httpx.AsyncClient, accept: str | None, expected: str
+) -> None:
+    headers = {"accept": accept} if accept is not None else {}
+    request = client.build_request("POST", "/graphql", json={"query": "{ __typename }"})
+    request.headers.update(headers)
+    if accept is None:
+        del request.headers["accept"]
+    response = await client.send(request)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(expected)
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_graphql_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/xml"}
+    )
+    assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
+
+
+async def test_graphql_field_errors_keep_data_and_200(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "{ viewer { id } }"}, headers={"accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 200  # execution started: a field error, not a request error
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("query", ["mutation { x }", "mutation { __typename }"])
+async def test_mutation_over_get_is_refused(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.get("/graphql", params={"query": query})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_query_over_get_is_allowed(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/graphql",
+        params={
+            "query": "query Q($n: String!) { __type(name: $n) { name } }",
+            "variables": '{"n": "Query"}',
+        },
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__type": {"name": "Query"}}}
+
+
+async def test_unknown_operation_name_is_a_request_error(client: httpx.AsyncClient) -> None:
+    payload = {"query": "query A { __typename }", "operationName": "B"}
+    modern = await client.post("/graphql", json=payload, headers={"accept": GRAPHQL_RESPONSE})
+    assert modern.status_code == 400
+    body = modern.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
+    assert (await client.post("/graphql", json=payload)).status_code == 200  # legacy
+
+
+async def test_subscription_over_http_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "subscription { x }"})
+    assert response.status_code == 400
+    assert "WebSocket" in response.json()["errors"][0]["message"]

@@ -1,0 +1,232 @@
+"""One request budget per principal, shared by REST and GraphQL (see ADR 0011).
+
+`RateLimitMiddleware` (pure ASGI, inside `RequestIdMiddleware`) identifies the caller cheaply,
+charges one point up front and puts `RateLimit-*` headers on every answer. A GraphQL request
+then costs more once its node cost is known: `schema.rate_cost` calls `charge_graphql` at the
+end of validation, which refuses the operation before execution when the points do not fit.
+Counting is `gateway.throttle`'s fixed window (`take`), so with `GATEWAY_REDIS_URL` every
+process spends from the same budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.exceptions import BaseORMException
+
+from gateway.docs import ASSETS_PREFIX, DOCS_URL
+from gateway.errors import DomainError, RateLimited, Unauthenticated
+from gateway.problems import GRAPHQL_PATH, graphql_request_error, problem
+from gateway.security.jwt import JwtCodec
+from gateway.security.opaque import digest, is_personal_token
+from gateway.services import authn
+from gateway.settings import Settings
+from gateway.throttle import Charge, Throttle
+
+WINDOW_SECONDS = 60
+KEY_PREFIX = "rate:"
+# Liveness, readiness and the documentation's own files never count.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", DOCS_URL})
+EXEMPT_PREFIXES = (ASSETS_PREFIX + "/", DOCS_URL + "/")
+_STATE_KEY = "rate_limit"
+
+_headers: ContextVar[dict[str, str] | None] = ContextVar("rate_limit_headers", default=None)
+
+
+@dataclass(slots=True)
+class Budget:
+    """One request's view of its principal's budget; the GraphQL extension updates it."""
+
+    throttle: Throttle
+    key: str
+    limit: int
+    count: int = 0
+    reset: int = WINDOW_SECONDS
+    refused: bool = field(default=False)
+
+    def record(self, charge: Charge) -> None:
+        self.count, self.reset = charge.count, charge.retry_after
+        self.refused = not charge.admitted
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    def headers(self) -> dict[str, str]:
+        """`RateLimit-*` (and `Retry-After` once refused), as draft-ietf-httpapi-ratelimit-headers
+        spells them: the reset is in seconds from now."""
+        values = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+        if self.refused:
+            values["Retry-After"] = str(self.reset)
+        return values
+
+
+def current_rate_limit_headers() -> dict[str, str]:
+    """The headers for the request being served ({} outside one, or when it is exempt): for
+    error renderers that answer outside this middleware (the outermost 500 handler)."""
+    return dict(_headers.get() or {})
+
+
+def points_for(node_cost: int, settings: Settings) -> int:
+    """What a GraphQL operation costs: one point, plus one per `rate_limit_node_cost_per_point`
+    nodes it may return."""
+    return 1 + max(0, node_cost) // settings.rate_limit_node_cost_per_point
+
+
+def budget_of(scope: Scope) -> Budget | None:
+    """The budget the middleware opened for this request (None when exempt or off)."""
+    budget = scope.get("state", {}).get(_STATE_KEY)
+    return budget if isinstance(budget, Budget) else None
+
+
+async def charge_graphql(scope: Scope, node_cost: int, settings: Settings) -> None:
+    """Spend the rest of a GraphQL operation's points (the middleware took one already);
+    `RateLimited` when they do not fit, so the operation never runs. An operation dearer than
+    the whole budget is charged the whole budget: it can run, but only on a fresh window."""
+    budget = budget_of(scope)
+    if budget is None:
+        return
+    points = points_for(node_cost, settings)
+    extra = min(points, budget.limit) - 1
+    if extra <= 0:
+        return
+    budget.record(await budget.throttle.take(budget.key, extra, budget.limit, WINDOW_SECONDS))
+    _headers.set(budget.headers())
+    if budget.refused:
+        raise RateLimited(
+            f"This operation costs {points} points and {budget.remaining} of {budget.limit}"
+            f" remain in this window; retry in {budget.reset} s",
+            retry_after=budget.reset,
+        )
+
+
+class PrincipalKeys:
+    """Who is asking, cheaply and without trusting unverified input: the user id of a valid
+    JWT (signature check only, no database) or of a valid personal access token (checked by the
+    authn service, the answer cached for a minute); anyone else, a bad credential included, is
+    their client address."""
+
+    TTL_SECONDS = 60.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._personal: OrderedDict[str, tuple[int | None, float]] = OrderedDict()
+
+    async def key(self, scope: Scope, codec: JwtCodec) -> tuple[str, bool]:
+        """`(key, authenticated)`."""
+        user_id = await self._user_id(scope, codec)
+        if user_id is not None:
+            return f"user:{user_id}", True
+        client = scope.get("client")
+        return f"addr:{client[0] if client else 'unknown'}", False
+
+    async def _user_id(self, scope: Scope, codec: JwtCodec) -> int | None:
+        raw = dict(scope["headers"]).get(b"authorization")
+        if raw is None:
+            return None
+        try:
+            token = authn.bearer_token(raw.decode("latin-1"))
+            if token is None:
+                return None
+            if is_personal_token(token):
+                return await self._personal_user(token, codec)
+            return codec.decode(token).user_id
+        except Unauthenticated:
+            return None
+
+    async def _personal_user(self, token: str, codec: JwtCodec) -> int | None:
+        now = time.monotonic()
+        token_digest = digest(token)
+        cached = self._personal.get(token_digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            user_id: int | None = (await authn.authenticate(token, codec)).user_id
+        except Unauthenticated:
+            user_id = None
+        except (BaseORMException, OSError):
+            return None  # the database is down: the route answers 503; count the address
+        self._personal[token_digest] = (user_id, now + self.TTL_SECONDS)
+        self._personal.move_to_end(token_digest)
+        while len(self._personal) > self.MAX_ENTRIES:
+            self._personal.popitem(last=False)
+        return user_id
+
+
+def _is_exempt(path: str) -> bool:
+    return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
+
+
+class RateLimitMiddleware:
+    """Charges every HTTP request (websockets are not metered) and labels every answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.principals = PrincipalKeys()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _is_exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        application = scope["app"]
+        settings: Settings = application.state.settings
+        if not settings.rate_limit_enabled:
+            await self.app(scope, receive, send)
+            return
+        is_graphql = scope["path"].rstrip("/") == GRAPHQL_PATH
+        try:
+            budget = await self._open(scope, application.state.throttle, application.state.jwt)
+        except DomainError as exc:  # the shared store is unreachable: fail closed (503)
+            await _error(exc, is_graphql)(scope, receive, send)
+            return
+        _headers.set(budget.headers())
+        if budget.refused:
+            refusal = RateLimited(
+                f"Over the limit of {budget.limit} points per {WINDOW_SECONDS} s;"
+                f" retry in {budget.reset} s",
+                retry_after=budget.reset,
+            )
+            refusal.headers.update(budget.headers())
+            await _error(refusal, is_graphql)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_STATE_KEY] = budget
+
+        async def send_with_budget(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Read now, not before: a GraphQL operation may have spent (or been refused) more.
+                if budget.refused:
+                    message["status"] = 429
+                headers = MutableHeaders(scope=message)
+                for name, value in budget.headers().items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_budget)
+
+    async def _open(self, scope: Scope, throttle: Throttle, codec: JwtCodec) -> Budget:
+        settings: Settings = scope["app"].state.settings
+        key, authenticated = await self.principals.key(scope, codec)
+        limit = (
+            settings.rate_limit_per_minute
+            if authenticated
+            else settings.rate_limit_anonymous_per_minute
+        )
+        budget = Budget(throttle, KEY_PREFIX + key, limit)
+        budget.record(await throttle.take(budget.key, 1, limit, WINDOW_SECONDS))
+        return budget
+
+
+def _error(exc: DomainError, is_graphql: bool) -> JSONResponse:
+    if is_graphql:
+        return graphql_request_error(exc)
+    return problem(exc.code, exc.detail, errors=exc.errors, headers=exc.headers)

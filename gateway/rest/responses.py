@@ -1,0 +1,77 @@
+"""OpenAPI documentation of error answers: every 4xx/5xx is an RFC 9457 problem.
+
+Routers list the failures an operation can have with `problem_response(...)`; `install_openapi`
+then gives every error response (FastAPI's default 422 included) the `Problem` schema under
+`application/problem+json`, which is what `gateway.problems` actually sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from gateway.problems import PROBLEM_JSON
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+class ProblemField(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details); `code` is the catalogue code, the same as GraphQL's
+    `extensions.code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str
+    errors: list[ProblemField]
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An entry for a route's `responses={status: ...}`."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+
+
+def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {})
+    )
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[0] in "45":
+                    response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+                    if status == "422":
+                        response["description"] = "VALIDATION_FAILED: each failing field is listed"
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the OpenAPI document once, with problem responses documented truthfully."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document_problems(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
