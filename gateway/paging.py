@@ -143,7 +143,7 @@ def _decoder_for(f: tf.Field[Any]) -> Decoder:
 _plans: dict[tuple[type[Model], Ordering], tuple[_Key, ...]] = {}
 
 
-def _plan(model: type[Model], ordering: Ordering) -> tuple[_Key, ...]:
+def ordering_plan(model: type[Model], ordering: Ordering) -> tuple[_Key, ...]:
     """Checks an ordering once per model (these are programming errors, hence ValueError)."""
     if (model, ordering) in _plans:
         return _plans[model, ordering]
@@ -166,7 +166,7 @@ def _plan(model: type[Model], ordering: Ordering) -> tuple[_Key, ...]:
     return _plans[model, ordering]
 
 
-def _signature(model: type[Model], ordering: Ordering, scope: str) -> str:
+def cursor_signature(model: type[Model], ordering: Ordering, scope: str) -> str:
     """Names the list a cursor belongs to, so one minted elsewhere is refused rather than
     silently starting at a meaningless position. Not a secret: visibility is enforced by the
     queryset's own filters, a forged cursor only moves within rows the caller may see."""
@@ -181,7 +181,7 @@ def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _encode(signature: str, values: Sequence[object]) -> str:
+def encode_cursor(signature: str, values: Sequence[object]) -> str:
     raw = json.dumps([signature, *map(_jsonable, values)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
@@ -207,7 +207,7 @@ def _decode(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]
         raise invalid from exc
 
 
-def _limit(name: str, value: int) -> int:
+def checked_limit(name: str, value: int) -> int:
     if type(value) is not int or not 1 <= value <= MAX_LIMIT:
         raise ValidationFailed.on(name, f"must be between 1 and {MAX_LIMIT}")
     return value
@@ -262,15 +262,15 @@ async def keyset_page(
     flag to what is cheap to know); paging backward, `has_next` likewise for `before`.
     """
     model = queryset.model
-    keys = _plan(model, ordering)
+    keys = ordering_plan(model, ordering)
     if first is not None and last is not None:
         raise ValidationFailed.on("last", "pass either first or last, not both")
     backward = last is not None
     if last is not None:
-        limit = _limit("last", last)
+        limit = checked_limit("last", last)
     else:
-        limit = _limit("first", DEFAULT_LIMIT if first is None else first)
-    signature = _signature(model, ordering, scope)
+        limit = checked_limit("first", DEFAULT_LIMIT if first is None else first)
+    signature = cursor_signature(model, ordering, scope)
     window = queryset
     if after is not None:
         window = window.filter(_beyond(model, keys, _decode(after, keys, signature), forward=True))
@@ -290,7 +290,7 @@ async def keyset_page(
 
     return Page(
         rows=rows,
-        cursors=[_encode(signature, [row[k.field] for k in keys]) for row in rows],
+        cursors=[encode_cursor(signature, [row[k.field] for k in keys]) for row in rows],
         has_next=before is not None if backward else more,
         has_previous=more if backward else after is not None,
         count_total=count_total,

@@ -23,7 +23,7 @@ from strawberry.types import Info
 from gateway.errors import DomainError, NotFound
 from gateway.paging import Page
 from gateway.repositories.issues import IssueFilter as DomainFilter
-from gateway.services import issues
+from gateway.services import issue_reads, issues
 from gateway.services.issue_rules import IssueView, node_id
 from gateway.services.labels import LabelView
 from models import IssuePriority as DomainPriority
@@ -62,11 +62,11 @@ __all__ = [
 
 
 def _labels(info: Info[Context, None]) -> DataLoader[int, list[LabelView]]:
-    return info.context.loaders.loader("issues.labels", issues.labels_of)
+    return info.context.loaders.loader("issues.labels", issue_reads.labels_of)
 
 
 def _comment_counts(info: Info[Context, None]) -> DataLoader[int, int]:
-    return info.context.loaders.loader("issues.comment_count", issues.comment_counts)
+    return info.context.loaders.loader("issues.comment_count", issue_reads.comment_counts)
 
 
 @strawberry.type(description="A unit of work in a project, numbered per project from 1.")
@@ -201,7 +201,9 @@ def _first_pages(
     principal = info.context.viewer
 
     async def batch(project_ids: list[int]) -> list[Page | DomainError]:
-        return await issues.first_issue_rows(principal, project_ids, where, sort, descending, first)
+        return await issue_reads.first_issue_rows(
+            principal, project_ids, where, sort, descending, first
+        )
 
     name = f"issues.first:{sort}:{descending}:{first}:{where.scope()}"
     return info.context.loaders.loader(name, batch)
@@ -211,7 +213,7 @@ def _totals(info: Info[Context, None], where: DomainFilter) -> DataLoader[int, i
     """Project id → how many issues match `where`: one GROUP BY per filter and query level."""
 
     async def batch(project_ids: list[int]) -> list[int]:
-        return await issues.count_issues(project_ids, where)
+        return await issue_reads.count_issues(project_ids, where)
 
     return info.context.loaders.loader(f"issues.count:{where.scope()}", batch)
 
@@ -241,7 +243,7 @@ async def project_issues(
             raise loaded
         page = loaded
     else:
-        page = await issues.issue_rows(
+        page = await issue_reads.issue_rows(
             info.context.viewer,
             project_id,
             where,
@@ -262,7 +264,7 @@ async def project_issues(
 
 async def issues_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
     """`node(id:)` for issues: null unless the caller may read the issue's workspace."""
-    views = await issues.visible_by_pk(info.context.viewer, pks)
+    views = await issue_reads.visible_by_pk(info.context.viewer, pks)
     return [None if view is None else Issue.of(view) for view in views]
 
 

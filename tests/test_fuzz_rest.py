@@ -44,18 +44,9 @@ CHECKS: list[CheckFunction] = [
 # each fixable only outside the test files. A test whose only findings are these is an
 # explicit xfail naming them; any other finding, and every 5xx, fails it. Delete an entry once
 # fixed: the affected tests then pass outright.
-KNOWN: dict[str, Callable[[Finding], bool]] = {
-    "F2 400 on an unparsable JSON body: undocumented, and coded INTERNAL": lambda f: (
-        f.status == 400 and "There was an error parsing the body" in f.answer
-    ),
-    "F3 422 documented as FastAPI's application/json HTTPValidationError, sent as problem+json": (
-        lambda f: f.status == 422 and "Received: application/problem+json" in f.failure
-    ),
-    "F4 /graphql documented with 200 (and 404) only; answers 400/405/406/415 by the "
-    "GraphQL-over-HTTP spec": lambda f: (
-        f.label.endswith(" /graphql") and 400 <= f.status < 500 and "ST103" in f.failure
-    ),
-}
+# Findings that are understood and accepted, by reason; empty since F2-F4 (see
+# history/features/protocol-hardening/0002-fuzzing.md) were fixed. A 5xx is never accepted.
+KNOWN: dict[str, Callable[[Finding], bool]] = {}
 
 
 def _known(finding: Finding) -> str | None:

@@ -38,10 +38,10 @@ from gateway.paging import (
     DEFAULT_LIMIT,
     Ordering,
     Page,
-    _encode,
-    _limit,
-    _plan,
-    _signature,
+    checked_limit,
+    cursor_signature,
+    encode_cursor,
+    ordering_plan,
 )
 
 RANK = "row_rank"
@@ -67,7 +67,7 @@ def _ranked_ids(
 ) -> QueryBuilder:
     """`SELECT id FROM (SELECT id, ROW_NUMBER() OVER (...) row_rank ...) WHERE row_rank <= keep`."""
     model = queryset.model
-    keys = _plan(model, ordering)
+    keys = ordering_plan(model, ordering)
     table = model._meta.basetable
     fk_column = model._meta.fields_db_projection[fk_field]
     direction = Order.desc if keys[0].descending else Order.asc
@@ -105,12 +105,12 @@ async def first_rows_per_parent(
     `has_next`; `has_previous` is False. Its `count_total` counts that one parent's rows; batch
     counts of many parents with `count_per_parent`.
     """
-    limit = _limit("first", DEFAULT_LIMIT if first is None else first)
+    limit = checked_limit("first", DEFAULT_LIMIT if first is None else first)
     parents = list(dict.fromkeys(parent_ids))
     if not parents:
         return {}
     model = queryset.model
-    keys = _plan(model, ordering)
+    keys = ordering_plan(model, ordering)
     narrowed = queryset.filter(**{f"{fk_field}__in": parents})
     picked = _ranked_ids(narrowed, fk_field, ordering, limit + 1)
     terms = [("-" if k.descending else "") + k.field for k in keys]
@@ -123,14 +123,14 @@ async def first_rows_per_parent(
     grouped: dict[int, list[dict[str, Any]]] = {parent: [] for parent in parents}
     for row in rows:
         grouped[row[fk_field]].append(row)
-    signature = _signature(model, ordering, scope)
+    signature = cursor_signature(model, ordering, scope)
     pages: dict[int, Page] = {}
     for parent, found in grouped.items():
         more = len(found) > limit
         del found[limit:]
         pages[parent] = Page(
             rows=found,
-            cursors=[_encode(signature, [row[k.field] for k in keys]) for row in found],
+            cursors=[encode_cursor(signature, [row[k.field] for k in keys]) for row in found],
             has_next=more,
             has_previous=False,
             count_total=_counter(queryset.filter(**{fk_field: parent})),

@@ -14,15 +14,14 @@ from pydantic import BaseModel
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
-from gateway.errors import DomainError, NotFound, ValidationFailed
+from gateway.errors import NotFound, ValidationFailed
 from gateway.ids import pk_of
 from gateway.paging import Page, PageArgs
 from gateway.repositories import issues as repo
-from gateway.repositories import projects as project_repo
 from gateway.repositories.issues import IssueFilter
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, labels, projects
+from gateway.services import events, projects
 from gateway.services.access import Access, Action, authorize
 from gateway.services.events import EventType, JSONObject, JSONValue
 from gateway.services.issue_rules import IssueCreate, IssuePatch, IssueView, node_id, view
@@ -81,7 +80,7 @@ async def _project(principal: Principal, slug: str, key: str, action: Action) ->
     return Target(access, project)
 
 
-async def _project_by_id(principal: Principal, project_id: int, action: Action) -> Target:
+async def target_of_project(principal: Principal, project_id: int, action: Action) -> Target:
     access, project = await projects.locate(principal, project_id, action)
     return Target(access, project)
 
@@ -127,7 +126,7 @@ async def list_project_issues(
     **paging: Unpack[PageArgs],
 ) -> IssuePage:
     """The same as `list_issues`, for a project named by primary key (GraphQL)."""
-    target = await _project_by_id(principal, project_id, Action.read)
+    target = await target_of_project(principal, project_id, Action.read)
     return await _list(target.project.id, where, sort, descending, paging)
 
 
@@ -190,7 +189,7 @@ async def create_issue_in(
 ) -> IssueView:
     """`create_issue` for a project named by primary key (GraphQL), `refs` naming the assignee
     and labels by primary key."""
-    target = await _project_by_id(principal, project_id, Action.write_content)
+    target = await target_of_project(principal, project_id, Action.write_content)
     return await _create(target, await _named(target, data, refs))
 
 
@@ -279,7 +278,7 @@ async def update_issue_by_id(
     row = (await repo.by_ids([issue_id])).get(issue_id)
     if row is None:
         raise NotFound("No such issue")
-    target = await _project_by_id(principal, row["project_id"], Action.write_content)
+    target = await target_of_project(principal, row["project_id"], Action.write_content)
     return await _update(target, row, await _named(target, patch, refs), expected_version)
 
 
@@ -349,7 +348,7 @@ async def delete_issue_by_id(principal: Principal, issue_id: int) -> None:
     row = (await repo.by_ids([issue_id])).get(issue_id)
     if row is None:
         raise NotFound("No such issue")
-    target = await _project_by_id(principal, row["project_id"], Action.moderate)
+    target = await target_of_project(principal, row["project_id"], Action.moderate)
     await _delete(target, row, None)
 
 
@@ -371,84 +370,3 @@ def project_pk(global_id: str) -> int:
 
 def issue_pk(global_id: str) -> int:
     return pk_of(global_id, "Issue")
-
-
-# Reads for GraphQL: rows for connections, and the batch functions behind its DataLoaders.
-
-
-async def issue_rows(
-    principal: Principal,
-    project_id: int,
-    where: IssueFilter,
-    sort: str = "number",
-    descending: bool = False,
-    **paging: Unpack[PageArgs],
-) -> Page:
-    """`list_project_issues` as `ISSUE_FIELDS` rows: GraphQL loads each relation through a
-    DataLoader, and only the relations a query selects."""
-    target = await _project_by_id(principal, project_id, Action.read)
-    if sort not in SORTS:
-        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
-    return await repo.page(target.project.id, where, sort, descending, paging)
-
-
-async def first_issue_rows(
-    principal: Principal,
-    project_ids: list[int],
-    where: IssueFilter,
-    sort: str,
-    descending: bool,
-    first: int | None,
-) -> list[Page | DomainError]:
-    """For each project, the page `issue_rows` gives without a cursor, in one statement for
-    all of them (plus one to find the projects and one authorization per workspace). A project
-    the caller may not read gets its error instead of a page."""
-    if sort not in SORTS:
-        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
-    found = await project_repo.by_ids(project_ids)
-    denied: dict[int, DomainError | None] = {}
-    for workspace_id in sorted({row.workspace_id for row in found.values()}):
-        try:
-            await authorize(principal, workspace_id, Action.read)
-            denied[workspace_id] = None
-        except DomainError as exc:
-            denied[workspace_id] = exc
-    readable = [pk for pk in project_ids if pk in found and not denied[found[pk].workspace_id]]
-    pages = await repo.first_pages(readable, where, sort, descending, first)
-    answers: list[Page | DomainError] = []
-    for pk in project_ids:
-        error = denied[found[pk].workspace_id] if pk in found else NotFound("No such project")
-        answers.append(pages[pk] if error is None else error)
-    return answers
-
-
-async def count_issues(project_ids: list[int], where: IssueFilter) -> list[int]:
-    """How many issues of each project match `where` (one statement), unchecked: for the
-    `totalCount` of connections whose page was authorized."""
-    counts = await repo.counts(project_ids, where)
-    return [counts[pk] for pk in project_ids]
-
-
-async def visible_by_pk(principal: Principal, pks: list[int]) -> list[IssueView | None]:
-    """Issues by primary key, None where missing or invisible to the caller (`node(id:)`)."""
-    found = await views_by_ids(pks)
-    readable: set[int] = set()
-    for workspace_id in {v.workspace_id for v in found.values()}:
-        try:
-            await authorize(principal, workspace_id, Action.read)
-            readable.add(workspace_id)
-        except NotFound:
-            continue
-    return [found[pk] if pk in found and found[pk].workspace_id in readable else None for pk in pks]
-
-
-async def labels_of(issue_ids: list[int]) -> list[list[labels.LabelView]]:
-    """Each issue's labels, by name, in one statement (unchecked, as `views_by_ids`)."""
-    rows = await repo.label_rows_by_issue(issue_ids)
-    return [[labels.view(row) for row in rows[pk]] for pk in issue_ids]
-
-
-async def comment_counts(issue_ids: list[int]) -> list[int]:
-    """Each issue's number of comments, in one statement (unchecked)."""
-    counts = await repo.comment_counts(issue_ids)
-    return [counts[pk] for pk in issue_ids]
