@@ -18,7 +18,6 @@ from strawberry.types import Info
 
 from gateway.errors import NotFound
 from gateway.ids import pk_of
-from gateway.repositories import comments as comment_repo
 from gateway.services import comments, issues, members
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.issue_rules import IssueView
@@ -28,7 +27,6 @@ from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.node import Node
 from schema.nodes import register_node
-from schema.projects import visible_workspaces
 from schema.users import User
 
 if TYPE_CHECKING:
@@ -106,15 +104,8 @@ class Comment(Node):
 async def comments_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
     """`node(id:)` for comments: null unless the caller may read the comment's workspace.
     One statement for the comments, one batch for their workspaces."""
-    rows = await comment_repo.values_by_ids(pks)
-    workspace_of = {pk: int(row["issue__project__workspace_id"]) for pk, row in rows.items()}
-    visible = await visible_workspaces(info, set(workspace_of.values()))
-    return [
-        Comment.of(comments.row_view(rows[pk]))
-        if pk in rows and workspace_of[pk] in visible
-        else None
-        for pk in pks
-    ]
+    views = await comments.visible_by_pk(info.context.viewer, pks)
+    return [None if view is None else Comment.of(view) for view in views]
 
 
 register_node("Comment", comments_by_pk)

@@ -14,7 +14,6 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
-from gateway.repositories import labels as label_repo
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch, LabelView
 from gateway.validation import validated
@@ -52,27 +51,17 @@ def label_loader(info: Info[Context, None]) -> DataLoader[int, LabelView | None]
     """Labels by id, unchecked: visibility is decided from their project's workspace."""
 
     async def batch(ids: list[int]) -> list[LabelView | None]:
-        rows = await label_repo.by_ids(ids)
-        return [labels.view(rows[i]) if i in rows else None for i in ids]
+        found = await labels.views_by_ids(ids)
+        return [found.get(i) for i in ids]
 
     return info.context.loaders.loader("labels.by_id", batch)
 
 
 async def labels_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
-    """`node(id:)` for labels: null unless the caller may read the label's workspace."""
-    # schema.projects imports this module (for `Label`), so its loaders come in at call time.
-    from schema.projects import project_loader, visible_workspaces
-
-    found = await label_loader(info).load_many(pks)
-    owners = await project_loader(info).load_many(
-        sorted({v.project_id for v in found if v is not None})
-    )
-    workspace_of = {p.pk: p.workspace_id for p in owners if p is not None}
-    visible = await visible_workspaces(info, set(workspace_of.values()))
-    return [
-        Label.of(v) if v is not None and workspace_of.get(v.project_id, -1) in visible else None
-        for v in found
-    ]
+    """`node(id:)` for labels: null unless the caller may read the label's workspace (the
+    service decides)."""
+    views = await labels.visible_by_pk(info.context.viewer, pks)
+    return [None if view is None else Label.of(view) for view in views]
 
 
 register_node("Label", labels_by_pk)

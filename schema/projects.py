@@ -18,7 +18,6 @@ from strawberry.types import Info
 
 from gateway.errors import NotFound
 from gateway.ids import pk_of
-from gateway.repositories import projects as project_repo
 from gateway.services import labels, projects, workspaces
 from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
 from gateway.services.workspaces import WorkspaceView
@@ -40,8 +39,8 @@ def project_loader(info: Info[Context, None]) -> DataLoader[int, ProjectView | N
     (an event's or label's project lives in the same workspace)."""
 
     async def batch(ids: list[int]) -> list[ProjectView | None]:
-        rows = await project_repo.by_ids(ids)
-        return [projects.view(rows[i]) if i in rows else None for i in ids]
+        found = await projects.views_by_ids(ids)
+        return [found.get(i) for i in ids]
 
     return info.context.loaders.loader("projects.by_id", batch)
 
@@ -54,12 +53,6 @@ def workspace_loader(info: Info[Context, None]) -> DataLoader[int, WorkspaceView
         return await workspaces.visible_by_pk(principal, ids)
 
     return info.context.loaders.loader("workspaces.visible", batch)
-
-
-async def visible_workspaces(info: Info[Context, None], ids: set[int]) -> set[int]:
-    """Which of these workspaces the caller may read: one batch, however many ids."""
-    views = await workspace_loader(info).load_many(sorted(ids))
-    return {view.pk for view in views if view is not None}
 
 
 @strawberry.type(description="A project inside a workspace; it holds labels and issues.")
@@ -138,10 +131,10 @@ class Project(Node):
 
 
 async def projects_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
-    """`node(id:)` for projects: null unless the caller may read the project's workspace."""
-    found = await project_loader(info).load_many(pks)
-    visible = await visible_workspaces(info, {v.workspace_id for v in found if v is not None})
-    return [Project.of(v) if v is not None and v.workspace_id in visible else None for v in found]
+    """`node(id:)` for projects: null unless the caller may read the project's workspace (the
+    service decides)."""
+    views = await projects.visible_by_pk(info.context.viewer, pks)
+    return [None if view is None else Project.of(view) for view in views]
 
 
 register_node("Project", projects_by_pk)

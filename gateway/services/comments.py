@@ -8,6 +8,7 @@ edit it (putting words in someone's mouth is not moderation). Archived projects 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Unpack
@@ -23,7 +24,7 @@ from gateway.repositories import issues as issue_repo
 from gateway.repositories.comments import CommentRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, projects
+from gateway.services import events, projects, workspaces
 from gateway.services.access import Access, Action
 from gateway.services.events import EventType
 from gateway.services.versioning import check_version
@@ -159,6 +160,17 @@ async def get_comment(principal: Principal, comment: CommentRef) -> CommentView:
     """One comment; NOT_FOUND when it does not exist or its workspace is invisible."""
     _, _, row = await _comment(principal, comment)
     return _view(row)
+
+
+async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[CommentView | None]:
+    """Comments by id, None where missing or invisible to the caller (`node(id:)`): one
+    statement for the comments, two for their workspaces."""
+    rows = await repo.values_by_ids(pks)
+    workspace_of = {pk: int(row["issue__project__workspace_id"]) for pk, row in rows.items()}
+    visible = await workspaces.readable(principal, list(workspace_of.values()))
+    return [
+        row_view(rows[pk]) if pk in rows and workspace_of[pk] in visible else None for pk in pks
+    ]
 
 
 async def views_by_ids(ids: list[int]) -> dict[int, CommentView]:

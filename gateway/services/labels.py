@@ -6,6 +6,7 @@ or by primary key (GraphQL IDs). Every write checks that the project is not arch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Unpack
@@ -21,7 +22,7 @@ from gateway.repositories import projects as project_repo
 from gateway.repositories.labels import LabelRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events
+from gateway.services import events, workspaces
 from gateway.services.access import Action
 from gateway.services.events import EventType, JSONObject
 from gateway.services.projects import ProjectRef, locate, not_null, require_writable
@@ -100,6 +101,23 @@ def view(row: LabelRow) -> LabelView:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+async def views_by_ids(ids: Sequence[int]) -> dict[int, LabelView]:
+    """Labels by id, unchecked (an issue's labels share its visibility). One statement."""
+    return {pk: view(row) for pk, row in (await label_repo.by_ids(ids)).items()}
+
+
+async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[LabelView | None]:
+    """Labels by id, None where missing or invisible to the caller (`node(id:)`)."""
+    found = await views_by_ids(pks)
+    owners = await project_repo.by_ids([v.project_id for v in found.values()])
+    workspace_of = {pk: row.workspace_id for pk, row in owners.items()}
+    visible = await workspaces.readable(principal, list(workspace_of.values()))
+    return [
+        found[pk] if pk in found and workspace_of.get(found[pk].project_id, -1) in visible else None
+        for pk in pks
+    ]
 
 
 def row_view(row: dict[str, Any]) -> LabelView:

@@ -7,6 +7,7 @@ A project is named either by `(workspace, key)` (REST paths) or by primary key (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar, Unpack
@@ -26,7 +27,7 @@ from gateway.paging import Page, PageArgs
 from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events
+from gateway.services import events, workspaces
 from gateway.services.access import Access, Action, WorkspaceRef, authorize
 from gateway.services.events import EventType, JSONObject
 from gateway.services.versioning import check_version
@@ -114,6 +115,19 @@ def view(row: ProjectRow) -> ProjectView:
 def row_view(row: dict[str, Any]) -> ProjectView:
     """A row of `list_projects` as a `ProjectView`."""
     return view(project_repo.from_values(row))
+
+
+async def views_by_ids(ids: Sequence[int]) -> dict[int, ProjectView]:
+    """Projects by id, unchecked: for objects whose visibility is already established (an
+    event's or a label's project lives in the same workspace). One statement."""
+    return {pk: view(row) for pk, row in (await project_repo.by_ids(ids)).items()}
+
+
+async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[ProjectView | None]:
+    """Projects by id, None where missing or invisible to the caller (`node(id:)`)."""
+    found = await views_by_ids(pks)
+    visible = await workspaces.readable(principal, [v.workspace_id for v in found.values()])
+    return [found[pk] if pk in found and found[pk].workspace_id in visible else None for pk in pks]
 
 
 def require_writable(project: ProjectRow) -> None:

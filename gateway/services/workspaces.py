@@ -139,6 +139,14 @@ async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[Worksp
     return views
 
 
+async def readable(principal: Principal, workspace_ids: Sequence[int]) -> set[int]:
+    """Which of these workspaces the caller may read (for `node(id:)` of the objects inside
+    them): two statements, however many ids."""
+    ids = sorted(set(workspace_ids))
+    seen = await visible_by_pk(principal, ids)
+    return {pk for pk, view in zip(ids, seen, strict=True) if view is not None}
+
+
 async def list_workspaces(principal: Principal, **paging: Unpack[PageArgs]) -> Page:
     """The workspaces the caller is a member of, oldest membership first; rows for
     `row_view`.
