@@ -70,7 +70,9 @@ class Throttle(Protocol):
 
 
 def _seconds(remaining: float) -> int:
-    return max(1, math.ceil(remaining))
+    # Rounded to the millisecond first: `(now + 60) - now` may come out as 60.000000000001,
+    # which must read as 60, not 61.
+    return max(1, math.ceil(round(remaining, 3)))
 
 
 class MemoryThrottle:

@@ -129,3 +129,13 @@ async def test_settings_choose_the_implementation(settings: Settings) -> None:
     shared = build_throttle(settings.model_copy(update={"redis_url": REDIS_URL}))
     assert isinstance(shared, RedisThrottle)
     await shared.aclose()
+
+
+async def test_a_fresh_window_reports_its_full_length() -> None:
+    # At this clock reading `(now + 60) - now` is 60.00000000000091 in floating point; the
+    # window still has 60 seconds to go, not 61.
+    now = 8174.326235239371
+    assert (now + 60) - now > 60
+    throttle = MemoryThrottle(lambda: now)
+    assert (await throttle.take("k", 1, 10, 60)).retry_after == 60
+    assert (await throttle.hit("h", 60)).retry_after == 60
