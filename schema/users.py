@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.errors import ValidationFailed
 from gateway.services import users
 from gateway.throttle import get_throttle
+from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
+from schema.inputs import given
 from schema.node import Node
 from schema.nodes import register_node
 
@@ -101,15 +102,6 @@ class UpdateViewerInput:
     )
 
 
-def _given(field: str, value: str | None) -> str | None:
-    """An optional input field: None when omitted; an explicit null is refused, as on REST."""
-    if value is strawberry.UNSET:
-        return None
-    if value is None:
-        raise ValidationFailed.on(field, "may be omitted but not null")
-    return value
-
-
 @strawberry.type(description="The result of `updateViewer`.")
 class UpdateViewerPayload:
     user: User = strawberry.field(description="The signed-in user, changed.")
@@ -128,11 +120,14 @@ class UserMutation:
         viewer = info.context.viewer  # UNAUTHENTICATED first, before any input error
         request = info.context.request
         assert request is not None  # always set by Strawberry's FastAPI router
-        changes = users.ViewerChanges(
-            display_name=_given("display_name", input.display_name),
-            email=_given("email", input.email),
-            password=_given("password", input.password),
-            current_password=_given("current_password", input.current_password),
+        changes = validated(
+            users.ViewerChanges,
+            given(
+                display_name=input.display_name,
+                email=input.email,
+                password=input.password,
+                current_password=input.current_password,
+            ),
         )
         view = await users.update_viewer(viewer, changes, throttle=get_throttle(request))
         return UpdateViewerPayload(user=User.of(view))

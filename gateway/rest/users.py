@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.rest.responses import problem_response as _problem
@@ -50,27 +50,6 @@ class SignUpIn(BaseModel):
     username: StrictStr = Field(description=_USERNAME)
     password: StrictStr = Field(description=_PASSWORD)
     display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
-
-
-class UpdateMeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
-    email: StrictStr | None = Field(default=None, description="Needs `current_password`.")
-    password: StrictStr | None = Field(
-        default=None, description=f"{_PASSWORD} Needs `current_password`."
-    )
-    current_password: StrictStr | None = Field(
-        default=None, description="Required to change `email` or `password`."
-    )
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Omitting a field leaves it alone; an explicit null would be a silent no-op, so refuse.
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
 
 
 def _location(request: Request, username: str) -> str:
@@ -139,17 +118,13 @@ async def get_me(principal: PrincipalDep) -> UserOut:
         429: _problem("RATE_LIMITED: too many wrong `current_password` attempts"),
     },
 )
-async def update_me(body: UpdateMeIn, principal: PrincipalDep, throttle: ThrottleDep) -> UserOut:
+async def update_me(
+    body: users.ViewerChanges, principal: PrincipalDep, throttle: ThrottleDep
+) -> UserOut:
     """Change any of `display_name`, `email` and `password`; omitted fields stay as they are
     (null is refused).
 
     Changing the email or the password needs `current_password`; wrong guesses count towards
     the same limit as failed sign-ins. A new password signs out every session (all refresh
     tokens are revoked); personal access tokens keep working."""
-    changes = users.ViewerChanges(
-        display_name=body.display_name,
-        email=body.email,
-        password=body.password,
-        current_password=body.current_password,
-    )
-    return UserOut.of(await users.update_viewer(principal, changes, throttle=throttle))
+    return UserOut.of(await users.update_viewer(principal, body, throttle=throttle))

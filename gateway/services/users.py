@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -61,14 +62,27 @@ class SignUp:
     display_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ViewerChanges:
-    """A partial update of the viewer's account; None leaves a field as it is."""
+class ViewerChanges(BaseModel):
+    """A partial update of the viewer's account, as both APIs accept it: an omitted field is
+    left as it is; an explicit null would be a silent no-op, so it is refused."""
 
-    display_name: str | None = None
-    email: str | None = None
-    password: str | None = None
-    current_password: str | None = None
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
+    email: StrictStr | None = Field(default=None, description="Needs `current_password`.")
+    password: StrictStr | None = Field(
+        default=None, description="8 to 256 characters. Needs `current_password`."
+    )
+    current_password: StrictStr | None = Field(
+        default=None, description="Required to change `email` or `password`."
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
 
 
 def _render(user: User, *, with_email: bool) -> UserView:
