@@ -3,6 +3,7 @@
 from models.comment import Comment
 from models.event import Event
 from models.idempotency import IdempotencyRecord
+from models.invitation import Invitation, InvitationState
 from models.issue import Issue, IssueLabel, IssuePriority, IssueState
 from models.label import Label
 from models.project import Project
@@ -14,6 +15,8 @@ __all__ = [
     "Comment",
     "Event",
     "IdempotencyRecord",
+    "Invitation",
+    "InvitationState",
     "Issue",
     "IssueLabel",
     "IssuePriority",

@@ -16,6 +16,7 @@ class User(TimestampedModel):
     password_hash = fields.CharField(max_length=255)
     is_active = fields.BooleanField(default=True)
     is_site_admin = fields.BooleanField(default=False)
+    version = fields.IntField(default=1)
 
     class Meta:
         table = "users"

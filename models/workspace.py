@@ -26,6 +26,7 @@ class Workspace(TimestampedModel):
 
     slug = fields.CharField(max_length=39, unique=True)
     name = fields.CharField(max_length=100)
+    version = fields.IntField(default=1)
 
     class Meta:
         table = "workspaces"
@@ -41,6 +42,7 @@ class Membership(TimestampedModel):
         "models.User", related_name="memberships", on_delete=fields.CASCADE
     )
     role = fields.CharEnumField(Role, max_length=16)
+    version = fields.IntField(default=1)
 
     class Meta:
         table = "memberships"
