@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from gateway import __version__
@@ -21,6 +23,7 @@ from gateway.ratelimit import RateLimitMiddleware
 from gateway.request_id import RequestIdMiddleware
 from gateway.rest import api_router, health
 from gateway.rest.responses import install_openapi
+from gateway.security import passwords
 from gateway.security.jwt import JwtCodec
 from gateway.settings import Settings, get_settings
 from gateway.throttle import build_throttle
@@ -32,6 +35,34 @@ and GraphQL at [`/graphql`](/graphql) for single-page apps. Both share one servi
 permission model and one error catalogue (`application/problem+json` here, `extensions.code`
 there).
 """
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allow_every_method(app: FastAPI) -> None:
+    """A 405 names every method of its path in `Allow`. FastAPI has one route per method, and
+    Starlette lets the first route that matches the path answer, so by itself `Allow` would
+    list only that route's methods (GET where PATCH and DELETE exist too)."""
+    answer = app.exception_handlers[HTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            methods = [
+                method
+                for method in _METHODS
+                if any(
+                    route.matches({**request.scope, "method": method})[0] is Match.FULL
+                    for route in app.router.routes
+                )
+            ]
+            headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+            exc = HTTPException(405, exc.detail, headers=headers)
+        answered = answer(request, exc)
+        return await answered if isinstance(answered, Awaitable) else answered
+
+    app.add_exception_handler(HTTPException, http_error)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,13 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    passwords.use_cost(settings)
     app.state.jwt = JwtCodec(settings)
     app.state.throttle = build_throttle(settings)
     install_problem_handlers(app)
+    _allow_every_method(app)
     # Added innermost first. Outermost to innermost: request id, security headers, CORS, rate
     # limit, body limit, idempotency (which reads the body, so the limit must come first).
     app.add_middleware(
-        IdempotencyMiddleware, codec=app.state.jwt, ttl_seconds=settings.idempotency_ttl_seconds
+        IdempotencyMiddleware,
+        codec=app.state.jwt,
+        ttl_seconds=settings.idempotency_ttl_seconds,
+        trusted_proxies=settings.trusted_proxies,
     )
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware)  # inside RequestIdMiddleware: 429s carry the id

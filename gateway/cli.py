@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import uvicorn
 from pydantic import ValidationError
 
 from gateway import db
+from gateway.security import passwords
 from gateway.settings import Settings
 from gateway.settings import get_settings as _read_settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+T = TypeVar("T")
 
 
 def get_settings() -> Settings:
@@ -24,6 +29,25 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise click.ClickException(f"refusing to start: {reasons}") from exc
+
+
+def _settings_for_accounts() -> Settings:
+    """Settings for a command that hashes passwords, at the Argon2 cost they name."""
+    settings = get_settings()
+    passwords.use_cost(settings)
+    return settings
+
+
+def on_database(database_url: str, job: Coroutine[Any, Any, T]) -> T:
+    """Run a database job; an unreachable database stops the command with one line on stderr
+    and exit status 1, not a traceback (retrying is left to whatever restarts the command)."""
+    try:
+        return asyncio.run(job)
+    except db.UNREACHABLE as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise click.ClickException(
+            f"cannot reach the database at {db.redacted(database_url)}: {reason}"
+        ) from exc
 
 
 @click.group()
@@ -39,9 +63,12 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Apply pending migrations once, then serve with uvicorn."""
     settings = get_settings()  # fails here, with the reason, on unsafe production settings
-    applied = asyncio.run(db.migrate(settings.database_url))
+    applied = on_database(settings.database_url, db.migrate(settings.database_url))
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}")
+    # uvicorn trusts X-Forwarded-* from 127.0.0.1 unless told otherwise; it gets our list, so
+    # it rewrites the client (and scheme) exactly when gateway.forwarded would.
+    trusted = [str(network) for network in settings.trusted_proxies]
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -49,7 +76,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
         server_header=False,
     )
 
@@ -57,7 +85,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 @main.command()
 def migrate() -> None:
     """Apply every pending migration to GATEWAY_DATABASE_URL."""
-    applied = asyncio.run(db.migrate(get_settings().database_url))
+    url = get_settings().database_url
+    applied = on_database(url, db.migrate(url))
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
 
 
@@ -83,11 +112,13 @@ def create_user(
     """Create an account (sign-up need not be enabled)."""
     from gateway.seed import create_account
 
+    url = _settings_for_accounts().database_url
+
     async def run() -> None:
-        async with db.session(get_settings().database_url):
+        async with db.session(url):
             await create_account(username, email, password, display_name, site_admin)
 
-    asyncio.run(run())
+    on_database(url, run())
     click.echo(f"created {username}")
 
 
@@ -100,13 +131,14 @@ def seed(issues: int, random_seed: int) -> None:
 
     password = secrets.token_urlsafe(12)
 
+    url = _settings_for_accounts().database_url
+
     async def run() -> None:
-        settings = get_settings()
-        await db.migrate(settings.database_url)
-        async with db.session(settings.database_url):
+        await db.migrate(url)
+        async with db.session(url):
             await seed_demo(password=password, issues=issues, random_seed=random_seed)
 
-    asyncio.run(run())
+    on_database(url, run())
     click.echo(f"password of every demo user: {password}")
 
 

@@ -11,15 +11,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 from aerich import Command
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 
 from gateway.settings import get_settings
 
 APP = "models"
 MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATIONS = MIGRATIONS_ROOT / APP
+
+# What connecting raises when the database cannot be reached: nothing listening, an unknown
+# host or database, a timeout, refused credentials.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    DBConnectionError,
+    OSError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -34,6 +45,15 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def redacted(database_url: str) -> str:
+    """The URL without its password, fit for a message."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def __getattr__(name: str) -> Any:

@@ -26,6 +26,15 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class GraphQLErrorCode(StrEnum):
+    """GraphQL-only codes beside the catalogue (api.md, "Malformed documents"): the document
+    itself is at fault, so a client can tell a broken query from bad input (VALIDATION_FAILED)."""
+
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # the document does not parse
+    # it does not validate against the schema, or breaks a depth/alias/token/cost limit
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
 STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,

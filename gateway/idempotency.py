@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -24,10 +25,12 @@ from gateway.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from gateway.forwarded import client_address
 from gateway.problems import problem
 from gateway.repositories import idempotency as records
 from gateway.security.jwt import JwtCodec
 from gateway.services import authn
+from gateway.settings import IPNetwork
 from models import IdempotencyRecord
 
 logger = logging.getLogger("gateway.idempotency")
@@ -88,9 +91,17 @@ def _storable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
 class IdempotencyMiddleware:
     """Replays the stored answer of a keyed `POST /api/v1/...` instead of running it again."""
 
-    def __init__(self, app: ASGIApp, *, codec: JwtCodec, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        codec: JwtCodec,
+        ttl_seconds: int,
+        trusted_proxies: Sequence[IPNetwork] = (),
+    ) -> None:
         self.app = app
         self.codec = codec
+        self.trusted_proxies = tuple(trusted_proxies)
         self.ttl = timedelta(seconds=ttl_seconds)
         self._next_purge = 0.0
 
@@ -138,8 +149,7 @@ class IdempotencyMiddleware:
         # Keyed on the user, not on the credential: an access token lives 15 minutes, and a
         # retry after a refresh must still find the first answer.
         if authorization is None:
-            client = scope.get("client")
-            return f"addr:{client[0] if client else 'unknown'}"
+            return f"addr:{client_address(scope, self.trusted_proxies)}"
         try:
             token = authn.bearer_token(authorization.decode("latin-1"))
             if token is None:

@@ -12,7 +12,17 @@ import binascii
 from gateway.errors import NotFound
 
 NODE_TYPES = frozenset(
-    {"User", "Workspace", "Membership", "Project", "Label", "Issue", "Comment", "Event"}
+    {
+        "User",
+        "Workspace",
+        "Membership",
+        "Invitation",
+        "Project",
+        "Label",
+        "Issue",
+        "Comment",
+        "Event",
+    }
 )
 
 

@@ -129,15 +129,27 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(code, detail, headers=dict(exc.headers or {}), status=exc.status_code)
 
 
-async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unreachable: %s", exc)
-    error = ServiceUnavailable("The database is unreachable; retry shortly")
-    return problem(error.code, error.detail, headers={"Retry-After": "5"})
+    error = ServiceUnavailable(
+        "The database is unreachable; retry shortly", headers={"Retry-After": "5"}
+    )
+    if request.url.path.rstrip("/") == GRAPHQL_PATH:
+        return graphql_request_error(error)
+    return problem(error.code, error.detail, headers=error.headers)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error (request %s)", current_request_id(), exc_info=exc)
-    return problem(ErrorCode.INTERNAL, "An unexpected error occurred; quote the request id")
+    # This handler answers outside every middleware, the security headers' one included (which
+    # imports this module, hence the late import).
+    from gateway.middleware.security_headers import api_headers
+
+    return problem(
+        ErrorCode.INTERNAL,
+        "An unexpected error occurred; quote the request id",
+        headers=api_headers(request.scope),
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -5,7 +5,9 @@ charges one point up front and puts `RateLimit-*` headers on every answer. A Gra
 then costs more once its node cost is known: `schema.rate_cost` calls `charge_graphql` at the
 end of validation, which refuses the operation before execution when the points do not fit.
 Counting is `gateway.throttle`'s fixed window (`take`), so with `GATEWAY_REDIS_URL` every
-process spends from the same budget.
+process spends from the same budget. A websocket carries many operations past the middleware,
+so `schema.socket` charges each one's first point with `charge_socket_operation`, and the
+rest as over HTTP.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tortoise.exceptions import BaseORMException
 
 from gateway.docs import ASSETS_PREFIX, DOCS_URL
 from gateway.errors import DomainError, RateLimited, Unauthenticated
+from gateway.forwarded import client_address
 from gateway.problems import GRAPHQL_PATH, graphql_request_error, problem
 from gateway.security.jwt import JwtCodec
 from gateway.security.opaque import digest, is_personal_token
@@ -70,6 +73,14 @@ class Budget:
             values["Retry-After"] = str(self.reset)
         return values
 
+    def refusal(self) -> RateLimited:
+        """The answer to an arrival that did not fit."""
+        return RateLimited(
+            f"Over the limit of {self.limit} points per {WINDOW_SECONDS} s;"
+            f" retry in {self.reset} s",
+            retry_after=self.reset,
+        )
+
 
 def current_rate_limit_headers() -> dict[str, str]:
     """The headers for the request being served ({} outside one, or when it is exempt): for
@@ -110,6 +121,35 @@ async def charge_graphql(scope: Scope, node_cost: int, settings: Settings) -> No
         )
 
 
+async def open_budget(scope: Scope, user_id: int | None) -> Budget:
+    """Take an arrival's first point from its principal's budget: the user's when `user_id`
+    is known, else the client address's (`Budget.refused` when it did not fit)."""
+    settings: Settings = scope["app"].state.settings
+    throttle: Throttle = scope["app"].state.throttle
+    if user_id is not None:
+        budget = Budget(throttle, f"{KEY_PREFIX}user:{user_id}", settings.rate_limit_per_minute)
+    else:
+        address = client_address(scope, settings.trusted_proxies)
+        budget = Budget(
+            throttle, f"{KEY_PREFIX}addr:{address}", settings.rate_limit_anonymous_per_minute
+        )
+    budget.record(await throttle.take(budget.key, 1, budget.limit, WINDOW_SECONDS))
+    return budget
+
+
+async def charge_socket_operation(scope: Scope, user_id: int | None) -> None:
+    """Charge one GraphQL operation sent over a websocket, as the middleware charges an HTTP
+    request on arrival (`charge_graphql` then takes the rest of its cost): `RateLimited` when
+    the budget is spent. The socket's principal is fixed once connected, so its budget stays in
+    the connection's scope for `charge_graphql`."""
+    if not scope["app"].state.settings.rate_limit_enabled:
+        return
+    budget = await open_budget(scope, user_id)
+    if budget.refused:
+        raise budget.refusal()
+    scope.setdefault("state", {})[_STATE_KEY] = budget
+
+
 class PrincipalKeys:
     """Who is asking, cheaply and without trusting unverified input: the user id of a valid
     JWT (signature check only, no database) or of a valid personal access token (checked by the
@@ -122,15 +162,8 @@ class PrincipalKeys:
     def __init__(self) -> None:
         self._personal: OrderedDict[str, tuple[int | None, float]] = OrderedDict()
 
-    async def key(self, scope: Scope, codec: JwtCodec) -> tuple[str, bool]:
-        """`(key, authenticated)`."""
-        user_id = await self._user_id(scope, codec)
-        if user_id is not None:
-            return f"user:{user_id}", True
-        client = scope.get("client")
-        return f"addr:{client[0] if client else 'unknown'}", False
-
-    async def _user_id(self, scope: Scope, codec: JwtCodec) -> int | None:
+    async def user_id(self, scope: Scope, codec: JwtCodec) -> int | None:
+        """The user a request's credential names, None for anyone else."""
         raw = dict(scope["headers"]).get(b"authorization")
         if raw is None:
             return None
@@ -168,7 +201,8 @@ def _is_exempt(path: str) -> bool:
 
 
 class RateLimitMiddleware:
-    """Charges every HTTP request (websockets are not metered) and labels every answer."""
+    """Charges every HTTP request and labels every answer (a websocket's operations are
+    charged one by one, by `charge_socket_operation`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -185,17 +219,14 @@ class RateLimitMiddleware:
             return
         is_graphql = scope["path"].rstrip("/") == GRAPHQL_PATH
         try:
-            budget = await self._open(scope, application.state.throttle, application.state.jwt)
+            user_id = await self.principals.user_id(scope, application.state.jwt)
+            budget = await open_budget(scope, user_id)
         except DomainError as exc:  # the shared store is unreachable: fail closed (503)
             await _error(exc, is_graphql)(scope, receive, send)
             return
         _headers.set(budget.headers())
         if budget.refused:
-            refusal = RateLimited(
-                f"Over the limit of {budget.limit} points per {WINDOW_SECONDS} s;"
-                f" retry in {budget.reset} s",
-                retry_after=budget.reset,
-            )
+            refusal = budget.refusal()
             refusal.headers.update(budget.headers())
             await _error(refusal, is_graphql)(scope, receive, send)
             return
@@ -212,18 +243,6 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_budget)
-
-    async def _open(self, scope: Scope, throttle: Throttle, codec: JwtCodec) -> Budget:
-        settings: Settings = scope["app"].state.settings
-        key, authenticated = await self.principals.key(scope, codec)
-        limit = (
-            settings.rate_limit_per_minute
-            if authenticated
-            else settings.rate_limit_anonymous_per_minute
-        )
-        budget = Budget(throttle, KEY_PREFIX + key, limit)
-        budget.record(await throttle.take(budget.key, 1, limit, WINDOW_SECONDS))
-        return budget
 
 
 def _error(exc: DomainError, is_graphql: bool) -> JSONResponse:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "switchyard-development-secret-change-me-please"
 MIN_SECRET_LENGTH = 32
+# A production HS256 secret must also look random: "x" * 32 is long enough but guessable.
+MIN_SECRET_DISTINCT_BYTES = 16
+# Argon2id cost: RFC 9106's low-memory profile (argon2-cffi's default). Tests may go lower to
+# run fast; production refuses anything below it.
+PASSWORD_HASH_TIME_COST = 3
+PASSWORD_HASH_MEMORY_KIB = 65_536
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Environment(StrEnum):
@@ -37,6 +46,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "switchyard-api"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    password_hash_time_cost: int = Field(default=PASSWORD_HASH_TIME_COST, ge=1)
+    password_hash_memory_kib: int = Field(default=PASSWORD_HASH_MEMORY_KIB, ge=32)  # 8 a lane
+
+    # Peers whose `X-Forwarded-For` is believed (gateway.forwarded): IPs or CIDRs, comma
+    # separated. Empty (the default) means the TCP peer is the client, whatever it claims.
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     signup_enabled: bool = True
@@ -74,6 +89,21 @@ class Settings(BaseSettings):
                 data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return data
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        try:
+            return tuple(
+                ipaddress.ip_network(item.strip() if isinstance(item, str) else item)
+                for item in items
+                if not isinstance(item, str) or item.strip()
+            )
+        except ValueError as exc:
+            raise ValueError(f"GATEWAY_TRUSTED_PROXIES: {exc}") from exc
+
     @model_validator(mode="after")
     def _refuse_unsafe_keys(self) -> Settings:
         if self.jwt_algorithm != "HS256":
@@ -94,6 +124,24 @@ class Settings(BaseSettings):
                     f"GATEWAY_JWT_SECRET is {len(secret.encode())} bytes; production needs"
                     f" at least {MIN_SECRET_LENGTH}"
                 )
+            if len(set(secret.encode())) < MIN_SECRET_DISTINCT_BYTES:
+                raise ValueError(
+                    f"GATEWAY_JWT_SECRET has fewer than {MIN_SECRET_DISTINCT_BYTES} distinct"
+                    " bytes; production needs a random one (say `openssl rand -base64 48`)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_cheap_password_hashing(self) -> Settings:
+        if self.is_production and (
+            self.password_hash_time_cost < PASSWORD_HASH_TIME_COST
+            or self.password_hash_memory_kib < PASSWORD_HASH_MEMORY_KIB
+        ):
+            raise ValueError(
+                "GATEWAY_PASSWORD_HASH_TIME_COST / GATEWAY_PASSWORD_HASH_MEMORY_KIB are below"
+                f" {PASSWORD_HASH_TIME_COST} / {PASSWORD_HASH_MEMORY_KIB}; production refuses"
+                " cheaper password hashing"
+            )
         return self
 
     @property

@@ -13,6 +13,8 @@ from strawberry.tools import merge_types
 from gateway.settings import Settings
 from schema.comments import CommentMutation
 from schema.errors import CatalogueErrors
+from schema.inputs import ArgumentGuard
+from schema.invitations import InvitationMutation
 from schema.issue_mutations import IssueMutation
 from schema.issues import IssueQuery
 from schema.labels import LabelMutation
@@ -33,6 +35,7 @@ Mutation = merge_types(
     (
         UserMutation,
         WorkspaceMutation,
+        InvitationMutation,
         ProjectMutation,
         LabelMutation,
         IssueMutation,
@@ -49,7 +52,7 @@ class SwitchyardSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with its protective extensions; `settings` switches introspection."""
-    extensions: list[object] = [CatalogueErrors, ParserCache, ValidationCache]
+    extensions: list[object] = [CatalogueErrors, ParserCache, ValidationCache, ArgumentGuard]
     if settings is not None and not settings.introspection:
         extensions.append(DisableIntrospection)
     extensions.extend(query_limit_extensions(settings))  # depth, aliases, tokens, node cost

@@ -167,7 +167,7 @@ class CommentMutation:
     )
     async def add_comment(
         self, info: Info[Context, None], input: AddCommentInput
-    ) -> CommentPayload:
+    ) -> CommentPayload | None:
         data = validated(CommentCreate, {"body": input.body})
         issue = pk_of(input.issue_id, "Issue")
         view = await comments.add_comment(info.context.viewer, issue, data)
@@ -179,7 +179,7 @@ class CommentMutation:
     )
     async def update_comment(
         self, info: Info[Context, None], input: UpdateCommentInput
-    ) -> CommentPayload:
+    ) -> CommentPayload | None:
         data = validated(CommentPatch, {"body": input.body})
         comment = pk_of(input.id, "Comment")
         view = await comments.update_comment(
@@ -190,7 +190,7 @@ class CommentMutation:
     @strawberry.mutation(description="Delete your own comment, or (admins and owners) anyone's.")
     async def delete_comment(
         self, info: Info[Context, None], input: DeleteCommentInput
-    ) -> DeleteCommentPayload:
+    ) -> DeleteCommentPayload | None:
         comment = pk_of(input.id, "Comment")
         deleted = await comments.delete_comment(
             info.context.viewer, comment, input.expected_version

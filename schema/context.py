@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from strawberry.fastapi import BaseContext
 
 from gateway.deps import OptionalPrincipalDep, SettingsDep
@@ -9,6 +11,11 @@ from gateway.errors import Unauthenticated
 from gateway.security.principal import Principal
 from gateway.settings import Settings
 from schema.loaders import Loaders
+
+# Set inside each websocket operation's own task (see `schema.socket`): one socket's context
+# serves every operation on it, and a loader kept across operations would answer from before
+# the socket's own mutations.
+_operation_loaders: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
 
 
 class Context(BaseContext):
@@ -18,7 +25,12 @@ class Context(BaseContext):
         super().__init__()
         self.settings = settings
         self.principal = principal
-        self.loaders = Loaders()  # per request: a shared loader would leak rows across tenants
+        self._loaders = Loaders()  # per request: a shared loader would leak rows across tenants
+
+    @property
+    def loaders(self) -> Loaders:
+        """The DataLoaders of this request (over HTTP) or of this operation (over a socket)."""
+        return _operation_loaders.get() or self._loaders
 
     @property
     def viewer(self) -> Principal:
@@ -32,3 +44,8 @@ async def get_context(settings: SettingsDep, principal: OptionalPrincipalDep) ->
     """FastAPI dependency used as Strawberry's `context_getter`: the same principal
     dependency as REST, so both APIs authenticate identically."""
     return Context(settings, principal)
+
+
+def start_operation() -> None:
+    """Give the websocket operation running in the current task loaders of its own."""
+    _operation_loaders.set(Loaders())

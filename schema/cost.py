@@ -14,8 +14,9 @@ neither is given; fragments and inline fragments count where they are spread. A 
 twice counts twice (the estimate may exceed, never undercut, what runs).
 
 `node_cost` is the public entry (the rate limiter charges by it); `node_cost_rule` is the
-graphql-core validation rule that refuses an over-limit operation and a page size outside
-1..`MAX_LIMIT`, with `extensions.code` VALIDATION_FAILED and `extensions.limit` naming the limit.
+graphql-core validation rule that refuses an over-limit operation (`extensions.code`
+GRAPHQL_VALIDATION_FAILED) and a page size outside 1..`MAX_LIMIT` (VALIDATION_FAILED with
+`fields`: bad input, as REST's `?limit=` is), with `extensions.limit` naming the limit.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from gateway.errors import ErrorCode
+from gateway.errors import ErrorCode, GraphQLErrorCode
 from gateway.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -236,11 +237,12 @@ def node_cost(
 
 
 def _limit_error(
-    message: str, nodes: list[FieldNode] | OperationDefinitionNode, **extensions: object
+    message: str,
+    nodes: list[FieldNode] | OperationDefinitionNode,
+    code: ErrorCode | GraphQLErrorCode,
+    **extensions: object,
 ) -> GraphQLError:
-    return GraphQLError(
-        message, nodes, extensions={"code": ErrorCode.VALIDATION_FAILED.value, **extensions}
-    )
+    return GraphQLError(message, nodes, extensions={"code": code.value, **extensions})
 
 
 def request_variables(variables: Variables | None) -> tuple[tuple[str, int | None], ...]:
@@ -272,6 +274,7 @@ def node_cost_rule(
                             f"{bad.field}: {bad.argument} must be between 1 and {MAX_LIMIT};"
                             f" got {bad.value}",
                             [bad.node],
+                            ErrorCode.VALIDATION_FAILED,  # a bad value, as `?limit=` is on REST
                             limit="pageSize",
                             max=MAX_LIMIT,
                             value=bad.value,
@@ -289,6 +292,7 @@ def node_cost_rule(
                             f"Query would fetch up to {cost.nodes:,} nodes;"
                             f" the limit is {max_nodes:,}",
                             cost.operation,
+                            GraphQLErrorCode.GRAPHQL_VALIDATION_FAILED,
                             limit="nodes",
                             max=max_nodes,
                             cost=cost.nodes,

@@ -14,6 +14,7 @@ import strawberry
 
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issues
+from gateway.services.issue_rules import MAX_LABELS
 
 
 @strawberry.enum(description="Whether an issue is open or closed.")
@@ -61,7 +62,8 @@ class IssueFilter:
         default=None, description="Assigned to this username, or `none` for unassigned."
     )
     labels: list[str] | None = strawberry.field(
-        default=None, description="Carrying every one of these label names (any case)."
+        default=None,
+        description=f"Carrying every one of these label names (any case); at most {MAX_LABELS}.",
     )
     q: str | None = strawberry.field(
         default=None, description="Title or body contains this text (any case)."
@@ -69,7 +71,9 @@ class IssueFilter:
 
     def canonical(self) -> DomainFilter:
         """The filter in the services' canonical form (which cursors are bound to)."""
-        return issues.make_filter(str(self.state.value), self.assignee, self.labels, self.q)
+        return issues.make_filter(
+            str(self.state.value), self.assignee, self.labels, self.q, labels_field="filter.labels"
+        )
 
 
 @strawberry.input(description="The order of an issue list.")
@@ -92,7 +96,8 @@ class CreateIssueInput:
         default=strawberry.UNSET, description="A workspace member's user global ID."
     )
     label_ids: list[strawberry.ID] | None = strawberry.field(
-        default=strawberry.UNSET, description="Global IDs of the project's labels."
+        default=strawberry.UNSET,
+        description=f"Global IDs of the project's labels; at most {MAX_LABELS}.",
     )
     due_date: date | None = strawberry.field(
         default=strawberry.UNSET, description="When the issue is due."
@@ -118,7 +123,8 @@ class UpdateIssueInput:
         default=strawberry.UNSET, description="A member's user global ID; null unassigns."
     )
     label_ids: list[strawberry.ID] | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces the whole label set."
+        default=strawberry.UNSET,
+        description=f"Replaces the whole label set; at most {MAX_LABELS}.",
     )
     due_date: date | None = strawberry.field(
         default=strawberry.UNSET, description="The new due date; null clears it."

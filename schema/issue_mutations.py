@@ -102,7 +102,7 @@ class IssueMutation:
     )
     async def create_issue(
         self, info: Info[Context, None], input: CreateIssueInput
-    ) -> CreateIssuePayload:
+    ) -> CreateIssuePayload | None:
         data = validated(IssueCreate, _fields(input))
         refs = _refs(input.assignee_id, input.label_ids)
         project = pk_of(input.project_id, "Project")
@@ -117,7 +117,7 @@ class IssueMutation:
     )
     async def update_issue(
         self, info: Info[Context, None], input: UpdateIssueInput
-    ) -> UpdateIssuePayload:
+    ) -> UpdateIssuePayload | None:
         fields = _fields(input)
         fields.update(given(state=_value(input.state)))
         patch = validated(IssuePatch, fields)
@@ -132,7 +132,7 @@ class IssueMutation:
     @strawberry.mutation(description="Close an issue (members and up); sets `closedAt`.")
     async def close_issue(
         self, info: Info[Context, None], input: CloseIssueInput
-    ) -> CloseIssuePayload:
+    ) -> CloseIssuePayload | None:
         view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "closed")
         info.context.loaders.clear()
         return CloseIssuePayload(issue=Issue.of(view))
@@ -140,7 +140,7 @@ class IssueMutation:
     @strawberry.mutation(description="Reopen an issue (members and up); clears `closedAt`.")
     async def reopen_issue(
         self, info: Info[Context, None], input: ReopenIssueInput
-    ) -> ReopenIssuePayload:
+    ) -> ReopenIssuePayload | None:
         view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "open")
         info.context.loaders.clear()
         return ReopenIssuePayload(issue=Issue.of(view))
@@ -148,7 +148,7 @@ class IssueMutation:
     @strawberry.mutation(description="Delete an issue and its comments (admins and owners).")
     async def delete_issue(
         self, info: Info[Context, None], input: DeleteIssueInput
-    ) -> DeleteIssuePayload:
+    ) -> DeleteIssuePayload | None:
         issue = pk_of(input.id, "Issue")
         await issues.delete_issue_by_id(info.context.viewer, issue)
         info.context.loaders.clear()

@@ -281,8 +281,8 @@ class IssueQuery:
         self,
         info: Info[Context, None],
         workspace: Annotated[str, strawberry.argument(description="The workspace slug.")],
-        project: Annotated[str, strawberry.argument(description="The project key.")],
+        project: Annotated[str, strawberry.argument(description="The project key, in any case.")],
         number: Annotated[int, strawberry.argument(description="The issue number.")],
     ) -> Issue | None:
-        view = await issues.get_issue(info.context.viewer, workspace, project.upper(), number)
+        view = await issues.get_issue(info.context.viewer, workspace, project, number)
         return Issue.of(view)

@@ -118,7 +118,7 @@ class LabelMutation:
     )
     async def create_label(
         self, info: Info[Context, None], input: CreateLabelInput
-    ) -> CreateLabelPayload:
+    ) -> CreateLabelPayload | None:
         data = validated(
             LabelCreate,
             given(name=input.name, color=input.color, description=input.description),
@@ -133,7 +133,7 @@ class LabelMutation:
     )
     async def update_label(
         self, info: Info[Context, None], input: UpdateLabelInput
-    ) -> UpdateLabelPayload:
+    ) -> UpdateLabelPayload | None:
         patch = validated(
             LabelPatch,
             given(name=input.name, color=input.color, description=input.description),
@@ -145,6 +145,6 @@ class LabelMutation:
     @strawberry.mutation(description="Delete a label, removing it from every issue (admins).")
     async def delete_label(
         self, info: Info[Context, None], input: DeleteLabelInput
-    ) -> DeleteLabelPayload:
+    ) -> DeleteLabelPayload | None:
         deleted = await labels.delete_label(info.context.viewer, pk_of(input.id, "Label"))
         return DeleteLabelPayload(deleted_id=strawberry.ID(labels.node_id(deleted)))

@@ -1,18 +1,24 @@
-"""Query protection: depth, aliases, tokens and node cost, all refused before execution.
+"""Query protection: depth, aliases, tokens, expanded size and node cost, all refused before
+execution.
 
 `query_limit_extensions(settings)` gives `build_schema` its extensions:
 
 - Strawberry's `MaxTokensLimiter`: the parser stops past `graphql_max_tokens` tokens (comments
   included), before any AST is built.
-- `QueryLimits`, which adds three validation rules for each operation: Strawberry's
-  `QueryDepthLimiter` (introspection fields such as `__schema` are not counted, so GraphiQL's
-  deep introspection query passes) and `MaxAliasesLimiter`, and `schema.cost`'s node-cost rule
-  (page sizes 1..100, total nodes up to `graphql_max_nodes`).
+- `QueryLimits`, which adds validation rules for each operation: `shape_rule` (depth, with
+  introspection fields such as `__schema` not counted so GraphiQL's deep introspection query
+  passes; aliases; and the fields of the document with its fragments expanded, at most one per
+  token allowed), `schema.cost`'s node-cost rule (page sizes 1..100, total nodes up to
+  `graphql_max_nodes`), and `SingleOperation` when the request names no operation.
 
-Every refusal carries `extensions.code` VALIDATION_FAILED (as `schema.errors` codes all
-validation errors) plus `extensions.limit` (`depth`, `aliases`, `tokens`, `pageSize`, `nodes`)
-and `extensions.max`. Validation errors stop Strawberry before execution, so a refused query
-runs no resolver and sends no SQL.
+The shape and the cost are measured with every fragment analysed once (`schema.shape`,
+`schema.cost`), so validation takes time linear in the document whatever it spreads: the
+validation cache is an optimisation, not a defence.
+
+Every refusal carries `extensions.code` GRAPHQL_VALIDATION_FAILED (api.md, "Malformed
+documents") plus `extensions.limit` (`depth`, `aliases`, `tokens`, `fields`, `pageSize`,
+`nodes`) and `extensions.max`. Validation errors stop Strawberry before execution, so a refused
+query runs no resolver and sends no SQL.
 
 The node cost of the operation is stashed on the GraphQL context as `context.query_cost` (an
 `int`; read it with `query_cost(context)`) as soon as the document is parsed, before
@@ -26,37 +32,32 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 
 from graphql import (
-    ASTValidationRule,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
+    SKIP,
+    DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
-    TypeInfo,
-    ValidationContext,
+    Node,
+    OperationDefinitionNode,
     ValidationRule,
-    Visitor,
-    visit,
+    VisitorAction,
 )
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
+from strawberry.types import ExecutionContext
 
-from gateway.errors import ErrorCode
+from gateway.errors import GraphQLErrorCode
 from gateway.settings import Settings
 from schema.cost import node_cost, node_cost_rule, request_variables
+from schema.shape import measure
 
 __all__ = [
     "QUERY_COST_ATTRIBUTE",
     "Limits",
     "QueryLimits",
-    "labelled_rule",
-    "limit_rules",
+    "SingleOperation",
     "node_cost",
     "query_cost",
     "query_limit_extensions",
+    "shape_rule",
 ]
 
 QUERY_COST_ATTRIBUTE = "query_cost"
@@ -86,49 +87,80 @@ class Limits:
 
 
 def _limit_extensions(limit: str, maximum: int) -> dict[str, object]:
-    return {"code": ErrorCode.VALIDATION_FAILED.value, "limit": limit, "max": maximum}
+    return {
+        "code": GraphQLErrorCode.GRAPHQL_VALIDATION_FAILED.value,
+        "limit": limit,
+        "max": maximum,
+    }
 
 
-class _FragmentSpreads(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.defined: set[str] = set()
-        self.spread: set[str] = set()
-
-    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: object) -> None:
-        self.defined.add(node.name.value)
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-        self.spread.add(node.name.value)
+def _limit_error(message: str, nodes: Node | None, limit: str, maximum: int) -> GraphQLError:
+    return GraphQLError(message, nodes, extensions=_limit_extensions(limit, maximum))
 
 
-def labelled_rule(rule: type[ASTValidationRule], limit: str, maximum: int) -> type[ValidationRule]:
-    """`rule` (one of Strawberry's limiters), its errors given our extensions, each distinct
-    message once (the depth limiter reports every branch that is too deep)."""
+@lru_cache(maxsize=16)
+def shape_rule(limits: Limits) -> type[ValidationRule]:
+    """The depth, alias and size rule for `limits`, made once: the same class on every
+    request, so Strawberry's ValidationCache (keyed by the rule classes) keeps hitting. It
+    measures the document with its fragments expanded, in linear time (`schema.shape`)."""
 
-    class LabelledLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            spreads = _FragmentSpreads()
-            visit(context.document, spreads)
-            if not spreads.spread <= spreads.defined:
-                # Strawberry's depth limiter fails on an unknown fragment; KnownFragmentNames
-                # reports the document anyway.
-                return
-            found: list[GraphQLError] = []
-            rule(
-                ValidationContext(
-                    context.schema, context.document, TypeInfo(context.schema), found.append
+    class ShapeLimit(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: object) -> VisitorAction:
+            shapes = measure(node)
+            for operation, shape in shapes:
+                if shape.depth > limits.max_depth:
+                    name = operation.name.value if operation.name else "anonymous"
+                    self.report_error(
+                        _limit_error(
+                            f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+                            operation,
+                            "depth",
+                            limits.max_depth,
+                        )
+                    )
+            aliases = sum(shape.aliases for _, shape in shapes)
+            if aliases > limits.max_aliases:
+                self.report_error(
+                    _limit_error(
+                        f"{aliases} aliases found. Allowed: {limits.max_aliases}",
+                        None,
+                        "aliases",
+                        limits.max_aliases,
+                    )
+                )
+            # A field costs at least one token, so fragments cannot make a document larger than
+            # one spelt out in full could be.
+            fields = sum(shape.fields for _, shape in shapes)
+            if fields > limits.max_tokens:
+                self.report_error(
+                    _limit_error(
+                        f"The document expands to {fields:,} fields where its fragments are"
+                        f" spread; the limit is {limits.max_tokens:,}",
+                        None,
+                        "fields",
+                        limits.max_tokens,
+                    )
+                )
+            return SKIP
+
+    return ShapeLimit
+
+
+class SingleOperation(ValidationRule):
+    """Without an `operationName`, the document must hold one operation (GraphQL's
+    GetOperation: a request error, not a silent choice of the first)."""
+
+    def enter_document(self, node: DocumentNode, *_: object) -> VisitorAction:
+        operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1:
+            self.report_error(
+                GraphQLError(
+                    "Must provide operation name if query contains multiple operations.",
+                    operations,
+                    extensions={"code": GraphQLErrorCode.GRAPHQL_VALIDATION_FAILED.value},
                 )
             )
-            for message in dict.fromkeys(e.message for e in found):
-                error = next(e for e in found if e.message == message)
-                context.report_error(
-                    GraphQLError(message, error.nodes, extensions=_limit_extensions(limit, maximum))
-                )
-
-    LabelledLimit.__name__ = LabelledLimit.__qualname__ = f"{limit.capitalize()}Limit"
-    return LabelledLimit
+        return SKIP
 
 
 def _label_token_errors(errors: list[GraphQLError] | None, max_tokens: int) -> None:
@@ -148,33 +180,30 @@ def query_cost(context: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-@lru_cache(maxsize=16)
-def limit_rules(limits: Limits) -> tuple[type[ValidationRule], ...]:
-    """The depth and alias rules for `limits`, made once: the same classes on every request,
-    so Strawberry's ValidationCache (keyed by the rule classes) keeps hitting."""
-    depth = QueryDepthLimiter(max_depth=limits.max_depth).validation_rules[0]
-    aliases = MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules[0]
-    return (
-        labelled_rule(depth, "depth", limits.max_depth),
-        labelled_rule(aliases, "aliases", limits.max_aliases),
-    )
+def _names_no_operation(context: ExecutionContext) -> bool:
+    # Strawberry's `operation_name` falls back to the first operation; the name the client sent
+    # (or None) is only kept here.
+    return getattr(context, "_provided_operation_name", None) is None
 
 
 class QueryLimits(SchemaExtension):
-    """Adds the depth, alias and node-cost rules; labels the parser's token-limit error; stashes
-    `context.query_cost`."""
+    """Adds the shape (depth, aliases, expanded fields), node-cost and single-operation rules;
+    labels the parser's token-limit error; stashes `context.query_cost`."""
 
     def __init__(self, limits: Limits) -> None:
         super().__init__()
         self.limits = limits
-        self.rules = limit_rules(limits)
+        self.shape_rule = shape_rule(limits)
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         # The cost rule depends on the variables; one class per distinct set keeps the
         # validation cache useful.
         cost_rule = node_cost_rule(self.limits.max_nodes, request_variables(context.variables))
-        context.validation_rules = (*context.validation_rules, *self.rules, cost_rule)
+        rules: tuple[type[ValidationRule], ...] = (self.shape_rule, cost_rule)
+        if _names_no_operation(context):
+            rules = (*rules, SingleOperation)
+        context.validation_rules = (*context.validation_rules, *rules)
         try:
             yield
         except GraphQLSyntaxError as error:

@@ -1,5 +1,6 @@
-"""GraphQL memberships: the `Membership` type, the `Role` enum, and the `addMember`,
-`updateMemberRole` and `removeMember` mutations (merged into `WorkspaceMutation`).
+"""GraphQL memberships: the `Membership` type, the `Role` enum, and the `updateMemberRole` and
+`removeMember` mutations (merged into `WorkspaceMutation`). There is no `addMember`: users join
+by accepting an invitation (`schema.invitations`).
 
 Resolvers only translate; every rule lives in `gateway.services.members`, shared with REST.
 """
@@ -18,7 +19,6 @@ from strawberry.types import Info
 from gateway.ids import pk_of
 from gateway.services import members
 from gateway.services.users import UserView
-from gateway.validation import validated
 from models import Role as DomainRole
 from schema.context import Context
 from schema.node import Node
@@ -102,16 +102,6 @@ async def memberships_by_pk(info: Info[Context, None], pks: list[int]) -> list[N
 register_node("Membership", memberships_by_pk)
 
 
-@strawberry.input(description="Whom to add to a workspace: exactly one of username and email.")
-class AddMemberInput:
-    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
-    username: str | None = strawberry.field(default=None, description="The user to add.")
-    email: str | None = strawberry.field(
-        default=None, description="Or the user to add, by email (case-insensitive)."
-    )
-    role: Role = strawberry.field(default=Role.MEMBER, description="MEMBER unless given.")
-
-
 @strawberry.input(description="A member's new role.")
 class UpdateMemberRoleInput:
     workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
@@ -123,11 +113,6 @@ class UpdateMemberRoleInput:
 class RemoveMemberInput:
     workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
     user_id: strawberry.ID = strawberry.field(description="The member's user global ID.")
-
-
-@strawberry.type(description="The result of `addMember`.")
-class AddMemberPayload:
-    membership: Membership = strawberry.field(description="The new membership.")
 
 
 @strawberry.type(description="The result of `updateMemberRole`.")
@@ -143,28 +128,12 @@ class RemoveMemberPayload:
 @strawberry.type
 class MemberMutation:
     @strawberry.mutation(
-        description="Add a user by username or email (exactly one). Admins add members up to"
-        " ADMIN, only owners add an OWNER. VALIDATION_FAILED for an unknown user, CONFLICT"
-        " when already a member."
-    )
-    async def add_member(
-        self, info: Info[Context, None], input: AddMemberInput
-    ) -> AddMemberPayload:
-        data = validated(
-            members.MemberAdd,
-            {"username": input.username, "email": input.email, "role": input.role.domain},
-        )
-        workspace = pk_of(input.workspace_id, "Workspace")
-        view = await members.add_member(info.context.viewer, workspace, data)
-        return AddMemberPayload(membership=Membership.of(view))
-
-    @strawberry.mutation(
         description="Change a member's role. Admins change roles up to ADMIN; only owners make"
         " or unmake owners. CONFLICT when it would demote the last owner."
     )
     async def update_member_role(
         self, info: Info[Context, None], input: UpdateMemberRoleInput
-    ) -> UpdateMemberRolePayload:
+    ) -> UpdateMemberRolePayload | None:
         workspace = pk_of(input.workspace_id, "Workspace")
         user = pk_of(input.user_id, "User")
         view = await members.change_role(info.context.viewer, workspace, user, input.role.domain)
@@ -176,7 +145,7 @@ class MemberMutation:
     )
     async def remove_member(
         self, info: Info[Context, None], input: RemoveMemberInput
-    ) -> RemoveMemberPayload:
+    ) -> RemoveMemberPayload | None:
         workspace = pk_of(input.workspace_id, "Workspace")
         user = pk_of(input.user_id, "User")
         view = await members.remove_member(info.context.viewer, workspace, user)

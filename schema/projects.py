@@ -158,15 +158,11 @@ async def workspace_projects(
 @strawberry.type
 class ProjectQuery:
     @strawberry.field(
-        description="A project by workspace slug and key; null when it does not exist or is"
-        " invisible to the caller."
+        description="A project by workspace slug and key (in any case). Null, with a NOT_FOUND"
+        " error, when it does not exist or is invisible to you."
     )
     async def project(self, info: Info[Context, None], workspace: str, key: str) -> Project | None:
-        try:
-            view = await projects.get_project(info.context.viewer, (workspace, key.upper()))
-        except NotFound:
-            return None
-        return Project.of(view)
+        return Project.of(await projects.get_project(info.context.viewer, (workspace, key)))
 
 
 @strawberry.input(description="A new project in a workspace.")
@@ -221,7 +217,7 @@ class ProjectMutation:
     )
     async def create_project(
         self, info: Info[Context, None], input: CreateProjectInput
-    ) -> CreateProjectPayload:
+    ) -> CreateProjectPayload | None:
         data = validated(
             ProjectCreate, given(key=input.key, name=input.name, description=input.description)
         )
@@ -235,7 +231,7 @@ class ProjectMutation:
     )
     async def update_project(
         self, info: Info[Context, None], input: UpdateProjectInput
-    ) -> UpdateProjectPayload:
+    ) -> UpdateProjectPayload | None:
         patch = validated(
             ProjectPatch,
             given(name=input.name, description=input.description, is_archived=input.is_archived),
@@ -251,6 +247,6 @@ class ProjectMutation:
     )
     async def delete_project(
         self, info: Info[Context, None], input: DeleteProjectInput
-    ) -> DeleteProjectPayload:
+    ) -> DeleteProjectPayload | None:
         deleted = await projects.delete_project(info.context.viewer, pk_of(input.id, "Project"))
         return DeleteProjectPayload(deleted_id=strawberry.ID(projects.node_id(deleted)))

@@ -1,10 +1,11 @@
 """Charges a GraphQL operation's node cost to the caller's rate-limit budget (ADR 0011).
 
-`gateway.ratelimit.RateLimitMiddleware` has taken one point when the request arrived; once the
-document has parsed and validated, this extension takes the rest (`1 + cost // 100` in all by
-default). When they do not fit, the operation is refused with RATE_LIMITED before a resolver
-runs, and the middleware turns the answer into a 429 with `Retry-After`. Documents that fail to
-parse or validate cost only the first point; websockets (subscriptions) are not metered here.
+An operation has paid one point on arrival: `gateway.ratelimit.RateLimitMiddleware` takes it
+for an HTTP request, `schema.socket` for each operation over a websocket. Once the document has
+parsed and validated, this extension takes the rest (`1 + cost // 100` in all by default), as
+execution starts. When they do not fit, the operation is refused with RATE_LIMITED before a
+resolver runs (over HTTP the middleware turns the answer into a 429 with `Retry-After`).
+Documents that fail to parse or validate cost only the first point.
 """
 
 from __future__ import annotations
@@ -20,21 +21,23 @@ from schema.limits import query_cost
 
 
 class RateCost(SchemaExtension):
-    """Spends the operation's points at the end of validation."""
+    """Spends the operation's points as execution starts (an error raised here reaches the
+    client over HTTP and over websockets alike; one raised at the end of validation would
+    escape a websocket's operation)."""
 
-    async def on_validate(self) -> AsyncIterator[None]:
-        yield
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if context.pre_execution_errors or document is None:
-            return
         request = getattr(context.context, "request", None)
         scope = getattr(request, "scope", None)
-        if not isinstance(scope, dict) or scope.get("type") != "http" or budget_of(scope) is None:
-            return
-        settings: Settings = scope["app"].state.settings
-        # `schema.limits.QueryLimits` has usually stashed it already; compute it if not.
-        cost = query_cost(context.context)
-        if cost is None:
-            cost = node_cost(context.schema, document, context.variables, context.operation_name)
-        await charge_graphql(scope, cost, settings)
+        if document is not None and isinstance(scope, dict) and budget_of(scope) is not None:
+            settings: Settings = scope["app"].state.settings
+            # `schema.limits.QueryLimits` stashes the cost on the context; a websocket's context
+            # serves all its operations, so there it is computed for this one.
+            cost = query_cost(context.context) if scope["type"] == "http" else None
+            if cost is None:
+                cost = node_cost(
+                    context.schema, document, context.variables, context.operation_name
+                )
+            await charge_graphql(scope, cost, settings)
+        yield

@@ -5,32 +5,37 @@ code.
 
 Stock Strawberry always answers `application/json`, with 200 and `"data": null` even when the
 document did not parse; `_run_http` replaces its HTTP flow (websockets still go through
-Strawberry). See history/adr/0008-graphql-over-http-and-persisted-queries.md.
+Strawberry, graphql-transport-ws only, authenticated and metered by `schema.socket`). See
+history/adr/0008-graphql-over-http-and-persisted-queries.md.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from json import JSONDecodeError
 from typing import Any, Final
 
 from graphql import GraphQLError
+from graphql.language.parser import MAX_NESTING_DEPTH
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.docs import graphiql_html
-from gateway.errors import ErrorCode
+from gateway.errors import ErrorCode, GraphQLErrorCode
 from gateway.settings import Settings
 from schema import build_schema
 from schema.context import Context, get_context
 from schema.errors import to_catalogue
 from schema.persisted import PersistedQueryError, PersistedQueryStore, build_store, resolve
+from schema.socket import MeteredTransportWSHandler, authenticate_connection
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
@@ -102,14 +107,43 @@ class Operation:
     extensions: dict[str, Any] | None
 
 
+def _nesting(value: object) -> int:
+    """How deeply `value` nests arrays and objects, found without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _decode(raw: str | bytes, what: str) -> object:
+    """JSON text, refused (400) when it is not JSON or nests deeper than GraphQL documents and
+    variable values may (`MAX_NESTING_DEPTH`): deeper still, the decoder itself would exhaust
+    the interpreter's stack."""
+    too_deep = RequestError(
+        400, f"{what} nests arrays and objects more than {MAX_NESTING_DEPTH} levels deep"
+    )
+    try:
+        decoded = json.loads(raw)
+    except RecursionError:
+        raise too_deep from None  # the decoder's frames are not worth keeping
+    except ValueError as exc:
+        raise RequestError(400, f"{what} is not valid JSON") from exc
+    if _nesting(decoded) > MAX_NESTING_DEPTH:
+        raise too_deep
+    return decoded
+
+
 def _json_parameter(raw: str | None, name: str) -> object:
     """A GET parameter that carries JSON (`variables`, `extensions`); empty means absent."""
     if not raw:
         return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise RequestError(400, f"The `{name}` parameter is not valid JSON") from exc
+    return _decode(raw, f"The `{name}` parameter")
 
 
 async def _json_body(request: Request) -> dict[str, object]:
@@ -124,10 +158,7 @@ async def _json_body(request: Request) -> dict[str, object]:
     body = await request.body()
     if not body.strip():
         raise RequestError(400, "The request body is empty; send a JSON object")
-    try:
-        decoded = json.loads(body)
-    except ValueError as exc:
-        raise RequestError(400, "The request body is not valid JSON") from exc
+    decoded = _decode(body, "The request body")
     if isinstance(decoded, list):
         raise RequestError(400, "Batched operations are not supported")
     if not isinstance(decoded, dict):
@@ -173,6 +204,15 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
     """The `/graphql` endpoint."""
 
     temporal_response: Response  # set by Strawberry's route handlers before each `run`
+    graphql_transport_ws_handler_class = MeteredTransportWSHandler
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Websocket messages (HTTP bodies go through `_json_body`): one that is not JSON, or
+        nests past the limit, closes the socket as malformed (4400) instead of crashing it."""
+        try:
+            return _decode(data, "The message")
+        except RequestError as exc:
+            raise JSONDecodeError(exc.message, "", 0) from None
 
     def __init__(
         self,
@@ -184,11 +224,18 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
             build_schema(settings),
             context_getter=get_context,
             graphql_ide="graphiql" if settings.graphiql else None,
+            # Only the metered protocol: the legacy `graphql-ws` would bypass the rate limit.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             **kwargs,
         )
         if persisted_queries is None:
             persisted_queries = build_store(settings)
         self.persisted_queries = persisted_queries
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """`connection_init`: its payload may carry the caller's credential."""
+        await authenticate_connection(context)
+        return UnsetType()  # acknowledged without a payload
 
     @property
     def graphql_ide_html(self) -> str:
@@ -290,8 +337,10 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
             raise RequestError(
                 400, "Subscriptions are served over a WebSocket (graphql-transport-ws)"
             ) from exc
-        except CannotGetOperationTypeError as exc:
-            return ExecutionResult(data=None, errors=[GraphQLError(exc.as_http_error_reason())])
+        except CannotGetOperationTypeError as exc:  # an `operationName` the document lacks
+            code = GraphQLErrorCode.GRAPHQL_VALIDATION_FAILED.value
+            error = GraphQLError(exc.as_http_error_reason(), extensions={"code": code})
+            return ExecutionResult(data=None, errors=[error])
 
     def _respond(
         self,

@@ -22,6 +22,7 @@ from schema.node import Node
 from schema.nodes import register_node
 
 if TYPE_CHECKING:
+    from schema.invitations import Invitation
     from schema.workspaces import Workspace
 
 
@@ -54,6 +55,22 @@ class User(Node):
         from schema.workspaces import viewer_workspaces  # workspaces → … → users at import
 
         return await viewer_workspaces(info, self.pk, first, after, last, before)
+
+    @strawberry.field(
+        description="The invitations you may still accept, newest first: those naming your"
+        " account or its email address. Null on anyone but yourself."
+    )
+    async def invitations(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Annotated[Invitation, strawberry.lazy("schema.invitations")]] | None:
+        from schema.invitations import viewer_invitations  # invitations → users at import
+
+        return await viewer_invitations(info, self.pk, first, after, last, before)
 
     @classmethod
     def of(cls, view: users.UserView) -> User:
@@ -116,7 +133,7 @@ class UserMutation:
     )
     async def update_viewer(
         self, info: Info[Context, None], input: UpdateViewerInput
-    ) -> UpdateViewerPayload:
+    ) -> UpdateViewerPayload | None:
         viewer = info.context.viewer  # UNAUTHENTICATED first, before any input error
         request = info.context.request
         assert request is not None  # always set by Strawberry's FastAPI router

@@ -20,6 +20,7 @@ from schema.connection import After, Before, Connection, First, Last, to_connect
 from schema.context import Context
 from schema.events import Event, workspace_events
 from schema.inputs import given
+from schema.invitations import Invitation, workspace_invitations
 from schema.members import MemberMutation, Membership, Role
 from schema.node import Node
 from schema.nodes import register_node
@@ -50,6 +51,20 @@ class Workspace(Node):
             info.context.viewer, self.pk, first=first, after=after, last=last, before=before
         )
         return to_connection(page, lambda row: Membership.of(members.row_view(row)))
+
+    @strawberry.field(
+        description="The invitations awaiting an answer, newest first, expired ones included."
+        " Null, with FORBIDDEN, unless you are an admin."
+    )
+    async def invitations(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Invitation] | None:
+        return await workspace_invitations(info, self.pk, first, after, last, before)
 
     @strawberry.field(description="The workspace's projects, by key.")
     async def projects(
@@ -162,7 +177,7 @@ class WorkspaceMutation(MemberMutation):
     )
     async def create_workspace(
         self, info: Info[Context, None], input: CreateWorkspaceInput
-    ) -> CreateWorkspacePayload:
+    ) -> CreateWorkspacePayload | None:
         data = validated(WorkspaceCreate, {"slug": input.slug, "name": input.name})
         view = await workspaces.create_workspace(info.context.viewer, data)
         return CreateWorkspacePayload(workspace=Workspace.of(view))
@@ -173,7 +188,7 @@ class WorkspaceMutation(MemberMutation):
     )
     async def update_workspace(
         self, info: Info[Context, None], input: UpdateWorkspaceInput
-    ) -> UpdateWorkspacePayload:
+    ) -> UpdateWorkspacePayload | None:
         patch = validated(WorkspacePatch, given(slug=input.slug, name=input.name))
         workspace = pk_of(input.id, "Workspace")
         view = await workspaces.update_workspace(info.context.viewer, workspace, patch)
@@ -184,7 +199,7 @@ class WorkspaceMutation(MemberMutation):
     )
     async def delete_workspace(
         self, info: Info[Context, None], input: DeleteWorkspaceInput
-    ) -> DeleteWorkspacePayload:
+    ) -> DeleteWorkspacePayload | None:
         deleted = await workspaces.delete_workspace(
             info.context.viewer, pk_of(input.id, "Workspace")
         )

@@ -14,8 +14,10 @@ from fastapi import FastAPI
 from gateway.security.jwt import JwtCodec
 from gateway.security.opaque import PAT_DISPLAY_LENGTH, PAT_PREFIX, digest, new_secret
 from gateway.security.passwords import hash_password
+from gateway.security.principal import Principal, Scope, TokenKind
+from gateway.services import invitations
 from gateway.throttle import MemoryThrottle
-from models import PersonalAccessToken, User
+from models import PersonalAccessToken, Role, User
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,6 +43,19 @@ async def make_user(username: str, *, site_admin: bool = False, active: bool = T
         is_site_admin=site_admin,
         is_active=active,
     )
+
+
+def principal_of(user: User) -> Principal:
+    """`user` signed in with a session (every scope), as the services see them."""
+    return Principal(user.id, user.username, user.is_site_admin, TokenKind.access, frozenset(Scope))
+
+
+async def join(slug: str, inviter: User, invitee: User, role: str = "member") -> None:
+    """Make `invitee` a member of workspace `slug` the only way there is: `inviter` invites them
+    by username and they accept (through the services, so events are recorded as in use)."""
+    data = invitations.InvitationCreate(username=invitee.username, role=Role(role))
+    invitation = await invitations.invite(principal_of(inviter), slug, data)
+    await invitations.accept(principal_of(invitee), invitation.pk)
 
 
 def bearer(app: FastAPI, user: User) -> dict[str, str]:

@@ -18,6 +18,7 @@ from tortoise import Tortoise
 
 from gateway.app import create_app
 from gateway.db import migrate
+from gateway.security import passwords
 from gateway.settings import Environment, Settings
 from gateway.throttle import MemoryThrottle
 
@@ -30,6 +31,7 @@ TABLES = (
     "issues",
     "labels",
     "projects",
+    "invitations",
     "memberships",
     "workspaces",
     "personal_access_tokens",
@@ -78,6 +80,9 @@ def settings(database_url: str) -> Settings:
         environment=Environment.test,
         database_url=database_url,
         jwt_secret=TEST_SECRET,
+        # Argon2 at production cost takes ~0.3 s a sign-in; tests check logic, not cost.
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
         # Rate limits have tests of their own; the rest of the suite must never hit them.
         rate_limit_per_minute=100_000,
         rate_limit_anonymous_per_minute=100_000,
@@ -107,6 +112,12 @@ async def clean_database(app: FastAPI) -> None:
 def fresh_throttle(app: FastAPI) -> None:
     """Failed sign-ins in one test must not slow down or block another."""
     app.state.throttle = MemoryThrottle()
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(settings: Settings) -> None:
+    """The Argon2 cost is process-wide and any app a test builds sets it: restore the suite's."""
+    passwords.use_cost(settings)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from schemathesis import Case, CheckFunction
 from schemathesis.core.failures import FailureGroup
 from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
+from models import Membership, Role, Workspace
 from tests.auth_helpers import bearer, make_user
 
 BASE_URL = "http://testserver"
@@ -39,10 +40,12 @@ class Seed:
     slug: str = "fuzz"
     key: str = "FUZ"
     member: str = "fuzzmate"
+    guest: str = "fuzzguest"
     labels: list[str] = field(default_factory=lambda: ["bug", "ui"])
     numbers: list[int] = field(default_factory=list)
     comment_ids: list[int] = field(default_factory=list)
     token_ids: list[int] = field(default_factory=list)
+    invitation_ids: list[int] = field(default_factory=list)
 
     def path_values(self) -> dict[str, Any]:
         """One real value per path parameter name of the REST API."""
@@ -54,6 +57,7 @@ class Seed:
             "number": self.numbers[0],
             "comment_id": self.comment_ids[0],
             "token_id": self.token_ids[0],
+            "invitation_id": self.invitation_ids[0],
         }
 
 
@@ -63,22 +67,27 @@ async def _created(response: httpx.Response) -> Any:
 
 
 async def seed(app: FastAPI, client: httpx.AsyncClient) -> Seed:
-    """A user who owns a workspace with a second member, a project, labels, issues, comments
-    and a personal access token, all made through the REST API itself."""
+    """A user who owns a workspace with a second member, a pending invitation, a project,
+    labels, issues, comments and a personal access token, made through the REST API itself
+    (but for the membership, which only an invitation's invitee could make)."""
     owner = await make_user("fuzzer")
-    await make_user("fuzzmate")
+    mate = await make_user("fuzzmate")
     result = Seed(headers=bearer(app, owner))
+    await make_user(result.guest)
     h = result.headers
     api = "/api/v1"
     await _created(
         await client.post(f"{api}/workspaces", json={"slug": "fuzz", "name": "Fuzz"}, headers=h)
     )
     ws = f"{api}/workspaces/{result.slug}"
-    await _created(
+    workspace = await Workspace.get(slug=result.slug)
+    await Membership.create(workspace=workspace, user=mate, role=Role.member)
+    invitation = await _created(
         await client.post(
-            f"{ws}/members", json={"username": result.member, "role": "member"}, headers=h
+            f"{ws}/invitations", json={"username": result.guest, "role": "viewer"}, headers=h
         )
     )
+    result.invitation_ids.append(int(invitation["id"]))
     await _created(
         await client.post(f"{ws}/projects", json={"key": result.key, "name": "Fuzzing"}, headers=h)
     )

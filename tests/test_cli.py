@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 
@@ -102,3 +103,62 @@ def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "GATEWAY_JWT_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, command: str) -> None:
+    env = _env(tmp_path) | {"GATEWAY_DATABASE_URL": "postgres://postgres:hunter2@127.0.0.1:1/x"}
+    result = subprocess.run([GATEWAY, command], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()  # no traceback, and no password
+    assert line.startswith(
+        "Error: cannot reach the database at postgres://postgres:***@127.0.0.1:1/x: "
+    )
+    assert "Connect call failed" in line
+
+
+def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _env(tmp_path) | {
+        "GATEWAY_TRUSTED_PROXIES": "127.0.0.2",
+        "GATEWAY_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "2",
+    }
+    server = subprocess.Popen(
+        [GATEWAY, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+    def statuses(peer: str, *forwarded: str) -> list[int]:
+        transport = httpx.HTTPTransport(local_address=peer)
+        with httpx.Client(transport=transport, timeout=5) as http:
+            return [
+                http.get(
+                    f"http://127.0.0.1:{port}/api/v1/me", headers={"X-Forwarded-For": address}
+                ).status_code
+                for address in forwarded
+            ]
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        # uvicorn would believe any loopback peer by default; an untrusted one is its own client.
+        assert statuses("127.0.0.1", "203.0.113.1", "203.0.113.2", "203.0.113.3") == [
+            401,
+            401,
+            429,
+        ]
+        # The trusted proxy's clients each have a budget of their own.
+        assert statuses("127.0.0.2", "203.0.113.1", "203.0.113.2", "203.0.113.3") == [401] * 3
+        assert statuses("127.0.0.2", "203.0.113.1", "203.0.113.1") == [401, 429]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)

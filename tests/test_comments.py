@@ -11,9 +11,9 @@ from fastapi import FastAPI
 
 from gateway.ids import pk_of, to_global_id
 from gateway.security.principal import Principal, Scope, TokenKind
-from gateway.services import comments, issue_rules, issues, members, projects, workspaces
+from gateway.services import comments, issue_rules, issues, projects, workspaces
 from models import Comment, Event, Project, User
-from tests.auth_helpers import bearer, make_user
+from tests.auth_helpers import bearer, join, make_user
 from tests.sql_counter import count_sql
 from tests.test_graphql_reads import rest_items, same_fields, walk
 
@@ -34,9 +34,7 @@ async def users() -> dict[str, User]:
     owner = principal_of(people["ann"])
     await workspaces.create_workspace(owner, workspaces.WorkspaceCreate(slug="acme", name="Acme"))
     for name, role in ROLES.items():
-        await members.add_member(
-            owner, "acme", members.MemberAdd.model_validate({"username": name, "role": role})
-        )
+        await join("acme", people["ann"], people[name], role)
     await projects.create_project(owner, "acme", projects.ProjectCreate(key="WEB", name="Web"))
     await issues.create_issue(owner, "acme", "WEB", issue_rules.IssueCreate(title="Bug"))
     return people

@@ -1,5 +1,5 @@
-"""Events are written in the same transaction as their change: one per workspace and member
-change, none when the change is refused, and neither survives without the other."""
+"""Events are written in the same transaction as their change: one per workspace, invitation and
+member change, none when the change is refused, and neither survives without the other."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from gateway.ids import to_global_id
 from gateway.repositories import events as event_repo
 from gateway.services import events
 from gateway.services.events import EventType
-from models import Event, Membership, User, Workspace
-from tests.auth_helpers import bearer, make_user
+from models import Event, Invitation, InvitationState, Membership, User, Workspace
+from tests.auth_helpers import bearer, join, make_user
 
 WORKSPACES = "/api/v1/workspaces"
 MEMBERS = "/api/v1/workspaces/acme/members"
+INVITATIONS = "/api/v1/workspaces/acme/invitations"
 
 
 async def log() -> list[tuple[str, str, int | None, dict[str, Any]]]:
@@ -46,7 +47,14 @@ async def test_each_change_records_its_event(
     ws_id = to_global_id("Workspace", workspace.id)
     await client.patch(f"{WORKSPACES}/acme", json={"name": "Acme 2"}, headers=owner)
     await client.patch(f"{WORKSPACES}/acme", json={"name": "Acme 2"}, headers=owner)  # no-op
-    await client.post(MEMBERS, json={"username": "bob", "role": "viewer"}, headers=owner)
+    invited = await client.post(
+        INVITATIONS, json={"username": "bob", "role": "viewer"}, headers=owner
+    )
+    i_id = invited.json()["node_id"]
+    accepted = await client.post(
+        f"/api/v1/me/invitations/{invited.json()['id']}/accept", headers=bearer(app, bob)
+    )
+    assert accepted.status_code == 200, accepted.text
     membership = await Membership.get(user_id=bob.id)
     m_id = to_global_id("Membership", membership.id)
     await client.patch(f"{MEMBERS}/bob", json={"role": "admin"}, headers=owner)
@@ -62,11 +70,12 @@ async def test_each_change_records_its_event(
             ann.id,
             {"changes": {"name": {"from": "Acme", "to": "Acme 2"}}},
         ),
-        ("member.added", m_id, ann.id, {**bob_ref, "role": "viewer"}),
+        ("member.invited", i_id, ann.id, {**bob_ref, "role": "viewer"}),
+        ("member.added", m_id, bob.id, {**bob_ref, "role": "viewer", "invitation_id": i_id}),
         ("member.role_changed", m_id, ann.id, {**bob_ref, "from": "viewer", "to": "admin"}),
         ("member.removed", m_id, ann.id, {**bob_ref, "role": "admin"}),
     ]
-    assert await Event.filter(workspace_id=workspace.id).count() == 5
+    assert await Event.filter(workspace_id=workspace.id).count() == 6
 
 
 async def test_refused_changes_record_nothing(
@@ -74,13 +83,13 @@ async def test_refused_changes_record_nothing(
 ) -> None:
     owner = bearer(app, ann)
     vic = await make_user("vic")
-    await client.post(MEMBERS, json={"username": "vic", "role": "viewer"}, headers=owner)
+    await join("acme", ann, vic, "viewer")
     before = await log()
 
     attempts = [
-        client.post(MEMBERS, json={"username": "vic"}, headers=owner),  # 409 already member
-        client.post(MEMBERS, json={"username": "nobody"}, headers=owner),  # 422 unknown user
-        client.post(MEMBERS, json={"username": "ann"}, headers=bearer(app, vic)),  # 403
+        client.post(INVITATIONS, json={"username": "vic"}, headers=owner),  # 409 a member
+        client.post(INVITATIONS, json={"username": "nobody"}, headers=owner),  # 422 no user
+        client.post(INVITATIONS, json={"username": "ann"}, headers=bearer(app, vic)),  # 403
         client.delete(f"{MEMBERS}/ann", headers=owner),  # 409 last owner
         client.patch(f"{MEMBERS}/ann", json={"role": "viewer"}, headers=owner),  # 409
         client.patch(f"{WORKSPACES}/acme", json={"name": "X"}, headers=bearer(app, vic)),  # 403
@@ -96,18 +105,25 @@ async def test_a_failing_event_undoes_its_change(
     app: FastAPI, client: httpx.AsyncClient, ann: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The other direction: when the event cannot be written, the change is rolled back."""
-    await make_user("bob")
+    bob = await make_user("bob")
+    await make_user("carl")
+    owner = bearer(app, ann)
+    invited = await client.post(INVITATIONS, json={"username": "bob"}, headers=owner)
 
     async def broken(*_: object, **__: object) -> int:
         raise RuntimeError("event store down")
 
     monkeypatch.setattr(event_repo, "insert", broken)
-    owner = bearer(app, ann)
-    added = await client.post(MEMBERS, json={"username": "bob"}, headers=owner)
-    assert added.status_code == 500
+    accept = f"/api/v1/me/invitations/{invited.json()['id']}/accept"
+    assert (await client.post(accept, headers=bearer(app, bob))).status_code == 500
+    refused = await client.post(INVITATIONS, json={"username": "carl"}, headers=owner)
+    assert refused.status_code == 500
     created = await client.post(WORKSPACES, json={"slug": "beta", "name": "B"}, headers=owner)
     assert created.status_code == 500
     assert await Membership.filter(user__username="bob").count() == 0
+    invitation = await Invitation.get(id=invited.json()["id"])
+    assert (invitation.state, invitation.version) == (InvitationState.pending, 1)
+    assert await Invitation.filter(invitee__username="carl").count() == 0
     assert await Workspace.filter(slug="beta").count() == 0
 
 

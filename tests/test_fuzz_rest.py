@@ -1,17 +1,19 @@
-"""Schemathesis over every operation of `/openapi.json`, authenticated as the owner of a seeded
-workspace: no answer is a 5xx, and every answer keeps to its documentation (status code,
-content type, headers, body schema).
+"""Schemathesis over every operation of `/openapi.json`, signed in as the owner of a seeded
+workspace and anonymously, with rate limits on: no answer is a 5xx, every answer keeps to its
+documentation (status code, content type, headers, body schema), schema-valid input is accepted
+and schema-violating input refused, and an undocumented method is 405 with a true `Allow`.
 
-Each operation is one test, on a fresh database with a fresh seed. Its cases mix valid and
-invalid inputs, with path parameters either naming the seeded objects (so `/issues/{number}`
+Each operation and mode is one test, on a fresh database with a fresh seed. Its cases mix valid
+and invalid inputs, with path parameters either naming the seeded objects (so `/issues/{number}`
 reaches a real issue) or generated (so unknown ones are fuzzed too). `GATEWAY_FUZZ_EXAMPLES`
-sets the number of cases per operation and generation mode (15 by default).
+sets the number of cases per operation (15 by default).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -19,40 +21,60 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import strategies as st
-from schemathesis import APIOperation, Case, CheckFunction, GenerationMode
+from schemathesis import APIOperation, Case, CheckContext, CheckFunction, GenerationMode, Response
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from gateway.app import create_app
 from gateway.settings import Environment, Settings
+from tests.auth_helpers import PASSWORD
 from tests.conftest import TEST_SECRET
-from tests.fuzz_helpers import Finding, collect, fuzz, report, seed
+from tests.fuzz_helpers import Seed, collect, fuzz, report, seed
+
+
+def rate_limited(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+    """Every API answer is metered (the limits are on while fuzzing; health checks are exempt)."""
+    if case.path.startswith("/api/"):
+        assert "ratelimit-remaining" in response.headers, "answer without RateLimit-* headers"
+    return None
+
 
 CHECKS: list[CheckFunction] = [
+    rate_limited,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    missing_required_header,
+    unsupported_method,
+    allow_header_conformance,
 ]
-# Findings reported to the issue (see history/features/protocol-hardening/0002-fuzzing.md),
-# each fixable only outside the test files. A test whose only findings are these is an
-# explicit xfail naming them; any other finding, and every 5xx, fails it. Delete an entry once
-# fixed: the affected tests then pass outright.
-# Findings that are understood and accepted, by reason; empty since F2-F4 (see
-# history/features/protocol-hardening/0002-fuzzing.md) were fixed. A 5xx is never accepted.
-KNOWN: dict[str, Callable[[Finding], bool]] = {}
-
-
-def _known(finding: Finding) -> str | None:
-    if finding.status >= 500:
-        return None
-    return next((reason for reason, matches in KNOWN.items() if matches(finding)), None)
+# Schema-valid input may still be refused for a reason no schema can carry: a stale `If-Match`
+# is 412 (inputs that name other objects are made real by `_realistic`).
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]
+            }
+        }
+    }
+)
+MODES = ("signed-in", "anonymous")
 
 
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
@@ -92,33 +114,71 @@ async def test_every_documented_operation_is_fuzzed(client: httpx.AsyncClient) -
     assert len(OPERATIONS) > 40
 
 
+def _realistic(owned: Seed, case: Case[Any]) -> Case[Any]:
+    """A positive case whose references are real, as its path parameters are: inputs that name
+    another object (or hold a secret) are valid only when it exists, which no schema can say
+    (`api.md`: an unknown label or assignee is 422). A cursor is opaque, valid only as the
+    server issued it, so positive cases start at the first page; negative cases keep all."""
+    if case.query:
+        case.query.pop("cursor", None)
+    if not isinstance(case.body, dict):
+        return case
+    body: dict[str, Any] = case.body
+    if isinstance(body.get("labels"), list):
+        body["labels"] = owned.labels[: len(body["labels"]) % 3]
+    if body.get("assignee") is not None:
+        body["assignee"] = owned.member
+    if case.path.endswith("/invitations") and "username" in body:
+        body["username"] = owned.guest
+    if case.path == "/api/v1/me" and {"email", "password"} & body.keys():
+        body["current_password"] = PASSWORD
+        if "password" in body:
+            body["password"] = PASSWORD
+    return case
+
+
 def _strategy(
-    operation: APIOperation[Any, Any, Any, Any], fixed: dict[str, Any]
+    operation: APIOperation[Any, Any, Any, Any], owned: Seed
 ) -> st.SearchStrategy[Case[Any]]:
+    fixed = owned.path_values()
     names = _PATH_PARAMETER.findall(operation.path)
     real = {name: fixed[name] for name in names if name in fixed}
-    strategies = [
-        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real or None),
-        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=real or None),
-    ]
+    positive = [operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real or None)]
     if real:
-        strategies.append(operation.as_strategy(GenerationMode.POSITIVE))
-    return st.one_of(strategies)
+        positive.append(operation.as_strategy(GenerationMode.POSITIVE))
+    return st.one_of(
+        *(strategy.map(partial(_realistic, owned)) for strategy in positive),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=real or None),
+    )
 
 
+@pytest.fixture
+def limits_on(app: FastAPI) -> Iterator[None]:
+    """The app with the production rate limits (the suite's settings lift them)."""
+    lifted = app.state.settings
+    defaults = Settings.model_fields
+    app.state.settings = lifted.model_copy(
+        update={
+            "rate_limit_enabled": True,
+            "rate_limit_per_minute": defaults["rate_limit_per_minute"].default,
+            "rate_limit_anonymous_per_minute": defaults["rate_limit_anonymous_per_minute"].default,
+        }
+    )
+    yield
+    app.state.settings = lifted
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("label", OPERATIONS)
 async def test_operation_survives_fuzzing(
-    label: str, app: FastAPI, client: httpx.AsyncClient
+    label: str, mode: str, app: FastAPI, client: httpx.AsyncClient, limits_on: None
 ) -> None:
     owned = await seed(app, client)
-    schema = schemathesis.openapi.from_dict(await _spec(client))
+    schema = schemathesis.openapi.from_dict(await _spec(client), config=CONFIG)
     method, path = label.split(" ", 1)
     operation = schema[path][method]
-    cases = collect(_strategy(operation, owned.path_values()))
+    cases = collect(_strategy(operation, owned))
     assert cases, f"no case generated for {label}"
-    findings = await fuzz(client, cases, owned.headers, CHECKS)
-    unknown = [f for f in findings if _known(f) is None]
-    assert not unknown, report(unknown, len(cases))
-    if findings:
-        reasons = sorted({reason for f in findings if (reason := _known(f)) is not None})
-        pytest.xfail("reported, not yet fixed: " + "; ".join(reasons))
+    headers = owned.headers if mode == "signed-in" else {}
+    findings = await fuzz(client, cases, headers, CHECKS)
+    assert not findings, report(findings, len(cases))

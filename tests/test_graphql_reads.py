@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.security.principal import Principal, Scope, TokenKind
-from gateway.services import issue_rules, issues, labels, members, projects, workspaces
+from gateway.services import issue_rules, issues, labels, projects, workspaces
 from models import User
-from tests.auth_helpers import bearer, gql, make_user
+from tests.auth_helpers import bearer, gql, join, make_user
 from tests.sql_counter import count_sql
 
 ACME = "/api/v1/workspaces/acme"
@@ -34,9 +34,7 @@ async def people() -> dict[str, User]:
     await workspaces.create_workspace(
         principal_of(found["sam"]), workspaces.WorkspaceCreate(slug="other", name="Other")
     )
-    await members.add_member(
-        ann, "acme", members.MemberAdd.model_validate({"username": "vic", "role": "viewer"})
-    )
+    await join("acme", found["ann"], found["vic"], "viewer")
     await projects.create_project(ann, "acme", projects.ProjectCreate(key="WEB", name="Web"))
     await labels.create_label(ann, ("acme", "WEB"), labels.LabelCreate(name="Bug", color="#ff0000"))
     await issues.create_issue(ann, "acme", "WEB", issue_rules.IssueCreate(title="Broken"))

@@ -177,7 +177,7 @@ async def test_expected_version(client: httpx.AsyncClient, world: World) -> None
     created = await create(client, world)
     stale = {"id": created["id"], "expectedVersion": 9, "title": "x"}
     answer = await gql(client, UPDATE, world.h("member"), {"input": stale})
-    assert answer["data"] is None
+    assert answer["data"] == {"updateIssue": None}
     assert error_code(answer) == "PRECONDITION_FAILED"
     fresh = {"id": created["id"], "expectedVersion": 1, "title": "x"}
     answer = await gql(client, UPDATE, world.h("member"), {"input": fresh})
@@ -204,12 +204,12 @@ async def test_bad_input(client: httpx.AsyncClient, world: World, case: int) -> 
     fields, field = _bad_inputs(world)[case]
     created = await create(client, world)
     attempts = [
-        (CREATE, {"projectId": world.project_id, "title": "T", **fields}),
-        (UPDATE, {"id": created["id"], **fields}),
+        ("createIssue", CREATE, {"projectId": world.project_id, "title": "T", **fields}),
+        ("updateIssue", UPDATE, {"id": created["id"], **fields}),
     ]
-    for mutation, payload in attempts:
+    for name, mutation, payload in attempts:
         answer = await gql(client, mutation, world.h("member"), {"input": payload})
-        assert answer["data"] is None, answer
+        assert answer["data"] == {name: None}, answer
         assert error_code(answer) == "VALIDATION_FAILED", answer
         assert field in [f["field"] for f in answer["errors"][0]["extensions"]["fields"]]
     assert [e.type for e in await Event.all()] == ["issue.created"]

@@ -1,6 +1,6 @@
-"""Members over REST (`/api/v1/workspaces/{slug}/members`): adding by username or email,
-changing roles, removing and leaving, the last-owner rule and input validation. Role-by-role
-permissions are in `test_workspace_roles.py`."""
+"""Members over REST (`/api/v1/workspaces/{slug}/members`): listing, changing roles, removing
+and leaving, the last-owner rule and input validation. Nobody is added here: members join by
+invitation (`test_invitations.py`). Role-by-role permissions are in `test_workspace_roles.py`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.ids import to_global_id
 from gateway.repositories import members as member_repo
 from models import Membership, Role, User, Workspace
-from tests.auth_helpers import bearer, make_pat, make_user
+from tests.auth_helpers import bearer, join, make_pat, make_user
 
 MEMBERS = "/api/v1/workspaces/acme/members"
 
@@ -29,41 +28,13 @@ async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, User]:
     )
     assert created.status_code == 201
     for name, role in (("ada", "admin"), ("mia", "member")):
-        added = await client.post(MEMBERS, json={"username": name, "role": role}, headers=owner)
-        assert added.status_code == 201, added.text
+        await join("acme", users["ann"], users[name], role)
     return users
 
 
 async def role_of(user: User) -> Role | None:
     membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
     return None if membership is None else Role(membership.role)
-
-
-async def test_add_by_username_or_email(
-    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
-) -> None:
-    carl = await make_user("carl")
-    owner = bearer(app, acme["ann"])
-    by_name = await client.post(MEMBERS, json={"username": "bob"}, headers=owner)
-    assert by_name.status_code == 201, by_name.text
-    body = by_name.json()
-    assert body["role"] == "member"  # the default
-    assert body["user"] == {
-        "node_id": to_global_id("User", acme["bob"].id),
-        "username": "bob",
-        "display_name": "Bob",
-    }
-    membership = await Membership.get(workspace__slug="acme", user_id=acme["bob"].id)
-    assert body["node_id"] == to_global_id("Membership", membership.id)
-    assert by_name.headers["location"] == f"{MEMBERS}/bob"
-    assert (await client.get(f"{MEMBERS}/bob", headers=owner)).json() == body
-
-    by_email = await client.post(
-        MEMBERS, json={"email": " CARL@Example.com ", "role": "viewer"}, headers=owner
-    )
-    assert by_email.status_code == 201, by_email.text
-    assert by_email.json()["user"]["username"] == "carl"
-    assert await role_of(carl) == Role.viewer
 
 
 async def test_list_members_in_join_order(
@@ -81,56 +52,6 @@ async def test_list_members_in_join_order(
     )
     assert [m["user"]["username"] for m in rest.json()["items"]] == ["mia"]
     assert rest.json()["next_cursor"] is None
-
-
-async def test_adding_a_member_twice_is_conflict(
-    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
-) -> None:
-    again = await client.post(
-        MEMBERS, json={"email": "mia@example.com"}, headers=bearer(app, acme["ann"])
-    )
-    assert again.status_code == 409
-    assert again.json()["code"] == "CONFLICT"
-    assert await role_of(acme["mia"]) == Role.member
-
-
-@pytest.mark.parametrize(
-    ("body", "fields"),
-    [
-        ({"username": "nobody"}, {"username"}),
-        ({"email": "nobody@example.com"}, {"email"}),
-        ({}, {"username", "email"}),
-        ({"username": "bob", "email": "bob@example.com"}, {"username", "email"}),
-        ({"username": "bob", "role": "boss"}, {"role"}),
-        ({"username": "bob", "role": "ADMIN"}, {"role"}),
-        ({"username": "bob", "role": 2}, {"role"}),
-        ({"username": 7}, {"username"}),
-        ({"username": "bob", "admin": True}, {"admin"}),
-    ],
-)
-async def test_add_rejects_bad_input(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    acme: dict[str, User],
-    body: dict[str, Any],
-    fields: set[str],
-) -> None:
-    response = await client.post(MEMBERS, json=body, headers=bearer(app, acme["ann"]))
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == "VALIDATION_FAILED"
-    assert {e["field"] for e in response.json()["errors"]} == fields
-    assert await role_of(acme["bob"]) is None
-
-
-async def test_inactive_user_cannot_be_added(
-    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
-) -> None:
-    await make_user("gone", active=False)
-    response = await client.post(
-        MEMBERS, json={"username": "gone"}, headers=bearer(app, acme["ann"])
-    )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "username"
 
 
 async def test_change_role_and_remove(
@@ -244,8 +165,15 @@ async def test_unknown_workspace_members_is_not_found(
     assert (await client.get("/api/v1/workspaces/nope/members", headers=headers)).json()[
         "code"
     ] == "NOT_FOUND"
-    response = await client.post(
-        "/api/v1/workspaces/nope/members", json={"username": "bob"}, headers=headers
-    )
-    assert response.status_code == 404
     assert await Workspace.all().count() == 1
+
+
+async def test_members_cannot_be_added_directly(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    """There is no POST: a user joins only by accepting an invitation."""
+    response = await client.post(
+        MEMBERS, json={"username": "bob", "role": "admin"}, headers=bearer(app, acme["ann"])
+    )
+    assert response.status_code == 405
+    assert await role_of(acme["bob"]) is None

@@ -1,4 +1,4 @@
-"""Members over GraphQL: `addMember`, `updateMemberRole`, `removeMember`, their validation,
+"""Members over GraphQL: `updateMemberRole`, `removeMember`, their validation,
 the last-owner rule, token scopes, and the statement count of `Workspace.members` (users come
 through a DataLoader, not one query per member). Role-by-role permissions are in
 `test_workspace_roles.py`."""
@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from gateway.ids import to_global_id
 from models import Event, Membership, Role, Workspace
-from tests.auth_helpers import bearer, make_pat, make_user
+from tests.auth_helpers import bearer, join, make_pat, make_user
 from tests.sql_counter import count_sql
 
 
@@ -47,8 +47,8 @@ CREATE = """mutation($slug: String!, $name: String!) {
 UPDATE = """mutation($input: UpdateWorkspaceInput!) {
   updateWorkspace(input: $input) { workspace { id slug name } }
 }"""
-ADD = """mutation($input: AddMemberInput!) {
-  addMember(input: $input) { membership { id role user { username } } }
+INVITE = """mutation($input: InviteMemberInput!) {
+  inviteMember(input: $input) { invitation { id } }
 }"""
 SET_ROLE = """mutation($input: UpdateMemberRoleInput!) {
   updateMemberRole(input: $input) { membership { role } }
@@ -63,37 +63,8 @@ async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     users = {n: await make_user(n) for n in ("ann", "mia", "bob")}
     created = await run(client, bearer(app, users["ann"]), CREATE, {"slug": "acme", "name": "Acme"})
     ws = created["data"]["createWorkspace"]["workspace"]["id"]
-    added = await run(
-        client, bearer(app, users["ann"]), ADD, {"input": {"workspaceId": ws, "username": "mia"}}
-    )
-    assert "errors" not in added, added
+    await join("acme", users["ann"], users["mia"])
     return {"ws": ws, **users}
-
-
-@pytest.mark.parametrize(
-    ("member", "failing"),
-    [
-        ({"username": "nobody"}, {"username"}),
-        ({"email": "nobody@example.com"}, {"email"}),
-        ({}, {"username", "email"}),
-        ({"username": "bob", "email": "bob@example.com"}, {"username", "email"}),
-    ],
-)
-async def test_add_member_validation(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    acme: dict[str, Any],
-    member: dict[str, str],
-    failing: set[str],
-) -> None:
-    events = await Event.all().count()
-    result = await run(
-        client, bearer(app, acme["ann"]), ADD, {"input": {"workspaceId": acme["ws"], **member}}
-    )
-    assert result["data"] is None
-    assert codes(result) == ["VALIDATION_FAILED"]
-    assert fields(result) == failing
-    assert await Event.all().count() == events
 
 
 async def test_member_mutations(
@@ -101,22 +72,11 @@ async def test_member_mutations(
 ) -> None:
     ann = bearer(app, acme["ann"])
     bob_id = to_global_id("User", acme["bob"].id)
-    added = await run(
-        client,
-        ann,
-        ADD,
-        {"input": {"workspaceId": acme["ws"], "email": "BOB@example.com", "role": "ADMIN"}},
-    )
-    membership = added["data"]["addMember"]["membership"]
-    assert (membership["role"], membership["user"]) == ("ADMIN", {"username": "bob"})
-    again = await run(client, ann, ADD, {"input": {"workspaceId": acme["ws"], "username": "bob"}})
-    assert codes(again) == ["CONFLICT"]
-    bad_role = await run(
-        client, ann, ADD, {"input": {"workspaceId": acme["ws"], "username": "bob", "role": "admin"}}
-    )
-    assert codes(bad_role) == ["VALIDATION_FAILED"]
-
+    await join("acme", acme["ann"], acme["bob"], "admin")
+    membership = {"id": to_global_id("Membership", (await Membership.get(user=acme["bob"])).id)}
     target = {"workspaceId": acme["ws"], "userId": bob_id}
+    bad_role = await run(client, ann, SET_ROLE, {"input": {**target, "role": "admin"}})
+    assert codes(bad_role) == ["VALIDATION_FAILED"]
     changed = await run(client, ann, SET_ROLE, {"input": {**target, "role": "VIEWER"}})
     assert changed["data"]["updateMemberRole"]["membership"]["role"] == "VIEWER"
     removed = await run(client, ann, REMOVE, {"input": target})
@@ -143,9 +103,11 @@ async def test_read_token_cannot_write(client: httpx.AsyncClient, acme: dict[str
     events = await Event.all().count()
     assert (await run(client, pat, READ, {"slug": "acme"}))["data"]["workspace"]["slug"] == "acme"
     create = await run(client, pat, CREATE, {"slug": "other", "name": "Other"})
-    add = await run(client, pat, ADD, {"input": {"workspaceId": acme["ws"], "username": "bob"}})
+    invite = await run(
+        client, pat, INVITE, {"input": {"workspaceId": acme["ws"], "username": "bob"}}
+    )
     rename = await run(client, pat, UPDATE, {"input": {"id": acme["ws"], "name": "X"}})
-    for result in (create, add, rename):
+    for result in (create, invite, rename):
         assert codes(result) == ["FORBIDDEN"]
         assert "'admin' scope" in result["errors"][0]["message"]
     assert await Workspace.all().count() == 1

@@ -154,7 +154,7 @@ async def test_invalid_query_is_not_stored(
         "/graphql", json={"query": broken, "extensions": _extensions(broken)}
     )
     assert response.status_code == 200  # a validation error, legacy media type
-    assert _only_error(response)["extensions"]["code"] == "VALIDATION_FAILED"
+    assert _only_error(response)["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert await store.get(sha256_hex(broken)) is None
 
 

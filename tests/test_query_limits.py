@@ -1,6 +1,7 @@
 """Query protection (ADR 0009): depth, alias, token and node-cost limits refuse a query before
-it runs (no resolver, no SQL), with VALIDATION_FAILED and `extensions.limit`; the node cost
-arithmetic; introspection and GraphiQL in development and production."""
+it runs (no resolver, no SQL), with GRAPHQL_VALIDATION_FAILED (VALIDATION_FAILED for a page
+size) and `extensions.limit`; the node cost arithmetic; introspection and GraphiQL in
+development and production."""
 
 from __future__ import annotations
 
@@ -90,8 +91,11 @@ def limit_errors(errors: list[Any]) -> list[tuple[str | None, str]]:
     for error in errors:
         extensions = error["extensions"] if isinstance(error, dict) else error.extensions
         message = error["message"] if isinstance(error, dict) else error.message
-        assert extensions["code"] == "VALIDATION_FAILED", error
-        pairs.append((extensions.get("limit"), message))
+        limit = extensions.get("limit")
+        # A page size out of range is bad input; every other limit is the document's fault.
+        code = "VALIDATION_FAILED" if limit == "pageSize" else "GRAPHQL_VALIDATION_FAILED"
+        assert extensions["code"] == code, error
+        pairs.append((limit, message))
     return pairs
 
 
@@ -298,7 +302,7 @@ async def test_production_hides_introspection_and_graphiql(settings: Settings) -
     production = Settings(
         environment=Environment.production,
         database_url=settings.database_url,
-        jwt_secret="p" * 40,
+        jwt_secret="production-secret-0123456789-abcdefghijklmnop",
     )
     assert not production.introspection
     assert not production.graphiql
@@ -310,7 +314,7 @@ async def test_production_hides_introspection_and_graphiql(settings: Settings) -
         if hidden:
             assert body.get("data") is None
             assert "introspection has been disabled" in body["errors"][0]["message"]
-            assert body["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
+            assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
             assert "graphiql" not in page.text.lower()
         else:
             assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
@@ -322,4 +326,4 @@ async def test_an_unknown_fragment_is_a_validation_error_not_a_crash(
     client: httpx.AsyncClient,
 ) -> None:
     body = await gql(client, "{ ...Missing }")
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]

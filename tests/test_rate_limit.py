@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from ipaddress import ip_network
 from pathlib import Path
 
 import httpx
@@ -147,6 +148,29 @@ async def test_anonymous_budget_is_per_address(app: FastAPI, limited: FakeClock)
         fresh = await second.get("/api/v1/me")
         assert fresh.status_code == 401
         assert _limits(fresh)[1] == 2
+
+
+async def test_forwarded_for_counts_only_from_trusted_proxies(
+    app: FastAPI, tune: Callable[..., None]
+) -> None:
+    use_memory_throttle(app, FakeClock())
+
+    async def remaining(peer: str, forwarded: str) -> int | None:
+        async with client_at(app, peer) as http:
+            answer = await http.get("/api/v1/me", headers={"X-Forwarded-For": forwarded})
+        return None if answer.status_code == 429 else _limits(answer)[1]
+
+    # By default no proxy is trusted, loopback included: a made-up header changes nothing.
+    tune(rate_limit_anonymous_per_minute=3)
+    spoofed = [await remaining("127.0.0.1", f"203.0.113.{i}") for i in range(4)]
+    assert spoofed == [2, 1, 0, None]
+    # A trusted proxy's header names the client: the right-most address it did not write.
+    tune(rate_limit_anonymous_per_minute=3, trusted_proxies=(ip_network("10.0.0.0/8"),))
+    assert [await remaining("10.0.0.2", "203.0.113.50") for _ in range(4)] == [2, 1, 0, None]
+    assert await remaining("10.0.0.3", "203.0.113.50, 10.0.0.9") is None  # the same client
+    assert await remaining("10.0.0.2", "203.0.113.50, 203.0.113.51") == 2
+    # Connecting directly, that client spends the budget it had behind the proxy.
+    assert await remaining("203.0.113.50", "198.51.100.1") is None
 
 
 async def test_each_user_has_a_budget_of_their_own(

@@ -92,7 +92,7 @@ async def test_create_rules(
         {"scopes": ["root"]},
         {"scopes": "read"},
         {"expires_in_days": "30"},
-        {"expires_in_days": 30.0},
+        {"expires_in_days": 30.5},
         {"expires_in_days": True},
         {"name": 5},
         {"secret": "sy_pat_mine"},

@@ -41,6 +41,7 @@ async def test_sign_up_creates_a_user_who_can_sign_in(client: httpx.AsyncClient)
         "email": "Ada@example.com",  # email-validator lower-cases the domain only
         "display_name": "Ada L.",
         "is_site_admin": False,
+        "version": 1,
         "created_at": body["created_at"],
     }
     assert response.headers["location"] == "/api/v1/users/ada"

@@ -1,4 +1,4 @@
-"""Parity of the role table (domain.md) across both APIs.
+"""Parity of the role table (domain.md) across both APIs, invitations included.
 
 One expectation table, `(action, role) → outcome`, drives REST and GraphQL alike: the same
 caller doing the same thing gets the same code from both, and leaves the database in the same
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.ids import to_global_id
-from models import Membership, Role, User, Workspace
+from models import Invitation, InvitationState, Membership, Role, User, Workspace
 from tests.auth_helpers import bearer, make_user
 
 OK, FORBIDDEN, NOT_FOUND = "OK", "FORBIDDEN", "NOT_FOUND"
@@ -29,7 +30,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "list_members":  (OK,        OK,        OK,        OK,    NOT_FOUND, OK),
     "rename":        (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,    NOT_FOUND, OK),
     "delete":        (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,    NOT_FOUND, OK),
-    "add_member":    (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
+    "list_invites":  (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
+    "invite":        (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
+    "invite_owner":  (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,    NOT_FOUND, OK),
+    "revoke_invite": (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
     "make_admin":    (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
     "make_owner":    (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,    NOT_FOUND, OK),
     "remove_member": (FORBIDDEN, FORBIDDEN, OK,        OK,    NOT_FOUND, OK),
@@ -43,7 +47,8 @@ CASES = [
     for i, role in enumerate(ROLES)
 ]
 STATUS = {FORBIDDEN: 403, NOT_FOUND: 404}
-# The caller for each role, in `acme`; tina (member) and otto (owner) are the targets.
+# The caller for each role, in `acme`; tina (member) and otto (owner) are the targets, nora
+# has a pending invitation and newt none.
 ACTORS = {
     "viewer": "vic",
     "member": "mia",
@@ -58,9 +63,14 @@ ACTORS = {
 class World:
     users: dict[str, User]
     workspace: Workspace
+    invitation: Invitation
 
     def gid(self, name: str) -> str:
         return to_global_id("User", self.users[name].id)
+
+    @property
+    def invitation_gid(self) -> str:
+        return to_global_id("Invitation", self.invitation.id)
 
     @property
     def workspace_gid(self) -> str:
@@ -69,7 +79,7 @@ class World:
 
 @pytest.fixture
 async def world() -> World:
-    names = ("olive", "otto", "tina", "vic", "mia", "ada", "sam", "newt")
+    names = ("olive", "otto", "tina", "vic", "mia", "ada", "sam", "newt", "nora")
     users = {n: await make_user(n) for n in names}
     users["root"] = await make_user("root", site_admin=True)
     workspace = await Workspace.create(slug="acme", name="Acme")
@@ -85,7 +95,14 @@ async def world() -> World:
         await Membership.create(workspace=workspace, user=users[name], role=role)
     elsewhere = await Workspace.create(slug="elsewhere", name="Elsewhere")
     await Membership.create(workspace=elsewhere, user=users["sam"], role=Role.owner)
-    return World(users, workspace)
+    invitation = await Invitation.create(
+        workspace=workspace,
+        inviter=users["olive"],
+        invitee=users["nora"],
+        role=Role.member,
+        expires_at=datetime.now(UTC) + timedelta(days=7),
+    )
+    return World(users, workspace, invitation)
 
 
 async def roles_in_acme() -> dict[str, str]:
@@ -93,10 +110,17 @@ async def roles_in_acme() -> dict[str, str]:
     return {str(u): Role(r).value for u, r in rows}
 
 
+async def pending_in_acme() -> dict[str, str]:
+    rows = await Invitation.filter(
+        workspace__slug="acme", state=InvitationState.pending
+    ).values_list("invitee__username", "role")
+    return {str(u): Role(r).value for u, r in rows}
+
+
 # What each action changes when it succeeds (and must not change when refused).
 async def state() -> tuple[Any, ...]:
     names = await Workspace.filter(slug="acme").values_list("name", flat=True)
-    return tuple(names), await roles_in_acme()
+    return tuple(names), await roles_in_acme(), await pending_in_acme()
 
 
 def _without(name: str) -> Callable[[dict[str, str]], dict[str, str]]:
@@ -108,7 +132,10 @@ EFFECTS: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
     "list_members": lambda roles: roles,
     "rename": lambda roles: roles,
     "delete": lambda roles: {},
-    "add_member": lambda roles: {**roles, "newt": "member"},
+    "list_invites": lambda roles: roles,
+    "invite": lambda roles: roles,
+    "invite_owner": lambda roles: roles,
+    "revoke_invite": lambda roles: roles,
     "make_admin": lambda roles: {**roles, "tina": "admin"},
     "make_owner": lambda roles: {**roles, "tina": "owner"},
     "remove_member": _without("tina"),
@@ -116,14 +143,25 @@ EFFECTS: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
 }
 
 
+# What each action does to the pending invitations (invitee → role); none change them otherwise.
+INVITATION_EFFECTS: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
+    "delete": lambda pending: {},
+    "invite": lambda pending: {**pending, "newt": "member"},
+    "invite_owner": lambda pending: {**pending, "newt": "owner"},
+    "revoke_invite": _without("nora"),
+}
+
+
 def expected_state(before: tuple[Any, ...], action: str) -> tuple[Any, ...]:
-    names, roles = before
+    names, roles, pending = before
     roles = EFFECTS[action](roles)
+    if action in INVITATION_EFFECTS:
+        pending = INVITATION_EFFECTS[action](pending)
     if action == "rename":
         names = ("Renamed",)
     if action == "delete":
         names = ()
-    return names, roles
+    return names, roles, pending
 
 
 # REST -------------------------------------------------------------------------------------
@@ -134,7 +172,10 @@ REST: dict[str, tuple[str, str, dict[str, Any] | None, int]] = {
     "list_members": ("GET", f"{WS}/members", None, 200),
     "rename": ("PATCH", WS, {"name": "Renamed"}, 200),
     "delete": ("DELETE", WS, None, 204),
-    "add_member": ("POST", f"{WS}/members", {"username": "newt", "role": "member"}, 201),
+    "list_invites": ("GET", f"{WS}/invitations", None, 200),
+    "invite": ("POST", f"{WS}/invitations", {"username": "newt", "role": "member"}, 201),
+    "invite_owner": ("POST", f"{WS}/invitations", {"username": "newt", "role": "owner"}, 201),
+    "revoke_invite": ("DELETE", f"{WS}/invitations/{{invitation}}", None, 204),
     "make_admin": ("PATCH", f"{WS}/members/tina", {"role": "admin"}, 200),
     "make_owner": ("PATCH", f"{WS}/members/tina", {"role": "owner"}, 200),
     "remove_member": ("DELETE", f"{WS}/members/tina", None, 204),
@@ -146,6 +187,7 @@ async def via_rest(
     client: httpx.AsyncClient, world: World, action: str, headers: dict[str, str]
 ) -> tuple[str, Any]:
     method, path, body, success = REST[action]
+    path = path.format(invitation=world.invitation.id)
     response = await client.request(method, path, json=body, headers=headers)
     if response.status_code == success:
         return OK, response.json() if response.content else None
@@ -175,10 +217,24 @@ GRAPHQL: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
         "mutation($id: ID!) { deleteWorkspace(input: {id: $id}) { deletedId } }",
         lambda w: {"id": w.workspace_gid},
     ),
-    "add_member": (
-        'mutation($ws: ID!) { addMember(input: {workspaceId: $ws, username: "newt",'
-        " role: MEMBER}) { membership { role } } }",
+    "list_invites": (
+        'query { workspace(slug: "acme") { invitations(first: 10) { totalCount'
+        " edges { node { role invitee { username } } } } } }",
+        lambda w: {},
+    ),
+    "invite": (
+        'mutation($ws: ID!) { inviteMember(input: {workspaceId: $ws, username: "newt",'
+        " role: MEMBER}) { invitation { role state } } }",
         lambda w: {"ws": w.workspace_gid},
+    ),
+    "invite_owner": (
+        'mutation($ws: ID!) { inviteMember(input: {workspaceId: $ws, username: "newt",'
+        " role: OWNER}) { invitation { role state } } }",
+        lambda w: {"ws": w.workspace_gid},
+    ),
+    "revoke_invite": (
+        "mutation($id: ID!) { revokeInvitation(input: {id: $id}) { invitation { state } } }",
+        lambda w: {"id": w.invitation_gid},
     ),
     "make_admin": (
         "mutation($ws: ID!, $user: ID!) { updateMemberRole(input: {workspaceId: $ws,"

@@ -32,7 +32,15 @@ async def test_create_makes_the_creator_owner(app: FastAPI, client: httpx.AsyncC
     assert body["node_id"] == to_global_id("Workspace", workspace.id)
     assert body["name"] == "Acme Corp"  # trimmed
     assert body["viewer_role"] == "owner"
-    assert set(body) == {"node_id", "slug", "name", "viewer_role", "created_at", "updated_at"}
+    assert set(body) == {
+        "node_id",
+        "slug",
+        "name",
+        "viewer_role",
+        "version",
+        "created_at",
+        "updated_at",
+    }
     membership = await Membership.get(workspace_id=workspace.id, user_id=ann.id)
     assert membership.role == Role.owner
 

@@ -50,6 +50,20 @@ def page_policy(html: str) -> str:
     return PAGE_POLICY.format(hashes=hashes)
 
 
+def security_headers(scope: Scope) -> dict[str, str]:
+    """The headers every answer to this request carries, whatever its content."""
+    headers = dict(STATIC_HEADERS)
+    if any(name == b"authorization" for name, _ in scope["headers"]):
+        headers["Cache-Control"] = AUTHENTICATED_CACHE_CONTROL
+    return headers
+
+
+def api_headers(scope: Scope) -> dict[str, str]:
+    """The headers of an API answer (not an HTML page) to this request: for the answers made
+    outside this middleware, such as the outermost handler's 500."""
+    return {**security_headers(scope), "Content-Security-Policy": API_POLICY}
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers to every HTTP answer, never overriding one the route set itself."""
 
@@ -60,7 +74,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        authenticated = any(name == b"authorization" for name, _ in scope["headers"])
+        common = security_headers(scope)
         is_page = str(scope["path"]).rstrip("/") in HTML_PAGES
         held: Message | None = None
         chunks: list[bytes] = []
@@ -69,10 +83,8 @@ class SecurityHeadersMiddleware:
             nonlocal held
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in STATIC_HEADERS:
+                for name, value in common.items():
                     headers.setdefault(name, value)
-                if authenticated:
-                    headers.setdefault("Cache-Control", AUTHENTICATED_CACHE_CONTROL)
                 if is_page and headers.get("content-type", "").startswith("text/html"):
                     held = message  # the policy names the page's scripts: wait for the body
                     return

@@ -84,8 +84,16 @@ def _matching(project_ids: Sequence[int], where: IssueFilter) -> Any:
         qs = qs.filter(assignee_id__isnull=True)
     elif where.assignee is not None:
         qs = qs.filter(assignee__username=where.assignee)
-    for name in where.labels:
-        tagged = IssueLabel.filter(label__project_id__in=list(project_ids), label__name_key=name)
+    if where.labels:
+        # One flat subquery whatever the number of labels: the issues carrying every one of
+        # them (names are unique per project, so distinct matches count distinct names).
+        names = sorted(set(where.labels))
+        tagged = (
+            IssueLabel.filter(label__project_id__in=list(project_ids), label__name_key__in=names)
+            .group_by("issue_id")
+            .annotate(matched=Count("label_id", distinct=True))
+            .filter(matched=len(names))
+        )
         qs = qs.filter(id__in=Subquery(tagged.values("issue_id")))
     if where.q:
         qs = qs.filter(Q(title__icontains=where.q) | Q(body__icontains=where.q))

@@ -27,6 +27,7 @@ _FIELDS = (
     "user__username",
     "user__display_name",
     "role",
+    "version",
     "created_at",
     "updated_at",
 )
@@ -40,6 +41,7 @@ class MemberRow:
     username: str
     display_name: str
     role: Role
+    version: int
     created_at: datetime
     updated_at: datetime
 
@@ -64,6 +66,7 @@ def _row(membership: Membership, user: User) -> MemberRow:
         username=user.username,
         display_name=user.display_name,
         role=Role(membership.role),
+        version=membership.version,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
     )
@@ -73,10 +76,9 @@ def _of(membership: Membership) -> MemberRow:
     return _row(membership, membership.user)
 
 
-async def active_user(*, username: str | None = None, email: str | None = None) -> UserRef | None:
-    """The active user with this username, or this email (case-insensitively)."""
-    where = Q(username=username) if username is not None else Q(email_key=(email or "").lower())
-    user = await User.filter(where, is_active=True).only("id", "username").first()
+async def active_user(username: str) -> UserRef | None:
+    """The active user with this username."""
+    user = await User.filter(username=username, is_active=True).only("id", "username").first()
     return None if user is None else UserRef(id=user.id, username=user.username)
 
 
@@ -99,6 +101,7 @@ def _from_values(values: dict[str, Any]) -> MemberRow:
         username=values["user__username"],
         display_name=values["user__display_name"],
         role=Role(values["role"]),
+        version=values["version"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
     )
@@ -157,21 +160,26 @@ async def lock_owners(db: TransactionalDBClient, workspace_id: int) -> list[int]
     return [m.user_id for m in rows]  # type: ignore[attr-defined]
 
 
+async def locked_version(db: TransactionalDBClient, membership_id: int) -> int | None:
+    """The membership's version, its row locked until `db` commits; None once it is gone."""
+    # A model instance, not values(): Tortoise drops FOR UPDATE from values queries.
+    membership = (
+        await Membership.filter(id=membership_id)
+        .select_for_update()
+        .using_db(db)
+        .only("id", "version")
+        .first()
+    )
+    return None if membership is None else membership.version
+
+
 async def set_role(db: TransactionalDBClient, member: MemberRow, role: Role) -> MemberRow:
-    """Store a new role for the membership."""
+    """Store a new role for the membership and bump its version."""
     membership = await Membership.filter(id=member.id).using_db(db).get()
     membership.role = role
-    await membership.save(using_db=db, update_fields=["role", "updated_at"])
-    return MemberRow(
-        id=member.id,
-        workspace_id=member.workspace_id,
-        user_id=member.user_id,
-        username=member.username,
-        display_name=member.display_name,
-        role=role,
-        created_at=member.created_at,
-        updated_at=membership.updated_at,
-    )
+    membership.version += 1
+    await membership.save(using_db=db, update_fields=["role", "version", "updated_at"])
+    return replace(member, role=role, version=membership.version, updated_at=membership.updated_at)
 
 
 async def remove(db: TransactionalDBClient, membership_id: int) -> None:

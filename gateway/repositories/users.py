@@ -62,7 +62,7 @@ async def save_changes(
     email_key: str | None = None,
     password_hash: str | None = None,
 ) -> User:
-    """Write the given fields (None = unchanged) and `updated_at`, nothing else."""
+    """Write the given fields (None = unchanged), bump the version and set `updated_at`."""
     changed: list[str] = []
     if display_name is not None:
         user.display_name = display_name
@@ -74,5 +74,6 @@ async def save_changes(
         user.password_hash = password_hash
         changed.append("password_hash")
     if changed:
-        await user.save(update_fields=[*changed, "updated_at"])
+        user.version += 1
+        await user.save(update_fields=[*changed, "version", "updated_at"])
     return user

@@ -21,6 +21,7 @@ _MEMBERSHIP_FIELDS = (
     "workspace_id",
     "workspace__slug",
     "workspace__name",
+    "workspace__version",
     "workspace__created_at",
     "workspace__updated_at",
 )
@@ -31,6 +32,7 @@ class WorkspaceRow:
     id: int
     slug: str
     name: str
+    version: int
     created_at: datetime
     updated_at: datetime
 
@@ -44,6 +46,7 @@ def _row(workspace: Workspace) -> WorkspaceRow:
         id=workspace.id,
         slug=workspace.slug,
         name=workspace.name,
+        version=workspace.version,
         created_at=workspace.created_at,
         updated_at=workspace.updated_at,
     )
@@ -92,12 +95,13 @@ async def lock(db: TransactionalDBClient, workspace_id: int) -> WorkspaceRow | N
 async def update(
     db: TransactionalDBClient, workspace_id: int, *, slug: str, name: str
 ) -> WorkspaceRow:
-    """Store a new slug and name; `SlugTaken` when the slug is in use."""
+    """Store a new slug and name and bump the version; `SlugTaken` when the slug is in use."""
     workspace = await Workspace.filter(id=workspace_id).using_db(db).get()
     workspace.slug = slug
     workspace.name = name
+    workspace.version += 1
     try:
-        await workspace.save(using_db=db, update_fields=["slug", "name", "updated_at"])
+        await workspace.save(using_db=db, update_fields=["slug", "name", "version", "updated_at"])
     except IntegrityError as exc:
         raise SlugTaken(slug) from exc
     return _row(workspace)
@@ -115,6 +119,7 @@ def _listed(values: dict[str, Any]) -> dict[str, Any]:
         "id": values["workspace_id"],
         "slug": values["workspace__slug"],
         "name": values["workspace__name"],
+        "version": values["workspace__version"],
         "created_at": values["workspace__created_at"],
         "updated_at": values["workspace__updated_at"],
         "role": Role(values["role"]),

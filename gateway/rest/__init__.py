@@ -3,14 +3,17 @@
 from fastapi import APIRouter, Depends
 
 from gateway.deps import oauth2_scheme
-from gateway.rest import auth, members, meta, tokens, users, workspaces
+from gateway.rest import auth, invitations, members, meta, tokens, users, workspaces
 from gateway.rest import comments as comments_rest
 from gateway.rest import events as events_rest
 from gateway.rest import issues as issues_rest
 from gateway.rest import labels as labels_rest
 from gateway.rest import projects as projects_rest
+from gateway.rest.params import text_parameters
 
-api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(oauth2_scheme)])
+api_router = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(oauth2_scheme), Depends(text_parameters)]
+)
 api_router.include_router(meta.router)
 api_router.include_router(auth.router)
 api_router.include_router(users.router)
@@ -18,6 +21,8 @@ api_router.include_router(tokens.router)
 api_router.include_router(events_rest.router)
 api_router.include_router(workspaces.router)
 api_router.include_router(members.router)
+api_router.include_router(invitations.router)
+api_router.include_router(invitations.me_router)
 api_router.include_router(projects_rest.router)
 api_router.include_router(labels_rest.router)
 api_router.include_router(issues_rest.router)

@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from gateway.deps import JwtCodecDep, SettingsDep
+from gateway.forwarded import client_address
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import auth
 from gateway.throttle import ThrottleDep
+from gateway.validation import InputModel
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -28,9 +30,7 @@ class TokenResponse(BaseModel):
     )
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
+class RefreshRequest(InputModel):
     refresh_token: StrictStr = Field(description="The refresh token of the current session.")
 
 
@@ -64,14 +64,14 @@ async def issue_token(
     `application/x-www-form-urlencoded` form, for an access token and a refresh token.
 
     Every failure is the same 401, whether the account is unknown, inactive or the password
-    wrong. Failed attempts are counted per account and per client address: past a few in 15
-    minutes answers slow down, then are 429 with `Retry-After`, even for the right password,
-    until the window has passed."""
-    address = request.client.host if request.client else "unknown"
+    wrong. After a few failures on one account from one client address, that address must wait
+    longer and longer between attempts (429 with `Retry-After`, even for the right password).
+    Many failures on one account lock it for addresses that have failed on it, never for one
+    that has not; many failures from one address, on any accounts, block that address."""
     pair = await auth.login(
         form.username,
         form.password,
-        address=address,
+        address=client_address(request.scope, settings.trusted_proxies),
         throttle=throttle,
         codec=codec,
         settings=settings,

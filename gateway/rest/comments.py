@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep
 from gateway.rest.conditional import etag, expected_version, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.params import IssueNumber, RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
@@ -80,7 +81,7 @@ def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentR
 async def list_comments(
     slug: str,
     key: str,
-    number: int,
+    number: IssueNumber,
     principal: PrincipalDep,
     paging: PageParamsDep,
     request: Request,
@@ -101,7 +102,7 @@ async def list_comments(
 async def add_comment(
     slug: str,
     key: str,
-    number: int,
+    number: IssueNumber,
     body: CommentCreate,
     principal: PrincipalDep,
     request: Request,
@@ -128,8 +129,8 @@ async def add_comment(
 async def get_comment(
     slug: str,
     key: str,
-    number: int,
-    comment_id: int,
+    number: IssueNumber,
+    comment_id: RowId,
     principal: PrincipalDep,
     request: Request,
     response: Response,
@@ -148,8 +149,8 @@ async def get_comment(
 async def update_comment(
     slug: str,
     key: str,
-    number: int,
-    comment_id: int,
+    number: IssueNumber,
+    comment_id: RowId,
     body: CommentPatch,
     principal: PrincipalDep,
     version: ExpectedVersionDep,
@@ -173,8 +174,8 @@ async def update_comment(
 async def delete_comment(
     slug: str,
     key: str,
-    number: int,
-    comment_id: int,
+    number: IssueNumber,
+    comment_id: RowId,
     principal: PrincipalDep,
     version: ExpectedVersionDep,
 ) -> Response:

@@ -2,7 +2,8 @@
 
 `ETag: "v<version>"`. GET answers `If-None-Match` with 304; PATCH and DELETE turn `If-Match`
 into the `expected_version` the service checks (PRECONDITION_FAILED when stale) — the same
-check GraphQL's `expectedVersion` reaches, so both APIs share one rule.
+check GraphQL's `expectedVersion` reaches, so both APIs share one rule. A malformed `If-Match`
+is VALIDATION_FAILED.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 
-from gateway.errors import PreconditionFailed
+from gateway.rest.responses import problem_response
+from gateway.validation import not_nullable
 
-_TAG = re.compile(r'\s*(?:W/)?"v(\d{1,18})"\s*')
+# One source for the OpenAPI document and the check: a malformed `If-Match` is 422 like any
+# other bad input, found together with the body's errors (before any 412).
+IF_MATCH_PATTERN = r'^(\*|(W/)?"v[0-9]{1,18}")$'
+_VERSION = re.compile(r'"v([0-9]+)"$')
 
 
 def etag(version: int) -> str:
@@ -36,14 +41,20 @@ def expected_version(
         str | None,
         Header(
             alias="If-Match",
+            pattern=IF_MATCH_PATTERN,
+            json_schema_extra=not_nullable,
             description='The ETag you last saw (`"v<version>"`); a stale one is 412.',
         ),
     ] = None,
 ) -> int | None:
-    """FastAPI dependency: the version named by `If-Match`, or None without the header."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    match = _TAG.fullmatch(if_match)
-    if match is None:
-        raise PreconditionFailed('If-Match must be an ETag of this API, like "v3"')
-    return int(match.group(1))
+    """FastAPI dependency: the version named by `If-Match` (already validated against
+    `IF_MATCH_PATTERN`), or None without the header or with `*`."""
+    match = None if if_match is None else _VERSION.search(if_match)
+    return None if match is None else int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+"""A PATCH or DELETE parameter: the version `If-Match` names, None without one."""
+
+E412 = problem_response("PRECONDITION_FAILED: `If-Match` names an older version")
+NOT_MODIFIED = {"description": "Not modified: `If-None-Match` names the current version"}

@@ -12,6 +12,7 @@ from gateway.deps import PrincipalDep
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import feed
+from gateway.services.events import EventType
 
 router = APIRouter(tags=["events"])
 
@@ -59,7 +60,10 @@ class EventOut(BaseModel):
     responses={
         401: _problem("UNAUTHENTICATED: no, bad or expired credentials"),
         403: _problem("FORBIDDEN: the personal access token lacks the `read` scope"),
-        404: _problem("NOT_FOUND: no such workspace, or you are not a member"),
+        404: _problem(
+            "NOT_FOUND: no such workspace, you are not a member, or no project has the key"
+            " `project`"
+        ),
         422: _problem("VALIDATION_FAILED: bad `limit`, `cursor`, `type` or `project`"),
     },
 )
@@ -69,9 +73,7 @@ async def list_events(
     paging: PageParamsDep,
     request: Request,
     response: Response,
-    type: Annotated[
-        str | None, Query(max_length=40, description="Only events of this type.")
-    ] = None,
+    type: Annotated[EventType | None, Query(description="Only events of this type.")] = None,
     project: Annotated[
         str | None, Query(max_length=10, description="Only events of the project with this key.")
     ] = None,

@@ -9,21 +9,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
 from gateway.rest.conditional import etag, expected_version, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
+from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import issues
-from gateway.services.issue_rules import IssueCreate, IssuePatch, IssueView, UserBrief
+from gateway.services.issue_rules import (
+    MAX_LABELS,
+    IssueCreate,
+    IssuePatch,
+    IssueView,
+    UserBrief,
+)
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
-Number = Annotated[int, Path(ge=1, le=2_147_483_647, description="The issue number.")]
 
 
 _READ: dict[int | str, dict[str, Any]] = {
@@ -127,7 +133,11 @@ async def list_issues(
         str | None, Query(max_length=39, description="A username, or `none` for unassigned.")
     ] = None,
     label: Annotated[
-        list[str] | None, Query(description="A label name; repeat it: all must match.")
+        list[str] | None,
+        Query(
+            max_length=MAX_LABELS,
+            description=f"A label name; repeat it (up to {MAX_LABELS} times): all must match.",
+        ),
     ] = None,
     q: Annotated[
         str | None, Query(max_length=256, description="Title or body contains (any case).")
@@ -161,7 +171,7 @@ async def create_issue(
     """Create an issue (member role). It gets the project's next number; `assignee` must be a
     workspace member and `labels` names of the project's labels. `Location` names it."""
     issue = await issues.create_issue(principal, slug, key, body)
-    location = request.url_for("issues.get", slug=slug, key=key, number=issue.number)
+    location = request.url_for("issues.get", slug=slug, key=issue.project_key, number=issue.number)
     return _answer(issue, 201, {"Location": location.path})
 
 
@@ -173,7 +183,7 @@ async def create_issue(
     responses={**_READ, 304: {"description": "Not modified: `If-None-Match` matches"}},
 )
 async def get_issue(
-    slug: str, key: str, number: Number, principal: PrincipalDep, request: Request
+    slug: str, key: str, number: IssueNumber, principal: PrincipalDep, request: Request
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     issue = await issues.get_issue(principal, slug, key, number)
@@ -191,7 +201,7 @@ async def get_issue(
 async def update_issue(
     slug: str,
     key: str,
-    number: Number,
+    number: IssueNumber,
     body: IssuePatch,
     principal: PrincipalDep,
     version: ExpectedVersion,
@@ -210,7 +220,7 @@ async def update_issue(
     responses={**_WRITE, **_PRECONDITION},
 )
 async def delete_issue(
-    slug: str, key: str, number: Number, principal: PrincipalDep, version: ExpectedVersion
+    slug: str, key: str, number: IssueNumber, principal: PrincipalDep, version: ExpectedVersion
 ) -> Response:
     """Delete an issue and its comments (admin role); `If-Match` is honoured (412)."""
     await issues.delete_issue(principal, slug, key, number, version)

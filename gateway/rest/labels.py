@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
-from gateway.rest.projects import E404, E409_ARCHIVED, E412, ExpectedVersion
+from gateway.rest.projects import E404, E409_ARCHIVED
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E422
 from gateway.services import labels
@@ -29,6 +30,7 @@ class LabelOut(BaseModel):
     name: str = Field(description="Unique in the project, ignoring case.")
     color: str = Field(description="`#rrggbb`, lower-case.")
     description: str
+    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
     created_at: datetime
     updated_at: datetime
 
@@ -39,13 +41,14 @@ class LabelOut(BaseModel):
             name=view.name,
             color=view.color,
             description=view.description,
+            version=view.version,
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
 
 
 def _project(slug: str, key: str) -> tuple[str, str]:
-    return (slug, key.upper())
+    return (slug, key)
 
 
 @router.get("", summary="List labels", responses={401: E401, 403: E403_READ, 404: E404})
@@ -90,15 +93,37 @@ async def create_label(
     view = await labels.create_label(principal, _project(slug, key), body)
     response.headers["Location"] = str(
         request.app.url_path_for(
-            "labels.item", slug=slug, key=key.upper(), name=quote(view.name, safe="")
+            "labels.get", slug=slug, key=key.upper(), name=quote(view.name, safe="")
         )
     )
     return LabelOut.of(view)
 
 
+@router.get(
+    "/{name}",
+    name="labels.get",
+    summary="Get a label",
+    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
+)
+async def get_label(
+    slug: str,
+    key: str,
+    name: str,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+) -> LabelOut:
+    """One label, by name (ignoring case), with a strong `ETag`; `If-None-Match` with the
+    current ETag answers 304."""
+    view = await labels.get_label(principal, (_project(slug, key), name))
+    unchanged = not_modified(request, response, view.version)
+    if unchanged is not None:
+        return unchanged  # type: ignore[return-value]
+    return LabelOut.of(view)
+
+
 @router.patch(
     "/{name}",
-    name="labels.item",
     summary="Update a label",
     responses={
         401: E401,
@@ -114,12 +139,14 @@ async def update_label(
     key: str,
     name: str,
     body: LabelPatch,
+    response: Response,
     principal: PrincipalDep,
     version: ExpectedVersion,
 ) -> LabelOut:
     """Rename, recolour or describe a label (admins); omitted fields stay as they are.
     Honours `If-Match`."""
     view = await labels.update_label(principal, (_project(slug, key), name), body, version)
+    response.headers["ETag"] = etag(view.version)
     return LabelOut.of(view)
 
 

@@ -1,4 +1,5 @@
-"""`/api/v1/workspaces/{slug}/members`: who belongs to a workspace, with which role."""
+"""`/api/v1/workspaces/{slug}/members`: who belongs to a workspace, with which role. There is no
+POST: users join by accepting an invitation (`gateway.rest.invitations`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E404, E422
 from gateway.services import members
-from gateway.services.members import MemberAdd, MemberRoleChange
+from gateway.services.members import MemberRoleChange
 from models import Role
 
 router = APIRouter(prefix="/workspaces/{slug}/members", tags=["members"])
@@ -41,6 +43,7 @@ class MemberOut(BaseModel):
     node_id: str = Field(description="The membership's global ID (GraphQL `Membership.id`).")
     user: MemberUserOut
     role: Role = Field(description="viewer, member, admin or owner.")
+    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
     created_at: datetime = Field(description="When the user joined the workspace.")
     updated_at: datetime
 
@@ -54,6 +57,7 @@ class MemberOut(BaseModel):
                 display_name=view.display_name,
             ),
             role=view.role,
+            version=view.version,
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
@@ -75,66 +79,63 @@ async def list_members(
     )
 
 
-@router.post(
-    "",
-    status_code=201,
-    summary="Add a member",
-    responses={
-        401: E401,
-        403: E403_MANAGE,
-        404: E404,
-        409: problem_doc("CONFLICT: the user is a member already"),
-        422: problem_doc(
-            "VALIDATION_FAILED: not exactly one of `username` and `email`, no such user,"
-            " or an unknown role"
-        ),
-    },
-)
-async def add_member(
-    slug: str, body: MemberAdd, request: Request, response: Response, principal: PrincipalDep
-) -> MemberOut:
-    """Add a user, named by `username` or by `email` (exactly one), with a role (`member` by
-    default). Admins add anyone up to admin; only owners add owners."""
-    view = await members.add_member(principal, slug, body)
-    response.headers["Location"] = str(
-        request.app.url_path_for("members.get", slug=slug, username=view.username)
-    )
-    return MemberOut.of(view)
-
-
 @router.get(
     "/{username}",
     name="members.get",
     summary="Get a member",
-    responses={401: E401, 403: E403_READ, 404: E404_MEMBER},
+    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404_MEMBER},
 )
-async def get_member(slug: str, username: str, principal: PrincipalDep) -> MemberOut:
-    """One member of the workspace, by username."""
-    return MemberOut.of(await members.get_member(principal, slug, username))
+async def get_member(
+    slug: str, username: str, request: Request, response: Response, principal: PrincipalDep
+) -> MemberOut:
+    """One member of the workspace, by username, with a strong `ETag`; `If-None-Match` with
+    the current ETag answers 304."""
+    view = await members.get_member(principal, slug, username)
+    unchanged = not_modified(request, response, view.version)
+    if unchanged is not None:
+        return unchanged  # type: ignore[return-value]
+    return MemberOut.of(view)
 
 
 @router.patch(
     "/{username}",
     summary="Change a member's role",
-    responses={401: E401, 403: E403_MANAGE, 404: E404_MEMBER, 409: E409_OWNER, 422: E422},
+    responses={
+        401: E401,
+        403: E403_MANAGE,
+        404: E404_MEMBER,
+        409: E409_OWNER,
+        412: E412,
+        422: E422,
+    },
 )
 async def change_role(
-    slug: str, username: str, body: MemberRoleChange, principal: PrincipalDep
+    slug: str,
+    username: str,
+    body: MemberRoleChange,
+    response: Response,
+    principal: PrincipalDep,
+    version: ExpectedVersion,
 ) -> MemberOut:
     """Give a member another role. Admins change roles up to admin; only owners make someone
-    an owner or change an owner's role; the last owner cannot be demoted (409)."""
-    return MemberOut.of(await members.change_role(principal, slug, username, body.role))
+    an owner or change an owner's role; the last owner cannot be demoted (409). Honours
+    `If-Match`."""
+    view = await members.change_role(principal, slug, username, body.role, version)
+    response.headers["ETag"] = etag(view.version)
+    return MemberOut.of(view)
 
 
 @router.delete(
     "/{username}",
     status_code=204,
     summary="Remove a member, or leave",
-    responses={401: E401, 403: E403_MANAGE, 404: E404_MEMBER, 409: E409_OWNER},
+    responses={401: E401, 403: E403_MANAGE, 404: E404_MEMBER, 409: E409_OWNER, 412: E412},
 )
-async def remove_member(slug: str, username: str, principal: PrincipalDep) -> Response:
+async def remove_member(
+    slug: str, username: str, principal: PrincipalDep, version: ExpectedVersion
+) -> Response:
     """Remove a member (admins remove non-owners, owners anyone). Any member may remove
     themself, which is leaving (a token needs the `admin` scope for it); the last owner can
-    neither leave nor be removed (409)."""
-    await members.remove_member(principal, slug, username)
+    neither leave nor be removed (409). Honours `If-Match`."""
+    await members.remove_member(principal, slug, username, version)
     return Response(status_code=204)

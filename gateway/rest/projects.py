@@ -53,7 +53,7 @@ class ProjectOut(BaseModel):
 
 
 def _ref(slug: str, key: str) -> projects.ProjectRef:
-    return (slug, key.upper())
+    return (slug, key)
 
 
 @router.get("", summary="List projects", responses={401: E401, 403: E403_READ, 404: E404})

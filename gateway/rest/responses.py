@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from gateway.problems import PROBLEM_JSON
+from gateway.rest.openapi_headers import document_headers
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -60,16 +61,19 @@ def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Generate the OpenAPI document once, with problem responses documented truthfully."""
+    """Generate the OpenAPI document once, with problem responses and headers documented
+    truthfully."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _document_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
+                document_headers(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
                 )
             )
         return app.openapi_schema

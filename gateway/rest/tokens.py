@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, StrictStr
 
 from gateway.deps import PrincipalDep
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.security.principal import Scope
 from gateway.services import tokens
+from gateway.validation import InputModel
 
 router = APIRouter(prefix="/me/tokens", tags=["tokens"])
 
 ScopeName = Literal["read", "write", "admin"]
+
+
+def _integral(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[StrictInt, BeforeValidator(_integral)]
+"""An integer as JSON Schema has it: `30.0` is one too; strings and booleans are not."""
 
 
 _401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
@@ -54,15 +64,19 @@ class NewTokenOut(TokenOut):
     token: str = Field(description="The secret (`sy_pat_…`). Shown this once, never again.")
 
 
-class CreateTokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: StrictStr = Field(description="What the token is for; 1 to 100 characters.")
-    scopes: list[ScopeName] = Field(
-        description="`read` (reads), `write` (reads and changes), `admin` (everything the"
-        " user may do, including managing tokens and members)."
+class CreateTokenIn(InputModel):
+    name: StrictStr = Field(
+        max_length=tokens.NAME_MAX,
+        pattern=r"\S",  # not blank: the name is trimmed
+        description="What the token is for; 1 to 100 characters.",
     )
-    expires_in_days: StrictInt | None = Field(
+    scopes: list[ScopeName] = Field(
+        min_length=1,
+        max_length=len(Scope),
+        description="`read` (reads), `write` (reads and changes), `admin` (everything the"
+        " user may do, including managing tokens and members).",
+    )
+    expires_in_days: Annotated[JsonInt, Field(ge=1, le=tokens.MAX_DAYS)] | None = Field(
         default=None, description="1 to 365; omitted: valid until revoked."
     )
 
@@ -117,7 +131,7 @@ async def create_token(
     summary="Get a personal access token",
     responses={401: _401, 403: _403, 404: _404},
 )
-async def get_token(token_id: int, principal: PrincipalDep) -> TokenOut:
+async def get_token(token_id: RowId, principal: PrincipalDep) -> TokenOut:
     """One of the caller's unrevoked tokens, without its secret."""
     return TokenOut.of(await tokens.get_token(principal, token_id))
 
@@ -128,7 +142,7 @@ async def get_token(token_id: int, principal: PrincipalDep) -> TokenOut:
     summary="Revoke a personal access token",
     responses={401: _401, 403: _403, 404: _404},
 )
-async def revoke_token(token_id: int, principal: PrincipalDep) -> Response:
+async def revoke_token(token_id: RowId, principal: PrincipalDep) -> Response:
     """Revoke one of the caller's tokens; it is refused from the next request on. Another
     user's token id is 404, as if it did not exist."""
     await tokens.revoke_token(principal, token_id)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import users
 from gateway.throttle import ThrottleDep
+from gateway.validation import InputModel
 
 router = APIRouter(tags=["users"])
 
@@ -29,6 +31,7 @@ class UserOut(BaseModel):
     email: str | None
     display_name: str
     is_site_admin: bool
+    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
     created_at: datetime
 
     @classmethod
@@ -39,17 +42,18 @@ class UserOut(BaseModel):
             email=view.email,
             display_name=view.display_name,
             is_site_admin=view.is_site_admin,
+            version=view.version,
             created_at=view.created_at,
         )
 
 
-class SignUpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    email: StrictStr = Field(description="Unique, case-insensitively.")
-    username: StrictStr = Field(description=_USERNAME)
-    password: StrictStr = Field(description=_PASSWORD)
-    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
+class SignUpIn(InputModel):
+    email: users.EmailIn = Field(description="Unique, case-insensitively.")
+    username: users.UsernameIn = Field(description=_USERNAME)
+    password: users.PasswordIn = Field(description=_PASSWORD)
+    display_name: users.DisplayNameIn | None = Field(
+        default=None, description="Up to 100 characters."
+    )
 
 
 def _location(request: Request, username: str) -> str:
@@ -91,18 +95,32 @@ async def sign_up(
     "/users/{username}",
     name="users.get",
     summary="Get a user",
-    responses={401: _401, 404: _problem("NOT_FOUND: no active user has that username")},
+    responses={
+        304: NOT_MODIFIED,
+        401: _401,
+        404: _problem("NOT_FOUND: no active user has that username"),
+    },
 )
-async def get_user(username: str, principal: PrincipalDep) -> UserOut:
+async def get_user(
+    username: str, request: Request, response: Response, principal: PrincipalDep
+) -> UserOut:
     """A user's public profile, by username (their email only to themselves or a site
-    admin)."""
-    return UserOut.of(await users.get_by_username(principal, username))
+    admin), with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
+    return _unless_unchanged(await users.get_by_username(principal, username), request, response)
 
 
-@router.get("/me", summary="Get the signed-in user", responses={401: _401})
-async def get_me(principal: PrincipalDep) -> UserOut:
-    """The user the bearer token belongs to, email included."""
-    return UserOut.of(await users.get_viewer(principal))
+@router.get("/me", summary="Get the signed-in user", responses={304: NOT_MODIFIED, 401: _401})
+async def get_me(request: Request, response: Response, principal: PrincipalDep) -> UserOut:
+    """The user the bearer token belongs to, email included, with a strong `ETag`;
+    `If-None-Match` with the current ETag answers 304."""
+    return _unless_unchanged(await users.get_viewer(principal), request, response)
+
+
+def _unless_unchanged(view: users.UserView, request: Request, response: Response) -> UserOut:
+    unchanged = not_modified(request, response, view.version)
+    if unchanged is not None:
+        return unchanged  # type: ignore[return-value]
+    return UserOut.of(view)
 
 
 @router.patch(
@@ -112,6 +130,7 @@ async def get_me(principal: PrincipalDep) -> UserOut:
         401: _401,
         403: _problem("FORBIDDEN: the personal access token lacks the `write` scope"),
         409: _problem("CONFLICT: the new email is already taken"),
+        412: E412,
         422: _problem(
             "VALIDATION_FAILED: a field breaks its rule, or `current_password` is missing or wrong"
         ),
@@ -119,12 +138,18 @@ async def get_me(principal: PrincipalDep) -> UserOut:
     },
 )
 async def update_me(
-    body: users.ViewerChanges, principal: PrincipalDep, throttle: ThrottleDep
+    body: users.ViewerChanges,
+    response: Response,
+    principal: PrincipalDep,
+    throttle: ThrottleDep,
+    version: ExpectedVersion,
 ) -> UserOut:
     """Change any of `display_name`, `email` and `password`; omitted fields stay as they are
     (null is refused).
 
     Changing the email or the password needs `current_password`; wrong guesses count towards
     the same limit as failed sign-ins. A new password signs out every session (all refresh
-    tokens are revoked); personal access tokens keep working."""
-    return UserOut.of(await users.update_viewer(principal, body, throttle=throttle))
+    tokens are revoked); personal access tokens keep working. Honours `If-Match`."""
+    view = await users.update_viewer(principal, body, throttle=throttle, expected_version=version)
+    response.headers["ETag"] = etag(view.version)
+    return UserOut.of(view)

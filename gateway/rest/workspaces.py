@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.services import workspaces
@@ -33,6 +34,7 @@ class WorkspaceOut(BaseModel):
         description="The caller's role here: viewer, member, admin or owner (a site admin is"
         " owner everywhere)."
     )
+    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
     created_at: datetime
     updated_at: datetime
 
@@ -43,6 +45,7 @@ class WorkspaceOut(BaseModel):
             slug=view.slug,
             name=view.name,
             viewer_role=view.viewer_role,
+            version=view.version,
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
@@ -88,12 +91,19 @@ async def create_workspace(
     "/{slug}",
     name="workspaces.get",
     summary="Get a workspace",
-    responses={401: E401, 403: E403_READ, 404: E404},
+    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
 )
-async def get_workspace(slug: str, principal: PrincipalDep) -> WorkspaceOut:
-    """One workspace the caller belongs to (any workspace, for a site admin). A workspace the
-    caller cannot see is 404, exactly like one that does not exist."""
-    return WorkspaceOut.of(await workspaces.get_workspace(principal, slug))
+async def get_workspace(
+    slug: str, request: Request, response: Response, principal: PrincipalDep
+) -> WorkspaceOut:
+    """One workspace the caller belongs to (any workspace, for a site admin), with a strong
+    `ETag`; `If-None-Match` with the current ETag answers 304. A workspace the caller cannot
+    see is 404, exactly like one that does not exist."""
+    view = await workspaces.get_workspace(principal, slug)
+    unchanged = not_modified(request, response, view.version)
+    if unchanged is not None:
+        return unchanged  # type: ignore[return-value]
+    return WorkspaceOut.of(view)
 
 
 @router.patch(
@@ -104,15 +114,22 @@ async def get_workspace(slug: str, principal: PrincipalDep) -> WorkspaceOut:
         403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
         404: E404,
         409: problem_doc("CONFLICT: the new slug is taken"),
+        412: E412,
         422: E422,
     },
 )
 async def update_workspace(
-    slug: str, body: WorkspacePatch, principal: PrincipalDep
+    slug: str,
+    body: WorkspacePatch,
+    response: Response,
+    principal: PrincipalDep,
+    version: ExpectedVersion,
 ) -> WorkspaceOut:
     """Change the name and/or slug (owners only). Omitted fields stay as they are; after a
-    slug change the workspace lives at its new URL only."""
-    return WorkspaceOut.of(await workspaces.update_workspace(principal, slug, body))
+    slug change the workspace lives at its new URL only. Honours `If-Match`."""
+    view = await workspaces.update_workspace(principal, slug, body, version)
+    response.headers["ETag"] = etag(view.version)
+    return WorkspaceOut.of(view)
 
 
 @router.delete(
@@ -123,10 +140,13 @@ async def update_workspace(
         401: E401,
         403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
         404: E404,
+        412: E412,
     },
 )
-async def delete_workspace(slug: str, principal: PrincipalDep) -> Response:
+async def delete_workspace(
+    slug: str, principal: PrincipalDep, version: ExpectedVersion
+) -> Response:
     """Delete the workspace with all its projects, issues, comments, members and events
-    (owners only). This cannot be undone."""
-    await workspaces.delete_workspace(principal, slug)
+    (owners only). This cannot be undone. Honours `If-Match`."""
+    await workspaces.delete_workspace(principal, slug, version)
     return Response(status_code=204)

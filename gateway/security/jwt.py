@@ -23,6 +23,11 @@ from gateway.settings import Settings
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _REQUIRED = ("exp", "iat", "sub", "jti", "aud", "iss")
+# A user id: ASCII digits without a leading zero (`str.isdigit` also takes full-width and
+# superscript digits) and no larger than a BIGINT, so that no subject can reach the database
+# as something it cannot hold.
+_SUBJECT = re.compile(r"[1-9][0-9]{0,18}")
+MAX_USER_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,6 @@ class JwtCodec:
         except JOSEError as exc:
             raise Unauthenticated("Invalid or expired access token") from exc
         sub = payload.get("sub")
-        if not isinstance(sub, str) or not sub.isdigit():
+        if not isinstance(sub, str) or not _SUBJECT.fullmatch(sub) or int(sub) > MAX_USER_ID:
             raise Unauthenticated("Invalid access token subject")
         return AccessClaims(int(sub), str(payload["jti"]), int(payload["exp"]))

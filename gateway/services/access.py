@@ -18,7 +18,8 @@ every workspace"); their token's scope still narrows them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -43,7 +44,9 @@ class Action(StrEnum):
     manage_labels = "manage_labels"
     manage_projects = "manage_projects"  # create, update, archive
     leave = "leave"  # remove one's own membership
-    manage_members = "manage_members"  # add, change roles up to admin, remove non-owners
+    manage_members = "manage_members"  # invite, change roles up to admin, remove non-owners
+    see_invitations = "see_invitations"  # the workspace's invitations, which name outsiders
+    answer_invitation = "answer_invitation"  # accept or decline one addressed to the caller
     manage_owners = "manage_owners"  # make or remove owners
     manage_workspace = "manage_workspace"  # rename, delete
     delete_projects = "delete_projects"
@@ -72,6 +75,9 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         # Any member may leave, but it is still a membership change, hence `admin` scope.
         Action.leave: Rule(Role.viewer, Scope.admin),
         Action.manage_members: Rule(Role.admin, Scope.admin),
+        Action.see_invitations: Rule(Role.admin, Scope.read),
+        # Joining (or refusing to join) is a membership change, like leaving: `admin` scope.
+        Action.answer_invitation: Rule(None, Scope.admin),
         Action.manage_owners: Rule(Role.owner, Scope.admin),
         Action.manage_workspace: Rule(Role.owner, Scope.admin),
         Action.delete_projects: Rule(Role.owner, Scope.admin),
@@ -167,3 +173,18 @@ def not_found(ref: str | int) -> NotFound:
     if isinstance(ref, str):
         return NotFound(f"No workspace {ref!r}")
     return NotFound("No such workspace")
+
+
+@contextmanager
+def unseen_as(noun: str) -> Iterator[None]:
+    """Answer every NOT_FOUND raised inside as "No such <noun>".
+
+    An object named by primary key (a GraphQL ID) is found first, then its project and
+    workspace, and each step has a NOT_FOUND of its own. Outside, they must be one answer, or an
+    outsider walking the sequential IDs would tell "not visible" from "does not exist" and
+    count every tenant's objects.
+    """
+    try:
+        yield
+    except NotFound:
+        raise NotFound(f"No such {noun}") from None

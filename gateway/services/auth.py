@@ -7,18 +7,18 @@ a spent one means the chain leaked, so the whole family is revoked.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from gateway.errors import RateLimited, Unauthenticated, ValidationFailed
+from gateway.errors import Unauthenticated, ValidationFailed
 from gateway.repositories import tokens, users
 from gateway.security.jwt import JwtCodec
 from gateway.security.opaque import REFRESH_PREFIX, digest, new_secret
 from gateway.security.passwords import hash_password, needs_rehash, verify_password
+from gateway.services import login_throttle
 from gateway.settings import Settings
 from gateway.throttle import Throttle
 from models import User
@@ -26,34 +26,6 @@ from models import User
 # One message for unknown user, wrong password and inactive account: nothing to enumerate.
 BAD_CREDENTIALS = "Incorrect username, email or password"
 BAD_REFRESH = "Invalid, expired or revoked refresh token"
-TOO_MANY = "Too many failed sign-in attempts; retry later"
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """Failures tolerated in one window before attempts are slowed, then refused."""
-
-    slow_after: int
-    block_after: int
-
-
-@dataclass(frozen=True, slots=True)
-class LoginPolicy:
-    """How failed password checks are throttled, per account and per client address."""
-
-    window_seconds: int = 15 * 60
-    per_account: Limit = field(default_factory=lambda: Limit(slow_after=5, block_after=10))
-    # Looser per address: many people may share one (an office behind NAT).
-    per_address: Limit = field(default_factory=lambda: Limit(slow_after=20, block_after=50))
-    first_delay: float = 0.5
-    max_delay: float = 4.0
-
-    def delay(self, excess: int) -> float:
-        """Seconds to wait for the `excess`-th attempt past `slow_after` (0-based), doubling."""
-        return float(min(self.first_delay * 2**excess, self.max_delay))
-
-
-POLICY = LoginPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,30 +35,12 @@ class TokenPair:
     refresh_token: str
 
 
-def _account_key(user: User | None, identifier: str) -> str:
+def _account(user: User | None, identifier: str) -> str:
     # By user id when the account exists, so its username and email share one counter; by the
     # (hashed) name otherwise, so unknown names are throttled exactly like real ones.
     if user is not None:
-        return f"login:user:{user.id}"
-    return f"login:name:{digest(identifier.strip().lower())}"
-
-
-async def _admit(throttle: Throttle, checks: list[tuple[str, Limit]], policy: LoginPolicy) -> None:
-    """Count this attempt up front (so parallel attempts cannot slip past a limit), then refuse
-    it when a key is over its block limit, or wait when it is over its slow-down limit."""
-    retry_after = 0
-    delay = 0.0
-    for key, limit in checks:
-        window = await throttle.hit(key, policy.window_seconds)
-        failures_before = window.count - 1
-        if failures_before >= limit.block_after:
-            retry_after = max(retry_after, window.retry_after)
-        elif failures_before >= limit.slow_after:
-            delay = max(delay, policy.delay(failures_before - limit.slow_after))
-    if retry_after:
-        raise RateLimited(TOO_MANY, retry_after=retry_after)
-    if delay:
-        await asyncio.sleep(delay)
+        return f"user:{user.id}"
+    return f"name:{digest(identifier.strip().lower())}"
 
 
 async def login(
@@ -100,33 +54,27 @@ async def login(
 ) -> TokenPair:
     """A new session for a username-or-email and password. Unknown user, wrong password and
     inactive account are the same error after the same work (one Argon2 verification)."""
-    policy = POLICY
     user = await users.by_login(identifier)
-    account_key = _account_key(user, identifier)
-    address_key = f"login:addr:{address}"
-    await _admit(
-        throttle, [(account_key, policy.per_account), (address_key, policy.per_address)], policy
+    attempt = await login_throttle.admit(
+        throttle, _account(user, identifier), address, login_throttle.POLICY
     )
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
         raise Unauthenticated(BAD_CREDENTIALS)
-    # A success is not a failure: take its counts back.
-    await throttle.reset(account_key)
-    await throttle.refund(address_key)
+    await attempt.succeeded()
     if needs_rehash(user.password_hash):
         await users.set_password_hash(user.id, await hash_password(password))
     return await _new_pair(user.id, uuid.uuid4(), codec, settings)
 
 
 async def confirm_password(user: User, password: str, *, throttle: Throttle) -> None:
-    """Check the signed-in user's current password before a sensitive change. Failures count
-    against the same per-account limit as sign-in, so a stolen session cannot guess it."""
-    policy = POLICY
-    key = _account_key(user, "")
-    await _admit(throttle, [(key, policy.per_account)], policy)
+    """Check the signed-in user's current password before a sensitive change. Guesses are
+    throttled like sign-in attempts from an address of their own, so a stolen session cannot
+    guess it, and count towards the account's lock."""
+    attempt = await login_throttle.admit(throttle, _account(user, ""), None, login_throttle.POLICY)
     if not await verify_password(user.password_hash, password):
         raise ValidationFailed.on("current_password", "is incorrect")
-    await throttle.reset(key)
+    await attempt.succeeded()
 
 
 async def _new_pair(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from tortoise.transactions import in_transaction
 
 from gateway.errors import Forbidden, NotFound
@@ -25,9 +25,10 @@ from gateway.repositories.comments import CommentRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import events, projects, workspaces
-from gateway.services.access import Access, Action
+from gateway.services.access import Access, Action, unseen_as
 from gateway.services.events import EventType
 from gateway.services.versioning import check_version
+from gateway.validation import InputModel
 
 __all__ = [
     "CommentCreate",
@@ -57,18 +58,14 @@ CommentRef = tuple[tuple[str, str, int], int] | int
 """A comment named by its issue's REST path and its id, or by its id alone (global IDs)."""
 
 
-class CommentCreate(BaseModel):
+class CommentCreate(InputModel):
     """A new comment."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     body: Body = Field(description="Markdown, 1 to 65,536 characters (trimmed).")
 
 
-class CommentPatch(BaseModel):
+class CommentPatch(InputModel):
     """A new body for a comment."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     body: Body = Field(description="Markdown, 1 to 65,536 characters (trimmed).")
 
@@ -126,10 +123,11 @@ async def _issue(principal: Principal, ref: IssueRef) -> tuple[Access, ProjectRo
         if row is None:
             raise NotFound(f"No issue {project.key}-{number}")
         return access, project, int(row["id"])
-    found = (await issue_repo.by_ids([ref])).get(ref)
-    if found is None:
-        raise NotFound("No such issue")
-    access, project = await projects.locate(principal, int(found["project_id"]), Action.read)
+    with unseen_as("issue"):
+        found = (await issue_repo.by_ids([ref])).get(ref)
+        if found is None:
+            raise NotFound("No such issue")
+        access, project = await projects.locate(principal, int(found["project_id"]), Action.read)
     return access, project, ref
 
 
@@ -142,10 +140,11 @@ async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, Proje
         if row is None or row.project_id != project.id or row.issue_number != number:
             raise NotFound(f"No comment {comment_id} on issue {project.key}-{number}")
         return access, project, row
-    row = await repo.find(ref)
-    if row is None:
-        raise NotFound("No such comment")
-    access, project = await projects.locate(principal, row.project_id, Action.read)
+    with unseen_as("comment"):
+        row = await repo.find(ref)
+        if row is None:
+            raise NotFound("No such comment")
+        access, project = await projects.locate(principal, row.project_id, Action.read)
     return access, project, row
 
 

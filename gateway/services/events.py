@@ -23,6 +23,7 @@ class EventType(StrEnum):
 
     workspace_created = "workspace.created"
     workspace_updated = "workspace.updated"
+    member_invited = "member.invited"
     member_added = "member.added"
     member_role_changed = "member.role_changed"
     member_removed = "member.removed"

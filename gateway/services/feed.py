@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Unpack
 
-from gateway.errors import ValidationFailed
+from gateway.errors import NotFound, ValidationFailed
 from gateway.ids import to_global_id
 from gateway.paging import Page, PageArgs
 from gateway.repositories import events as event_repo
@@ -22,6 +22,7 @@ from gateway.security.principal import Principal
 from gateway.services import workspaces
 from gateway.services.access import Action, WorkspaceRef, authorize
 from gateway.services.events import EventType
+from gateway.services.projects import canonical_key
 
 __all__ = ["EventView", "list_events", "node_id", "row_view", "visible_by_pk"]
 
@@ -93,15 +94,15 @@ async def list_events(
 
     Any member may read them (NOT_FOUND for anyone else). `type` keeps one event type
     (VALIDATION_FAILED when it is not one); `project` keeps the events of the project with that
-    key (VALIDATION_FAILED when the workspace has none).
+    key (NOT_FOUND when the workspace has none, as for the project's own path).
     """
     access = await authorize(principal, workspace, Action.read)
     event_type = None if type is None else _event_type(type).value
     project_id = None
     if project is not None:
-        found = await project_repo.find_by_key(access.workspace.id, project.upper())
+        found = await project_repo.find_by_key(access.workspace.id, canonical_key(project))
         if found is None:
-            raise ValidationFailed.on("project", f"no project {project!r} in this workspace")
+            raise NotFound(f"No project {project!r} in this workspace")
         project_id = found.id
     return await event_repo.page_of_workspace(
         access.workspace.id, paging, type=event_type, project_id=project_id

@@ -10,15 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    StringConstraints,
-    field_validator,
-)
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
+from gateway.errors import ValidationFailed
 from gateway.ids import to_global_id
+from gateway.validation import InputModel, not_nullable
 from models import IssuePriority
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
@@ -26,6 +22,15 @@ Body = Annotated[str, StringConstraints(max_length=65_536)]
 Priority = Literal["none", "low", "medium", "high", "urgent"]
 State = Literal["open", "closed"]
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+MAX_LABELS = 20
+"""The most labels an issue carries, and the most one issue list filter names."""
+LabelNames = Annotated[list[LabelName], Field(max_length=MAX_LABELS)]
+
+
+def check_label_count(count: int, field: str) -> None:
+    """VALIDATION_FAILED on `field` when it names more than `MAX_LABELS` labels."""
+    if count > MAX_LABELS:
+        raise ValidationFailed.on(field, f"at most {MAX_LABELS} labels")
 
 
 def _iso_date(value: object) -> object:
@@ -43,32 +48,28 @@ def _iso_date(value: object) -> object:
 DueDate = Annotated[date | None, BeforeValidator(_iso_date)]
 
 
-class IssueCreate(BaseModel):
+class IssueCreate(InputModel):
     """A new issue. `assignee` is a username; `labels` are label names of the project."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     title: Title
     body: Body = ""
     priority: Priority = "none"
     assignee: str | None = None
-    labels: list[LabelName] = []
+    labels: LabelNames = []
     due_date: DueDate = None
 
 
-class IssuePatch(BaseModel):
+class IssuePatch(InputModel):
     """A change to an issue: only the fields given change. `assignee` and `due_date` may be
     null (to clear them); the others may be omitted but not null."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    title: Title | None = None
-    body: Body | None = None
-    priority: Priority | None = None
+    title: Title | None = Field(default=None, json_schema_extra=not_nullable)
+    body: Body | None = Field(default=None, json_schema_extra=not_nullable)
+    priority: Priority | None = Field(default=None, json_schema_extra=not_nullable)
     assignee: str | None = None
-    labels: list[LabelName] | None = None
+    labels: LabelNames | None = Field(default=None, json_schema_extra=not_nullable)
     due_date: DueDate = None
-    state: State | None = None
+    state: State | None = Field(default=None, json_schema_extra=not_nullable)
 
     @field_validator("title", "body", "priority", "labels", "state", mode="before")
     @classmethod

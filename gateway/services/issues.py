@@ -22,9 +22,16 @@ from gateway.repositories.issues import IssueFilter
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import events, projects
-from gateway.services.access import Access, Action, authorize
+from gateway.services.access import Access, Action, unseen_as
 from gateway.services.events import EventType, JSONObject, JSONValue
-from gateway.services.issue_rules import IssueCreate, IssuePatch, IssueView, node_id, view
+from gateway.services.issue_rules import (
+    IssueCreate,
+    IssuePatch,
+    IssueView,
+    check_label_count,
+    node_id,
+    view,
+)
 from gateway.services.versioning import check_version
 from models import IssuePriority, IssueState
 
@@ -64,8 +71,12 @@ def make_filter(
     assignee: str | None = None,
     labels: list[str] | None = None,
     q: str | None = None,
+    *,
+    labels_field: str = "label",
 ) -> IssueFilter:
-    """A canonical filter; `state` None or "all" means every state."""
+    """A canonical filter; `state` None or "all" means every state. More than `MAX_LABELS`
+    labels is VALIDATION_FAILED on `labels_field` (the API's name for them)."""
+    check_label_count(len(labels or ()), labels_field)
     text = q.strip() if q else None
     return IssueFilter(
         state=None if state in (None, "all") else state,
@@ -152,13 +163,16 @@ async def get_issue(principal: Principal, slug: str, key: str, number: int) -> I
     return await _one(await _row(target.project, number))
 
 
-async def get_issue_by_id(principal: Principal, issue_id: int) -> IssueView:
-    """One issue by primary key (GraphQL global IDs)."""
-    row = (await repo.by_ids([issue_id])).get(issue_id)
-    if row is None:
-        raise NotFound("No such issue")
-    await authorize(principal, row["project__workspace_id"], Action.read)
-    return await _one(row)
+async def _by_id(
+    principal: Principal, issue_id: int, action: Action
+) -> tuple[Target, dict[str, Any]]:
+    """An issue named by primary key (GraphQL) and where it lives, if the caller may do
+    `action`; one NOT_FOUND whether it does not exist or is invisible."""
+    with unseen_as("issue"):
+        row = (await repo.by_ids([issue_id])).get(issue_id)
+        if row is None:
+            raise NotFound("No such issue")
+        return await target_of_project(principal, row["project_id"], action), row
 
 
 async def _resolve_assignee(target: Target, username: str | None) -> int | None:
@@ -206,6 +220,7 @@ async def _named(target: Target, data: M, refs: Refs | None) -> M:
                 raise ValidationFailed.on("assignee", "no such user")
             update["assignee"] = found[refs.assignee]["username"]
     if refs.labels is not None:
+        check_label_count(len(refs.labels), "labels")
         wanted = list(dict.fromkeys(refs.labels))
         names = await repo.label_names(target.project.id, wanted)
         unknown = [str(pk) for pk in wanted if pk not in names]
@@ -275,10 +290,7 @@ async def update_issue_by_id(
     refs: Refs | None = None,
 ) -> IssueView:
     """`update_issue` for an issue named by primary key (GraphQL), `refs` as for creation."""
-    row = (await repo.by_ids([issue_id])).get(issue_id)
-    if row is None:
-        raise NotFound("No such issue")
-    target = await target_of_project(principal, row["project_id"], Action.write_content)
+    target, row = await _by_id(principal, issue_id, Action.write_content)
     return await _update(target, row, await _named(target, patch, refs), expected_version)
 
 
@@ -345,10 +357,7 @@ async def delete_issue(
 
 async def delete_issue_by_id(principal: Principal, issue_id: int) -> None:
     """`delete_issue` for an issue named by primary key (GraphQL)."""
-    row = (await repo.by_ids([issue_id])).get(issue_id)
-    if row is None:
-        raise NotFound("No such issue")
-    target = await target_of_project(principal, row["project_id"], Action.moderate)
+    target, row = await _by_id(principal, issue_id, Action.moderate)
     await _delete(target, row, None)
 
 

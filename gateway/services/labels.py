@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 from tortoise.transactions import in_transaction
 
 from gateway.errors import Conflict, FieldError, NotFound
@@ -23,10 +23,11 @@ from gateway.repositories.labels import LabelRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import events, workspaces
-from gateway.services.access import Action
+from gateway.services.access import Action, unseen_as
 from gateway.services.events import EventType, JSONObject
 from gateway.services.projects import ProjectRef, locate, not_null, require_writable
 from gateway.services.versioning import check_version
+from gateway.validation import InputModel, not_nullable
 
 Name = Annotated[
     str,
@@ -48,24 +49,20 @@ LabelRef = tuple[ProjectRef, str] | int
 """A label named by (project, name) or by primary key."""
 
 
-class LabelCreate(BaseModel):
+class LabelCreate(InputModel):
     """A new label."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name
     color: Color
     description: Description = ""
 
 
-class LabelPatch(BaseModel):
+class LabelPatch(InputModel):
     """A change to a label: only the fields given change; none may be null."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: Name | None = None
-    color: Color | None = None
-    description: Description | None = None
+    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
+    color: Color | None = Field(default=None, json_schema_extra=not_nullable)
+    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
 
     _present = field_validator("name", "color", "description", mode="before")(not_null)
 
@@ -144,10 +141,11 @@ async def _locate(
         if label is None:
             raise NotFound(f"No label {name!r}")
         return project, label
-    label = await label_repo.find(ref)
-    if label is None:
-        raise NotFound("No such label")
-    _, project = await locate(principal, label.project_id, action)
+    with unseen_as("label"):
+        label = await label_repo.find(ref)
+        if label is None:
+            raise NotFound("No such label")
+        _, project = await locate(principal, label.project_id, action)
     return project, label
 
 

@@ -1,7 +1,8 @@
 """Memberships: who belongs to a workspace, with which role.
 
-The rules (domain.md): admins add members, change roles up to admin and remove non-owners; only
-owners make or remove owners; anyone may leave (remove their own membership); the last owner can
+The rules (domain.md): users join by accepting an invitation (`gateway.services.invitations`,
+which calls `admit`); admins change roles up to admin and remove non-owners; only owners make or
+remove owners; anyone may leave (remove their own membership); the last owner can
 neither be removed, leave nor be demoted (CONFLICT). Each change records its event in the same
 transaction.
 """
@@ -13,29 +14,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import Field, Strict
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, FieldError, NotFound, ValidationFailed
+from gateway.errors import Conflict, NotFound
 from gateway.ids import to_global_id
 from gateway.paging import Page, PageArgs
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
-from gateway.repositories.members import MemberRow
+from gateway.repositories.members import MemberRow, UserRef
 from gateway.security.principal import Principal
 from gateway.services import events, users
 from gateway.services.access import Access, Action, WorkspaceRef, authorize, require_scope_of
 from gateway.services.events import EventType
 from gateway.services.users import UserView
+from gateway.services.versioning import check_version
+from gateway.validation import InputModel
 from models import Role
 
 __all__ = [
-    "MemberAdd",
     "MemberRef",
     "MemberRoleChange",
     "MemberView",
-    "add_member",
+    "admit",
     "change_role",
     "get_member",
     "get_membership",
@@ -48,33 +50,13 @@ __all__ = [
 
 # Roles arrive as JSON strings; strict mode would demand an enum instance, so lax for this one.
 RoleField = Annotated[Role, Strict(False)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, max_length=39)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
 
 MemberRef = str | int
 """A member named by username (REST paths) or by user id (GraphQL global IDs)."""
 
 
-class MemberAdd(BaseModel):
-    """Whom to add (exactly one of `username` and `email`) and with which role."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    username: Username | None = Field(
-        default=None, description="The user to add; or give `email` instead."
-    )
-    email: Email | None = Field(
-        default=None, description="The user to add, by email (case-insensitive)."
-    )
-    role: RoleField = Field(
-        default=Role.member, description="viewer, member (the default), admin or owner."
-    )
-
-
-class MemberRoleChange(BaseModel):
+class MemberRoleChange(InputModel):
     """A member's new role."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: RoleField = Field(description="viewer, member, admin or owner.")
 
@@ -91,6 +73,7 @@ class MemberView:
     username: str
     display_name: str
     role: Role
+    version: int
     created_at: datetime
     updated_at: datetime
 
@@ -109,6 +92,7 @@ def _view(row: MemberRow) -> MemberView:
         username=row.username,
         display_name=row.display_name,
         role=row.role,
+        version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -135,6 +119,23 @@ async def _target(access: Access, member: MemberRef) -> MemberRow:
         who = repr(member) if isinstance(member, str) else "That user"
         raise NotFound(f"{who} is not a member of workspace {access.workspace.slug!r}")
     return row
+
+
+async def _lock(
+    db: TransactionalDBClient, access: Access, target: MemberRow, expected_version: int | None
+) -> None:
+    """Lock the membership row until `db` commits; PRECONDITION_FAILED when `expected_version`
+    is stale, NOT_FOUND when the member left meanwhile."""
+    if target.role is Role.owner:
+        # Owner rows first, in the order `_keep_an_owner` takes them, so two owners changing
+        # each other cannot deadlock.
+        await member_repo.lock_owners(db, access.workspace.id)
+    version = await member_repo.locked_version(db, target.id)
+    if version is None:
+        raise NotFound(
+            f"{target.username!r} is not a member of workspace {access.workspace.slug!r}"
+        )
+    check_version(version, expected_version)
 
 
 async def _keep_an_owner(db: TransactionalDBClient, access: Access, target: MemberRow) -> None:
@@ -200,50 +201,46 @@ async def users_by_id(principal: Principal, ids: Sequence[int]) -> list[UserView
     return [users.view(found[i], principal) if i in found else None for i in ids]
 
 
-async def add_member(principal: Principal, workspace: WorkspaceRef, data: MemberAdd) -> MemberView:
-    """Add a user by username or email (admins; owners only to add an owner).
-
-    VALIDATION_FAILED when neither or both of username and email are given, or no active user
-    has them; CONFLICT when the user is a member already.
-    """
-    if (data.username is None) == (data.email is None):
-        message = "give exactly one of username and email"
-        raise ValidationFailed(
-            f"username, email: {message}",
-            errors=[FieldError("username", message), FieldError("email", message)],
-        )
-    async with in_transaction() as db:
-        access = await authorize(principal, workspace, Action.manage_members)
-        if data.role is Role.owner:
-            access.require(Action.manage_owners)
-        user = await member_repo.active_user(username=data.username, email=data.email)
-        if user is None:
-            raise ValidationFailed.on("username" if data.username else "email", "no such user")
-        try:
-            row = await member_repo.add(db, access.workspace.id, user, data.role)
-        except member_repo.AlreadyMember:
-            raise Conflict(
-                f"{user.username!r} is already a member of {access.workspace.slug!r}"
-            ) from None
-        await events.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.member_added,
-            node_id(row.id),
-            db=db,
-            data={**_describe(row), "role": row.role.value},
-        )
+async def admit(
+    db: TransactionalDBClient,
+    workspace_id: int,
+    user: UserRef,
+    role: Role,
+    *,
+    invitation_id: str,
+) -> MemberView:
+    """Make `user` a member inside the caller's transaction `db`, recording `member.added`
+    with the user as its actor (they accepted). Only accepting an invitation calls this;
+    CONFLICT when the user is a member already."""
+    try:
+        row = await member_repo.add(db, workspace_id, user, role)
+    except member_repo.AlreadyMember:
+        raise Conflict("You are a member of this workspace already") from None
+    await events.record(
+        workspace_id,
+        user.id,
+        EventType.member_added,
+        node_id(row.id),
+        db=db,
+        data={**_describe(row), "role": row.role.value, "invitation_id": invitation_id},
+    )
     return _view(row)
 
 
 async def change_role(
-    principal: Principal, workspace: WorkspaceRef, member: MemberRef, role: Role
+    principal: Principal,
+    workspace: WorkspaceRef,
+    member: MemberRef,
+    role: Role,
+    expected_version: int | None = None,
 ) -> MemberView:
     """Give a member another role (admins, up to admin; owners for anything touching owner).
-    CONFLICT when it would demote the last owner. Setting the current role records nothing."""
+    CONFLICT when it would demote the last owner; PRECONDITION_FAILED when `expected_version`
+    is stale. Setting the current role records nothing (and keeps the version)."""
     async with in_transaction() as db:
         access = await authorize(principal, workspace, Action.manage_members)
         target = await _target(access, member)
+        await _lock(db, access, target, expected_version)
         if Role.owner in (target.role, role):
             access.require(Action.manage_owners)
         if target.role is role:
@@ -263,16 +260,21 @@ async def change_role(
 
 
 async def remove_member(
-    principal: Principal, workspace: WorkspaceRef, member: MemberRef
+    principal: Principal,
+    workspace: WorkspaceRef,
+    member: MemberRef,
+    expected_version: int | None = None,
 ) -> MemberView:
     """Remove a member (admins; owners to remove an owner), or leave when `member` is the
-    caller (any role). CONFLICT for the last owner. Returns the removed membership."""
+    caller (any role). CONFLICT for the last owner; PRECONDITION_FAILED when
+    `expected_version` is stale. Returns the removed membership."""
     leaving = _names(principal, member)
     async with in_transaction() as db:
         access = await authorize(
             principal, workspace, Action.leave if leaving else Action.manage_members
         )
         target = await _target(access, member)
+        await _lock(db, access, target, expected_version)
         if target.role is Role.owner:
             if not leaving:
                 access.require(Action.manage_owners)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar, Unpack
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
+    Field,
     StrictBool,
     StringConstraints,
     field_validator,
@@ -28,9 +28,10 @@ from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import events, workspaces
-from gateway.services.access import Access, Action, WorkspaceRef, authorize
+from gateway.services.access import Access, Action, WorkspaceRef, authorize, unseen_as
 from gateway.services.events import EventType, JSONObject
 from gateway.services.versioning import check_version
+from gateway.validation import InputModel, not_nullable
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 
@@ -53,24 +54,20 @@ def not_null(value: object) -> object:
     return value
 
 
-class ProjectCreate(BaseModel):
+class ProjectCreate(InputModel):
     """A new project."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     key: Key
     name: Name
     description: Description = ""
 
 
-class ProjectPatch(BaseModel):
+class ProjectPatch(InputModel):
     """A change to a project: only the fields given change; none may be null."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: Name | None = None
-    description: Description | None = None
-    is_archived: StrictBool | None = None
+    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
+    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
+    is_archived: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
 
     _present = field_validator("name", "description", "is_archived", mode="before")(not_null)
 
@@ -143,26 +140,33 @@ def _missing(ref: ProjectRef) -> NotFound:
     return NotFound("No such project")
 
 
+def canonical_key(key: str) -> str:
+    """A project key as stored: clients may write it in any case (`/projects/web`). Only ASCII
+    is folded, so no other letter (the dotless i, the long s) upper-cases into a key."""
+    return key.upper() if key.isascii() else key
+
+
 async def locate(
     principal: Principal, ref: ProjectRef, action: Action
 ) -> tuple[Access, ProjectRow]:
     """The caller's access and the project if they may do `action` on it.
 
-    NOT_FOUND when the project does not exist or its workspace is invisible to the caller;
-    FORBIDDEN when they may see it but not do `action` (checked after existence, so a member
-    learns nothing they could not read anyway).
+    NOT_FOUND when the project does not exist or its workspace is invisible to the caller (one
+    answer for both); FORBIDDEN when they may see it but not do `action` (checked after
+    existence, so a member learns nothing they could not read anyway).
     """
     if isinstance(ref, tuple):
         workspace, key = ref
         access = await authorize(principal, workspace, Action.read)
-        row = await project_repo.find_by_key(access.workspace.id, key)
-    else:
+        row = await project_repo.find_by_key(access.workspace.id, canonical_key(key))
+        if row is None:
+            raise _missing(ref)
+        return access.require(action), row
+    with unseen_as("project"):
         row = await project_repo.find(ref)
         if row is None:
             raise _missing(ref)
         access = await authorize(principal, row.workspace_id, Action.read)
-    if row is None:
-        raise _missing(ref)
     return access.require(action), row
 
 

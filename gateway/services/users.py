@@ -9,9 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+)
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -29,8 +37,10 @@ from gateway.security.passwords import hash_password
 from gateway.security.principal import Principal, Scope
 from gateway.services import auth
 from gateway.services.scopes import require_scope
+from gateway.services.versioning import check_version
 from gateway.settings import Settings
 from gateway.throttle import Throttle
+from gateway.validation import InputModel, not_nullable
 from models import User
 
 USERNAME = re.compile(r"[a-z0-9-]{2,39}")
@@ -38,6 +48,31 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 DISPLAY_NAME_MAX = 100
 EMAIL_MAX = 254
 SIGNUP_DISABLED = "Sign-up is disabled on this server"
+
+
+def _email_syntax(raw: str) -> str:
+    """`raw` if it is an email address (so the models list a bad one with the other fields)."""
+    try:
+        validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return raw
+
+
+# The input types of both APIs: their constraints are what OpenAPI documents and what
+# validation enforces first; the checks below repeat them for callers that skip the models.
+UsernameIn = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9-]{2,39}$")]
+"""2 to 39 of a-z, A-Z, 0-9 and `-`; folded to lower case."""
+PasswordIn = Annotated[
+    StrictStr, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+]
+DisplayNameIn = Annotated[StrictStr, StringConstraints(max_length=DISPLAY_NAME_MAX)]
+EmailIn = Annotated[
+    StrictStr,
+    StringConstraints(max_length=EMAIL_MAX),
+    AfterValidator(_email_syntax),
+    Field(json_schema_extra={"format": "email"}),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +86,7 @@ class UserView:
     email: str | None
     display_name: str
     is_site_admin: bool
+    version: int
     created_at: datetime
 
 
@@ -62,19 +98,27 @@ class SignUp:
     display_name: str | None = None
 
 
-class ViewerChanges(BaseModel):
+class ViewerChanges(InputModel):
     """A partial update of the viewer's account, as both APIs accept it: an omitted field is
     left as it is; an explicit null would be a silent no-op, so it is refused."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(frozen=True)
 
-    display_name: StrictStr | None = Field(default=None, description="Up to 100 characters.")
-    email: StrictStr | None = Field(default=None, description="Needs `current_password`.")
-    password: StrictStr | None = Field(
-        default=None, description="8 to 256 characters. Needs `current_password`."
+    display_name: DisplayNameIn | None = Field(
+        default=None, json_schema_extra=not_nullable, description="Up to 100 characters."
+    )
+    email: EmailIn | None = Field(
+        default=None, json_schema_extra=not_nullable, description="Needs `current_password`."
+    )
+    password: PasswordIn | None = Field(
+        default=None,
+        json_schema_extra=not_nullable,
+        description="8 to 256 characters. Needs `current_password`.",
     )
     current_password: StrictStr | None = Field(
-        default=None, description="Required to change `email` or `password`."
+        default=None,
+        json_schema_extra=not_nullable,
+        description="Required to change `email` or `password`.",
     )
 
     @field_validator("*", mode="before")
@@ -93,6 +137,7 @@ def _render(user: User, *, with_email: bool) -> UserView:
         email=user.email if with_email else None,
         display_name=user.display_name,
         is_site_admin=user.is_site_admin,
+        version=user.version,
         created_at=user.created_at,
     )
 
@@ -218,12 +263,18 @@ async def visible_by_pk(principal: Principal, pks: list[int]) -> list[UserView |
 
 
 async def update_viewer(
-    principal: Principal, changes: ViewerChanges, *, throttle: Throttle
+    principal: Principal,
+    changes: ViewerChanges,
+    *,
+    throttle: Throttle,
+    expected_version: int | None = None,
 ) -> UserView:
     """Change the viewer's display name, email and/or password. Email and password changes
-    need the current password; a new password also signs out every session (refresh token)."""
+    need the current password; a new password also signs out every session (refresh token).
+    PRECONDITION_FAILED when `expected_version` is stale."""
     require_scope(principal, Scope.write)
     user = await _viewer_row(principal)
+    check_version(user.version, expected_version)
     errors: list[FieldError] = []
     display_name = None
     if changes.display_name is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from tortoise.transactions import in_transaction
 
 from gateway.errors import Conflict, FieldError
@@ -31,6 +31,8 @@ from gateway.services.access import (
     require_scope_of,
 )
 from gateway.services.events import EventType, JSONObject
+from gateway.services.versioning import check_version
+from gateway.validation import InputModel, not_nullable
 from models import Role
 
 SLUG_PATTERN = r"^[a-z0-9-]{2,39}$"
@@ -42,22 +44,26 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 """1 to 100 characters once trimmed."""
 
 
-class WorkspaceCreate(BaseModel):
+class WorkspaceCreate(InputModel):
     """A new workspace."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     slug: Slug = Field(description="Unique; 2 to 39 of a-z, 0-9 and `-`. Names the URL.")
     name: Name = Field(description="1 to 100 characters, trimmed.")
 
 
-class WorkspacePatch(BaseModel):
+class WorkspacePatch(InputModel):
     """A change to a workspace: only the fields given are changed; neither may be null."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    slug: Slug | None = Field(default=None, description="A new slug; the old URL stops working.")
-    name: Name | None = Field(default=None, description="A new name, 1 to 100 characters.")
+    slug: Slug | None = Field(
+        default=None,
+        json_schema_extra=not_nullable,
+        description="A new slug; the old URL stops working.",
+    )
+    name: Name | None = Field(
+        default=None,
+        json_schema_extra=not_nullable,
+        description="A new name, 1 to 100 characters.",
+    )
 
     @field_validator("slug", "name", mode="before")
     @classmethod
@@ -86,6 +92,7 @@ class WorkspaceView:
     slug: str
     name: str
     viewer_role: Role
+    version: int
     created_at: datetime
     updated_at: datetime
 
@@ -97,6 +104,7 @@ def _view(row: WorkspaceRow, viewer_role: Role) -> WorkspaceView:
         slug=row.slug,
         name=row.name,
         viewer_role=viewer_role,
+        version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -113,6 +121,7 @@ def row_view(row: dict[str, Any]) -> WorkspaceView:
             id=row["id"],
             slug=row["slug"],
             name=row["name"],
+            version=row["version"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         ),
@@ -199,15 +208,20 @@ async def create_workspace(principal: Principal, data: WorkspaceCreate) -> Works
 
 
 async def update_workspace(
-    principal: Principal, workspace: WorkspaceRef, patch: WorkspacePatch
+    principal: Principal,
+    workspace: WorkspaceRef,
+    patch: WorkspacePatch,
+    expected_version: int | None = None,
 ) -> WorkspaceView:
     """Rename a workspace (owners only) and record `workspace.updated` with what changed.
-    A patch that changes nothing records nothing. CONFLICT when the new slug is taken."""
+    A patch that changes nothing records nothing (and keeps the version). CONFLICT when the
+    new slug is taken; PRECONDITION_FAILED when `expected_version` is stale."""
     async with in_transaction() as db:
         access = await authorize(principal, workspace, Action.manage_workspace)
         current = await workspace_repo.lock(db, access.workspace.id)
         if current is None:  # deleted since `authorize` read it
             raise not_found(access.workspace.id)
+        check_version(current.version, expected_version)
         changes: JSONObject = {}
         if patch.slug is not None and patch.slug != current.slug:
             changes["slug"] = {"from": current.slug, "to": patch.slug}
@@ -233,13 +247,20 @@ async def update_workspace(
     return _view(row, access.role)
 
 
-async def delete_workspace(principal: Principal, workspace: WorkspaceRef) -> int:
+async def delete_workspace(
+    principal: Principal, workspace: WorkspaceRef, expected_version: int | None = None
+) -> int:
     """Delete a workspace and everything in it (owners only); returns its id.
+    PRECONDITION_FAILED when `expected_version` is stale.
 
     No event is recorded: events belong to their workspace and go with it (domain.md has no
     `workspace.deleted`).
     """
     async with in_transaction() as db:
         access = await authorize(principal, workspace, Action.manage_workspace)
+        current = await workspace_repo.lock(db, access.workspace.id)
+        if current is None:  # deleted since `authorize` read it
+            raise not_found(access.workspace.id)
+        check_version(current.version, expected_version)
         await workspace_repo.delete(db, access.workspace.id)
     return access.workspace.id
