@@ -167,13 +167,21 @@ def real_server(database_url: str) -> Iterator[str]:
             server.wait(timeout=5)
 
 
-async def test_a_real_server_stays_responsive_under_fan_out_and_deep_json(
+LABELS_1000 = [f"l{i}" for i in range(1000)]
+LABEL_FILTER = """query($labels: [String!]) { project(workspace: "acme", key: "WEB") {
+  issues(filter: {labels: $labels}) { totalCount } } }"""
+
+
+async def test_a_real_server_stays_responsive_under_hostile_requests(
     settings: Settings,
 ) -> None:
-    """Each fan-out document, and a 5,000-deep body, goes to a real server with a `/healthz`
-    right behind it; the probe answers within 100 ms (before the fix it waited out 9-18 s)."""
+    """Each fan-out document, a 5,000-deep body and a 1,000-label filter on both APIs go to a
+    real server with a `/healthz` right behind each; the probe answers within 100 ms (before
+    the fixes it waited out 9-18 s, and the label filters were a 500 and a 12 s stall)."""
     deep_body = '{"query": "{ __typename }", "variables": {"v": ' + "[" * 5000 + "]" * 5000 + "}}"
-    hostile = [json.dumps({"query": query}) for query in FAN_OUTS] + [deep_body]
+    labels_body = json.dumps({"query": LABEL_FILTER, "variables": {"labels": LABELS_1000}})
+    hostile = [json.dumps({"query": query}) for query in FAN_OUTS] + [deep_body, labels_body]
+    labels_query = "&".join(f"label={name}" for name in LABELS_1000)
     with real_server(settings.database_url) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             await http.get("/healthz")  # a warm connection for the timed probes
@@ -194,12 +202,30 @@ async def test_a_real_server_stays_responsive_under_fan_out_and_deep_json(
                 answer, waited = await asyncio.gather(post(content), health())
                 answers.append(answer)
                 waits.append(waited)
-    *fan_outs, deep = answers
+            account = {"username": "ada", "email": "ada@example.com", "password": "pw-" + "x" * 12}
+            assert (await http.post("/api/v1/users", json=account)).status_code == 201
+            signed = await http.post(
+                "/api/v1/auth/token", data={"username": "ada", "password": account["password"]}
+            )
+            token = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+            rest, waited = await asyncio.gather(
+                http.get(
+                    f"/api/v1/workspaces/acme/projects/WEB/issues?{labels_query}", headers=token
+                ),
+                health(),
+            )
+            waits.append(waited)
+    *fan_outs, deep, labels = answers
     for answer in fan_outs:
         assert answer.status_code == 400, answer.text
         assert only_error(answer.json())["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert deep.status_code == 400, deep.text
     assert only_error(deep.json())["extensions"]["code"] == "VALIDATION_FAILED"
+    assert labels.status_code == 400, labels.text  # refused before execution
+    assert only_error(labels.json())["extensions"]["code"] == "VALIDATION_FAILED"
+    assert only_error(labels.json())["extensions"]["fields"][0]["field"] == "filter.labels"
+    assert rest.status_code == 422, rest.text
+    assert rest.json()["code"] == "VALIDATION_FAILED"
     assert within_budget(waits), waits
 
 
