@@ -101,11 +101,15 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def clean_database(app: FastAPI) -> None:
     """Every test starts from empty tables (the migration record stays)."""
     connection = Tortoise.get_connection("default")
+    # DELETE, not TRUNCATE: on these near-empty tables TRUNCATE costs ~240 ms a test on
+    # PostgreSQL (it rewrites every table file), DELETE under 10 ms.
+    script = "".join(f'DELETE FROM "{table}";' for table in TABLES)
     if connection.schema_generator.DIALECT == "postgres":
-        await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    else:
-        for table in TABLES:
-            await connection.execute_script(f'DELETE FROM "{table}"')
+        # Ids start again from 1, as RESTART IDENTITY would.
+        script += "".join(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false);" for table in TABLES
+        )
+    await connection.execute_script(script)
 
 
 @pytest.fixture(autouse=True)
