@@ -8,6 +8,7 @@ its parity with REST in `test_invitations_graphql.py`.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -320,3 +321,15 @@ async def test_token_scopes(app: FastAPI, client: httpx.AsyncClient, acme: dict[
     joined = await client.post(f"{MINE}/{sent['id']}/accept", headers=bob_admin)
     assert joined.status_code == 200
     assert await role_of(acme["bob"]) == Role.member
+
+
+async def test_concurrent_invitations_to_one_person_make_one(
+    app: FastAPI, client: httpx.AsyncClient, acme: dict[str, User]
+) -> None:
+    ann = acme["ann"]
+    for body in ({"username": "bob"}, {"email": "someone@example.com"}):
+        answers = await asyncio.gather(*(invite(app, client, ann, body) for _ in range(6)))
+        assert sorted(a.status_code for a in answers) == [201] + [409] * 5, [
+            a.text for a in answers
+        ]
+    assert await Invitation.filter(state=InvitationState.pending).count() == 2

@@ -276,6 +276,9 @@ async def invite(
         if data.role is Role.owner:
             access.require(Action.manage_owners)
         ws = access.workspace
+        # Serialises invitations to one workspace: two at once to the same person would both
+        # pass the "pending already" check below.
+        await workspace_repo.lock(db, ws.id)
         invitee: UserRef | None = None
         if data.username is not None:
             invitee = await member_repo.active_user(data.username)
