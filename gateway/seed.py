@@ -32,7 +32,21 @@ from models import (
 BATCH = 1000
 PEOPLE = {"demo": Role.owner, "alice": Role.admin, "bob": Role.member, "carol": Role.member}
 VIEWER = "dave"
-PROJECTS = (("WEB", "Web app"), ("API", "Public API"), ("OPS", "Operations"))
+# Ten projects, so a workspace-wide read (benchmark W3: 10 projects x 10 issues) has them all.
+PROJECTS = (
+    ("WEB", "Web app"),
+    ("API", "Public API"),
+    ("OPS", "Operations"),
+    ("IOS", "iOS app"),
+    ("DROID", "Android app"),
+    ("DOCS", "Documentation"),
+    ("DATA", "Data pipeline"),
+    ("BILL", "Billing"),
+    ("AUTH", "Sign-in"),
+    ("INFRA", "Infrastructure"),
+)
+# Issue #1 of every project, and every 500th after it, gets a long thread (benchmark W2).
+THREAD_EVERY, THREAD_LENGTH = 500, 30
 LABELS = (
     ("bug", "#d73a4a"),
     ("feature", "#a2eeef"),
@@ -58,7 +72,7 @@ async def create_account(
 
 
 async def seed_demo(*, password: str, issues: int, random_seed: int = 1) -> None:
-    """Users with every role, one workspace, three projects with labels, `issues` issues spread
+    """Users with every role, one workspace, ten projects with labels, `issues` issues spread
     over the projects (about one comment per two issues), and their events."""
     rng = random.Random(random_seed)
     password_hash = await hash_password(password)
@@ -161,14 +175,17 @@ async def _seed_batch(
     ).values("id", "project_id", "number", "author_id")
     saved = [s for s in saved if (s["project_id"], s["number"]) in numbers]
     labels_by_project = {p.id: labels for p, labels in projects}
-    links, comments, events = [], [], []
+    links: list[IssueLabel] = []
+    comments: list[Comment] = []
+    events: list[Event] = []
     for issue in saved:
         for label in rng.sample(labels_by_project[issue["project_id"]], rng.randrange(3)):
             links.append(IssueLabel(issue_id=issue["id"], label_id=label.id))
-        if rng.random() < 0.5:
-            comments.append(
-                Comment(issue_id=issue["id"], author=rng.choice(authors), body="Looking into it.")
-            )
+        replies = THREAD_LENGTH if issue["number"] % THREAD_EVERY == 1 else int(rng.random() < 0.5)
+        comments.extend(
+            Comment(issue_id=issue["id"], author=rng.choice(authors), body="Looking into it.")
+            for _ in range(replies)
+        )
         events.append(
             Event(
                 workspace=workspace,
