@@ -96,7 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # limit, body limit, idempotency (which reads the body, so the limit must come first).
     app.add_middleware(
         IdempotencyMiddleware,
-        codec=app.state.jwt,
         ttl_seconds=settings.idempotency_ttl_seconds,
         trusted_proxies=settings.trusted_proxies,
     )

@@ -18,6 +18,7 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import DBConnectionError
 
+from gateway.deps import resolve_principal
 from gateway.errors import (
     Conflict,
     DomainError,
@@ -28,8 +29,6 @@ from gateway.errors import (
 from gateway.forwarded import client_address
 from gateway.problems import problem
 from gateway.repositories import idempotency as records
-from gateway.security.jwt import JwtCodec
-from gateway.services import authn
 from gateway.settings import IPNetwork
 from models import IdempotencyRecord
 
@@ -95,12 +94,10 @@ class IdempotencyMiddleware:
         self,
         app: ASGIApp,
         *,
-        codec: JwtCodec,
         ttl_seconds: int,
         trusted_proxies: Sequence[IPNetwork] = (),
     ) -> None:
         self.app = app
-        self.codec = codec
         self.trusted_proxies = tuple(trusted_proxies)
         self.ttl = timedelta(seconds=ttl_seconds)
         self._next_purge = 0.0
@@ -128,7 +125,7 @@ class IdempotencyMiddleware:
             return
         claim: int | IdempotencyRecord | DomainError | None
         try:
-            principal = await self._principal(scope, headers.get(b"authorization"))
+            principal = await self._principal(scope)
             claim = None if principal is None else await self._claim(scope, key, principal, body)
         except (DBConnectionError, ConnectionError) as exc:
             logger.warning("database unreachable while checking an %s: %s", HEADER, exc)
@@ -145,18 +142,15 @@ class IdempotencyMiddleware:
         else:
             await self._run_and_store(scope, receive, send, claim, body)
 
-    async def _principal(self, scope: Scope, authorization: bytes | None) -> str | None:
+    async def _principal(self, scope: Scope) -> str | None:
         # Keyed on the user, not on the credential: an access token lives 15 minutes, and a
         # retry after a refresh must still find the first answer.
-        if authorization is None:
-            return f"addr:{client_address(scope, self.trusted_proxies)}"
         try:
-            token = authn.bearer_token(authorization.decode("latin-1"))
-            if token is None:
-                return None
-            principal = await authn.authenticate(token, self.codec)
+            principal = await resolve_principal(scope)
         except Unauthenticated:
             return None
+        if principal is None:
+            return f"addr:{client_address(scope, self.trusted_proxies)}"
         return f"user:{principal.user_id}"
 
     async def _claim(

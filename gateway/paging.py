@@ -213,6 +213,16 @@ def checked_limit(name: str, value: int) -> int:
     return value
 
 
+def page_size(first: int | None, last: int | None) -> tuple[int, bool]:
+    """How many rows a page holds and whether it pages backward (`last`); neither means the
+    first 30. VALIDATION_FAILED for both, or a size outside 1..100."""
+    if first is not None and last is not None:
+        raise ValidationFailed.on("last", "pass either first or last, not both")
+    if last is not None:
+        return checked_limit("last", last), True
+    return checked_limit("first", DEFAULT_LIMIT if first is None else first), False
+
+
 class _RowBeyond(Q):
     """`(k, id) > (v, i)` (or `<`): one row-value comparison, which PostgreSQL and SQLite answer
     with a single index range seek, even deep inside a run of ties on `k`. Tortoise has no row
@@ -236,6 +246,17 @@ def _beyond(
     `(k, id) > (v, i)`, i.e. `k > v OR (k = v AND id > i)`, as one row comparison."""
     db_values = [k.target.to_db_value(v, model) for k, v in zip(keys, values, strict=True)]
     return _RowBeyond([k.column for k in keys], db_values, greater=keys[0].descending != forward)
+
+
+def keyset_bound(
+    queryset: QuerySet[Any], ordering: Ordering, cursor: str, signature: str, *, forward: bool
+) -> QuerySet[Any]:
+    """`queryset` narrowed to the rows strictly after (`forward`) or before `cursor`'s
+    position; VALIDATION_FAILED (field `cursor`) for a malformed cursor or one minted for
+    another list (`signature`, see `cursor_signature`)."""
+    model = queryset.model
+    keys = ordering_plan(model, ordering)
+    return queryset.filter(_beyond(model, keys, _decode(cursor, keys, signature), forward=forward))
 
 
 async def keyset_page(
@@ -263,20 +284,13 @@ async def keyset_page(
     """
     model = queryset.model
     keys = ordering_plan(model, ordering)
-    if first is not None and last is not None:
-        raise ValidationFailed.on("last", "pass either first or last, not both")
-    backward = last is not None
-    if last is not None:
-        limit = checked_limit("last", last)
-    else:
-        limit = checked_limit("first", DEFAULT_LIMIT if first is None else first)
+    limit, backward = page_size(first, last)
     signature = cursor_signature(model, ordering, scope)
     window = queryset
     if after is not None:
-        window = window.filter(_beyond(model, keys, _decode(after, keys, signature), forward=True))
+        window = keyset_bound(window, ordering, after, signature, forward=True)
     if before is not None:
-        values = _decode(before, keys, signature)
-        window = window.filter(_beyond(model, keys, values, forward=False))
+        window = keyset_bound(window, ordering, before, signature, forward=False)
     terms = [("-" if k.descending != backward else "") + k.field for k in keys]
     columns = list(dict.fromkeys([*fields, *(k.field for k in keys)]))
     rows = await window.order_by(*terms).limit(limit + 1).values(*columns)

@@ -24,6 +24,7 @@ from gateway.errors import (
     FieldError,
     ServiceUnavailable,
 )
+from gateway.json_body import OrjsonResponse
 from gateway.request_id import current_request_id
 
 logger = logging.getLogger("gateway.errors")
@@ -72,7 +73,7 @@ def problem(
     all_headers = {"X-Request-ID": request_id, **current_rate_limit_headers(), **(headers or {})}
     if code is ErrorCode.UNAUTHENTICATED:
         all_headers.setdefault("WWW-Authenticate", "Bearer")
-    return JSONResponse(
+    return OrjsonResponse(
         body, status_code=body["status"], headers=all_headers, media_type=PROBLEM_JSON
     )
 
@@ -95,7 +96,7 @@ def graphql_request_error(exc: DomainError) -> JSONResponse:
     if exc.code is ErrorCode.UNAUTHENTICATED:
         headers.setdefault("WWW-Authenticate", "Bearer")
     body = {"errors": [{"message": exc.detail, "extensions": {"code": exc.code.value}}]}
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+    return OrjsonResponse(body, status_code=exc.status, headers=headers)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,8 @@
 """One request budget per principal, shared by REST and GraphQL (see ADR 0011).
 
-`RateLimitMiddleware` (pure ASGI, inside `RequestIdMiddleware`) identifies the caller cheaply,
-charges one point up front and puts `RateLimit-*` headers on every answer. A GraphQL request
+`RateLimitMiddleware` (pure ASGI, inside `RequestIdMiddleware`) identifies the caller with the
+request's one authentication (`gateway.deps.resolve_principal`, which the route reuses), charges
+one point up front and puts `RateLimit-*` headers on every answer. A GraphQL request
 then costs more once its node cost is known: `schema.rate_cost` calls `charge_graphql` at the
 end of validation, which refuses the operation before execution when the points do not fit.
 Counting is `gateway.throttle`'s fixed window (`take`), so with `GATEWAY_REDIS_URL` every
@@ -12,8 +13,6 @@ rest as over HTTP.
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -22,13 +21,11 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import BaseORMException
 
+from gateway.deps import resolve_principal
 from gateway.docs import ASSETS_PREFIX, DOCS_URL
 from gateway.errors import DomainError, RateLimited, Unauthenticated
 from gateway.forwarded import client_address
 from gateway.problems import GRAPHQL_PATH, graphql_request_error, problem
-from gateway.security.jwt import JwtCodec
-from gateway.security.opaque import digest, is_personal_token
-from gateway.services import authn
 from gateway.settings import Settings
 from gateway.throttle import Charge, Throttle
 
@@ -150,50 +147,16 @@ async def charge_socket_operation(scope: Scope, user_id: int | None) -> None:
     scope.setdefault("state", {})[_STATE_KEY] = budget
 
 
-class PrincipalKeys:
-    """Who is asking, cheaply and without trusting unverified input: the user id of a valid
-    JWT (signature check only, no database) or of a valid personal access token (checked by the
-    authn service, the answer cached for a minute); anyone else, a bad credential included, is
-    their client address."""
-
-    TTL_SECONDS = 60.0
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
-        self._personal: OrderedDict[str, tuple[int | None, float]] = OrderedDict()
-
-    async def user_id(self, scope: Scope, codec: JwtCodec) -> int | None:
-        """The user a request's credential names, None for anyone else."""
-        raw = dict(scope["headers"]).get(b"authorization")
-        if raw is None:
-            return None
-        try:
-            token = authn.bearer_token(raw.decode("latin-1"))
-            if token is None:
-                return None
-            if is_personal_token(token):
-                return await self._personal_user(token, codec)
-            return codec.decode(token).user_id
-        except Unauthenticated:
-            return None
-
-    async def _personal_user(self, token: str, codec: JwtCodec) -> int | None:
-        now = time.monotonic()
-        token_digest = digest(token)
-        cached = self._personal.get(token_digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        try:
-            user_id: int | None = (await authn.authenticate(token, codec)).user_id
-        except Unauthenticated:
-            user_id = None
-        except (BaseORMException, OSError):
-            return None  # the database is down: the route answers 503; count the address
-        self._personal[token_digest] = (user_id, now + self.TTL_SECONDS)
-        self._personal.move_to_end(token_digest)
-        while len(self._personal) > self.MAX_ENTRIES:
-            self._personal.popitem(last=False)
-        return user_id
+async def _user_id(scope: Scope) -> int | None:
+    """The user a request's credential names; None for anyone else, a bad credential included
+    (charged to its address; the route answers 401 from the same resolution)."""
+    try:
+        principal = await resolve_principal(scope)
+    except Unauthenticated:
+        return None
+    except (BaseORMException, OSError):
+        return None  # the database is down: the route answers 503; count the address
+    return None if principal is None else principal.user_id
 
 
 def _is_exempt(path: str) -> bool:
@@ -206,7 +169,6 @@ class RateLimitMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.principals = PrincipalKeys()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or _is_exempt(scope["path"]):
@@ -219,8 +181,7 @@ class RateLimitMiddleware:
             return
         is_graphql = scope["path"].rstrip("/") == GRAPHQL_PATH
         try:
-            user_id = await self.principals.user_id(scope, application.state.jwt)
-            budget = await open_budget(scope, user_id)
+            budget = await open_budget(scope, await _user_id(scope))
         except DomainError as exc:  # the shared store is unreachable: fail closed (503)
             await _error(exc, is_graphql)(scope, receive, send)
             return

@@ -19,6 +19,7 @@ from schema.issue_mutations import IssueMutation
 from schema.issues import IssueQuery
 from schema.labels import LabelMutation
 from schema.limits import query_limit_extensions
+from schema.loaders import clear_loaders_after_each
 from schema.meta import MetaQuery
 from schema.nodes import NodeQuery
 from schema.projects import ProjectMutation, ProjectQuery
@@ -30,17 +31,19 @@ from schema.workspaces import WorkspaceMutation, WorkspaceQuery
 Query = merge_types(
     "Query", (MetaQuery, NodeQuery, UserQuery, WorkspaceQuery, ProjectQuery, IssueQuery)
 )
-Mutation = merge_types(
-    "Mutation",
-    (
-        UserMutation,
-        WorkspaceMutation,
-        InvitationMutation,
-        ProjectMutation,
-        LabelMutation,
-        IssueMutation,
-        CommentMutation,
-    ),
+Mutation = clear_loaders_after_each(
+    merge_types(
+        "Mutation",
+        (
+            UserMutation,
+            WorkspaceMutation,
+            InvitationMutation,
+            ProjectMutation,
+            LabelMutation,
+            IssueMutation,
+            CommentMutation,
+        ),
+    )
 )
 
 

@@ -10,6 +10,7 @@ types. Every rule lives in `gateway.services.comments`, shared with REST. `user_
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -18,13 +19,15 @@ from strawberry.types import Info
 
 from gateway.errors import NotFound
 from gateway.ids import pk_of
-from gateway.services import comments, issues, members
+from gateway.paging import PageArgs
+from gateway.services import comments, issue_reads, issues, members
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.issue_rules import IssueView
 from gateway.services.users import UserView
 from gateway.validation import validated
 from schema.connection import Connection, to_connection
 from schema.context import Context
+from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
 from schema.users import User
@@ -53,6 +56,12 @@ def issue_loader(info: Info[Context, None]) -> DataLoader[int, IssueView | None]
         return [found.get(i) for i in ids]
 
     return info.context.loaders.loader("issues.view_by_id", batch)
+
+
+def comment_count_loader(info: Info[Context, None]) -> DataLoader[int, int]:
+    """Issue id → how many comments it has, unchecked (the issue is already visible): behind
+    both `Issue.commentCount` and `Issue.comments.totalCount`."""
+    return info.context.loaders.loader("issues.comment_count", issue_reads.comment_counts)
 
 
 @strawberry.type(description="A comment on an issue.")
@@ -119,9 +128,13 @@ async def issue_comments(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Comment]:
-    """The resolver of `Issue.comments`: the issue's comments, oldest first."""
-    page = await comments.list_comments(
-        info.context.viewer, issue_id, first=first, after=after, last=last, before=before
+    """The resolver of `Issue.comments`: the issue's comments, oldest first. One statement for
+    the pages of every issue at this level, one (shared with `commentCount`) for their totals."""
+    paging = PageArgs(first=first, after=after, last=last, before=before)
+    pages = partial(issue_reads.comment_pages, info.context.viewer, **paging)
+    totals = comment_count_loader(info)
+    page = await nested_page(
+        info.context.loaders, "issue.comments", issue_id, paging, pages, totals
     )
     return to_connection(page, lambda row: Comment.of(comments.row_view(row)))
 

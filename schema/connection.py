@@ -67,6 +67,13 @@ class Connection(Generic[T]):
     page_info: PageInfo = strawberry.field(description="How to reach the neighbouring pages.")
     count_total: strawberry.Private[Callable[[], Awaitable[int]]]
 
+    @strawberry.field(
+        description="The items of this page without their cursors (GitHub's shortcut for"
+        " `edges { node }`)."
+    )
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
     @strawberry.field(description="How many items the whole list holds, across all pages.")
     async def total_count(self) -> int:
         # Counting costs a statement of its own, so it runs only when a client selects it.

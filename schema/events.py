@@ -10,16 +10,19 @@ request's DataLoaders, shared with the modules that own the related types. Rules
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gateway.services import feed
+from gateway.paging import PageArgs
+from gateway.services import feed, nested_reads
 from schema.comments import issue_loader, user_loader
 from schema.connection import Connection, to_connection
 from schema.context import Context
+from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
 from schema.projects import Project, project_loader
@@ -105,8 +108,12 @@ async def workspace_events(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Event]:
-    """The resolver of `Workspace.events`: the workspace's activity feed, newest first."""
-    page = await feed.list_events(
-        info.context.viewer, workspace_id, first=first, after=after, last=last, before=before
+    """The resolver of `Workspace.events`: the workspace's activity feed, newest first,
+    batched for every workspace at this query level."""
+    paging = PageArgs(first=first, after=after, last=last, before=before)
+    pages = partial(nested_reads.event_pages, info.context.viewer, **paging)
+    totals = info.context.loaders.loader("workspace.events.count", nested_reads.event_counts)
+    page = await nested_page(
+        info.context.loaders, "workspace.events", workspace_id, paging, pages, totals
     )
     return to_connection(page, lambda row: Event.of(feed.row_view(row)))

@@ -107,7 +107,6 @@ class IssueMutation:
         refs = _refs(input.assignee_id, input.label_ids)
         project = pk_of(input.project_id, "Project")
         view = await issues.create_issue_in(info.context.viewer, project, data, refs)
-        info.context.loaders.clear()
         return CreateIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(
@@ -126,7 +125,6 @@ class IssueMutation:
         view = await issues.update_issue_by_id(
             info.context.viewer, issue, patch, input.expected_version, refs
         )
-        info.context.loaders.clear()
         return UpdateIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(description="Close an issue (members and up); sets `closedAt`.")
@@ -134,7 +132,6 @@ class IssueMutation:
         self, info: Info[Context, None], input: CloseIssueInput
     ) -> CloseIssuePayload | None:
         view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "closed")
-        info.context.loaders.clear()
         return CloseIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(description="Reopen an issue (members and up); clears `closedAt`.")
@@ -142,7 +139,6 @@ class IssueMutation:
         self, info: Info[Context, None], input: ReopenIssueInput
     ) -> ReopenIssuePayload | None:
         view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "open")
-        info.context.loaders.clear()
         return ReopenIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(description="Delete an issue and its comments (admins and owners).")
@@ -151,5 +147,4 @@ class IssueMutation:
     ) -> DeleteIssuePayload | None:
         issue = pk_of(input.id, "Issue")
         await issues.delete_issue_by_id(info.context.viewer, issue)
-        info.context.loaders.clear()
         return DeleteIssuePayload(deleted_id=strawberry.ID(node_id(issue)))

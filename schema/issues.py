@@ -3,25 +3,25 @@ issues, and `project_issues` (the resolver of `Project.issues`).
 
 Every relation of an issue (author, assignee, labels, comment count, project) goes through a
 per-request DataLoader, so a page costs the same statements whatever its size. A connection of
-issues under a list of projects takes the batched path when no cursor is given: one DataLoader
-per (filter, order, first) loads the first page of every project in one statement
-(`gateway.repositories.nested`), with the cursors the keyset path would mint, so `after`
-continues it. `totalCount` is batched likewise (one GROUP BY per filter). Rules live in
+issues under a list of projects is batched: one DataLoader per (filter, order, paging
+arguments) loads the page of every project in one statement (`gateway.repositories.nested`),
+with the cursors the keyset path mints. `totalCount` is batched likewise (one GROUP BY per
+filter). Rules live in
 `gateway.services.issues`, shared with REST.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.errors import DomainError, NotFound
-from gateway.paging import Page
+from gateway.errors import NotFound
+from gateway.paging import PageArgs
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issue_reads, issues
 from gateway.services.issue_rules import IssueView, node_id
@@ -38,6 +38,7 @@ from schema.issue_inputs import (
     IssueStateFilter,
     OrderDirection,
 )
+from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
 
@@ -63,10 +64,6 @@ __all__ = [
 
 def _labels(info: Info[Context, None]) -> DataLoader[int, list[LabelView]]:
     return info.context.loaders.loader("issues.labels", issue_reads.labels_of)
-
-
-def _comment_counts(info: Info[Context, None]) -> DataLoader[int, int]:
-    return info.context.loaders.loader("issues.comment_count", issue_reads.comment_counts)
 
 
 @strawberry.type(description="A unit of work in a project, numbered per project from 1.")
@@ -152,7 +149,9 @@ class Issue(Node):
 
     @strawberry.field(description="How many comments the issue has.")
     async def comment_count(self, info: Info[Context, None]) -> int:
-        return await _comment_counts(info).load(self.pk)
+        from schema.comments import comment_count_loader
+
+        return await comment_count_loader(info).load(self.pk)
 
     @strawberry.field(description="The project the issue belongs to.")
     async def project(
@@ -193,22 +192,6 @@ async def _user(
     return User.of(view)
 
 
-def _first_pages(
-    info: Info[Context, None], where: DomainFilter, sort: str, descending: bool, first: int | None
-) -> DataLoader[int, Page | DomainError]:
-    """Project id → the first page of its issues; all projects of one query level in one
-    batch, hence one statement (the loader is per filter, order and `first`)."""
-    principal = info.context.viewer
-
-    async def batch(project_ids: list[int]) -> list[Page | DomainError]:
-        return await issue_reads.first_issue_rows(
-            principal, project_ids, where, sort, descending, first
-        )
-
-    name = f"issues.first:{sort}:{descending}:{first}:{where.scope()}"
-    return info.context.loaders.loader(name, batch)
-
-
 def _totals(info: Info[Context, None], where: DomainFilter) -> DataLoader[int, int]:
     """Project id → how many issues match `where`: one GROUP BY per filter and query level."""
 
@@ -231,35 +214,25 @@ async def project_issues(
     """The resolver of `Project.issues`: the project's issues matching `filter` (open ones by
     default) in `order_by` order (by number ascending by default), the same list as REST's.
 
-    Without a cursor or `last` it takes the batched path (one statement for the first pages of
-    every project at this level); otherwise one keyset statement for this project.
+    One statement for the pages of every project at this level (`issue_reads.issue_pages`).
     """
     where = filter.canonical() if filter is not None else issues.make_filter()
     sort = "number" if order_by is None else str(order_by.field.value)
     descending = order_by is not None and order_by.direction is OrderDirection.DESC
-    if after is None and before is None and last is None:
-        loaded = await _first_pages(info, where, sort, descending, first).load(project_id)
-        if isinstance(loaded, DomainError):  # the loader raises these; this narrows the type
-            raise loaded
-        page = loaded
-    else:
-        page = await issue_reads.issue_rows(
-            info.context.viewer,
-            project_id,
-            where,
-            sort,
-            descending,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
-    totals = _totals(info, where)
-
-    async def count_total() -> int:
-        return await totals.load(project_id)
-
-    return to_connection(replace(page, count_total=count_total), Issue.from_row)
+    paging = PageArgs(first=first, after=after, last=last, before=before)
+    pages = partial(
+        issue_reads.issue_pages,
+        info.context.viewer,
+        where=where,
+        sort=sort,
+        descending=descending,
+        **paging,
+    )
+    name = f"project.issues:{sort}:{descending}:{where.scope()}"
+    page = await nested_page(
+        info.context.loaders, name, project_id, paging, pages, _totals(info, where)
+    )
+    return to_connection(page, Issue.from_row)
 
 
 async def issues_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:

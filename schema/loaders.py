@@ -19,9 +19,16 @@ See history/adr/0006-dataloaders-per-request.md.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
+from strawberry.types import Info
+from strawberry.types.base import get_object_definition
+
+from gateway.errors import DomainError
+from gateway.paging import Page, PageArgs
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -54,7 +61,53 @@ class Loaders:
         return existing
 
     def clear(self) -> None:
-        """Forget everything loaded so far: a mutation calls this after it writes, so that the
-        payload it returns is read afresh."""
+        """Forget everything loaded so far (`ClearLoaders` calls it after every mutation)."""
         for loader in self._loaders.values():
             loader.clear_all()
+
+
+async def nested_page(
+    loaders: Loaders,
+    name: str,
+    parent: int,
+    paging: PageArgs,
+    pages: Callable[[list[int]], Awaitable[Sequence[Page | DomainError]]],
+    totals: DataLoader[int, int],
+) -> Page:
+    """`parent`'s page of the connection `name` (e.g. `"project.labels"`): every parent at one
+    query level asking with the same paging arguments shares one call of `pages` (one
+    statement, see `gateway.repositories.nested`), and `totalCount` one load of `totals`.
+    Raises the parent's error (NOT_FOUND, a refused cursor) as its single-parent resolver
+    would."""
+    arguments = ",".join(f"{key}={value}" for key, value in sorted(paging.items()))
+    page = await loaders.loader(f"{name}({arguments})", pages).load(parent)
+    if isinstance(page, DomainError):  # the loader raises these; this narrows the type
+        raise page
+
+    async def count_total() -> int:
+        return await totals.load(parent)
+
+    return replace(page, count_total=count_total)
+
+
+class ClearLoaders(FieldExtension):
+    """Forgets the request's loaded values once a mutation's resolver returns, before its
+    payload is resolved: every read after a write (the payload, and the rest of the document,
+    as mutations run one after another) loads afresh, never a value from before the write."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        finally:  # a failed mutation may have written too (one of several steps)
+            info.context.loaders.clear()
+
+
+def clear_loaders_after_each(mutation: type) -> type:
+    """`mutation` (the root Mutation type), each of its fields wrapped in `ClearLoaders`."""
+    definition = get_object_definition(mutation, strict=True)
+    for field in definition.fields:
+        if not any(isinstance(e, ClearLoaders) for e in field.extensions):
+            field.extensions.append(ClearLoaders())
+    return mutation

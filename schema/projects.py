@@ -10,6 +10,7 @@ at a project or a workspace, so one request loads each project and workspace onc
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -18,7 +19,8 @@ from strawberry.types import Info
 
 from gateway.errors import NotFound
 from gateway.ids import pk_of
-from gateway.services import labels, projects, workspaces
+from gateway.paging import PageArgs
+from gateway.services import labels, nested_reads, projects, workspaces
 from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
 from gateway.services.workspaces import WorkspaceView
 from gateway.validation import validated
@@ -26,6 +28,7 @@ from schema.connection import After, Before, Connection, First, Last, to_connect
 from schema.context import Context
 from schema.inputs import given
 from schema.labels import Label
+from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
 
@@ -104,8 +107,11 @@ class Project(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Label]:
-        page = await labels.list_labels(
-            info.context.viewer, self.pk, first=first, after=after, last=last, before=before
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        pages = partial(nested_reads.label_pages, info.context.viewer, **paging)
+        totals = info.context.loaders.loader("project.labels.count", nested_reads.label_counts)
+        page = await nested_page(
+            info.context.loaders, "project.labels", self.pk, paging, pages, totals
         )
         return to_connection(page, lambda row: Label.of(labels.row_view(row)))
 
@@ -148,9 +154,13 @@ async def workspace_projects(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Project]:
-    """The resolver of `Workspace.projects`: the workspace's projects by key."""
-    page = await projects.list_projects(
-        info.context.viewer, workspace_id, first=first, after=after, last=last, before=before
+    """The resolver of `Workspace.projects`: the workspace's projects by key, batched for
+    every workspace at this query level."""
+    paging = PageArgs(first=first, after=after, last=last, before=before)
+    pages = partial(nested_reads.project_pages, info.context.viewer, **paging)
+    totals = info.context.loaders.loader("workspace.projects.count", nested_reads.project_counts)
+    page = await nested_page(
+        info.context.loaders, "workspace.projects", workspace_id, paging, pages, totals
     )
     return to_connection(page, lambda row: Project.of(projects.row_view(row)))
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 from graphql.language.parser import MAX_NESTING_DEPTH
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -30,6 +30,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.docs import graphiql_html
 from gateway.errors import ErrorCode, GraphQLErrorCode
+from gateway.json_body import dumps
 from gateway.settings import Settings
 from schema import build_schema
 from schema.context import Context, get_context
@@ -155,7 +156,10 @@ async def _json_body(request: Request) -> dict[str, object]:
             "Send the request as `Content-Type: application/json` (UTF-8)",
             ErrorCode.UNSUPPORTED_MEDIA_TYPE.value,
         )
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # nobody to answer; not a server error worth a traceback
+        raise RequestError(400, "The client went away before sending the whole body") from None
     if not body.strip():
         raise RequestError(400, "The request body is empty; send a JSON object")
     decoded = _decode(body, "The request body")
@@ -205,6 +209,12 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
 
     temporal_response: Response  # set by Strawberry's route handlers before each `run`
     graphql_transport_ws_handler_class = MeteredTransportWSHandler
+
+    def encode_json(self, data: object) -> str:
+        """Websocket messages, with orjson (Strawberry's default is `json.dumps`). Text, not
+        bytes: Strawberry sends bytes as binary frames, which graphql-transport-ws forbids.
+        HTTP answers skip the round trip through `str` (`_respond`)."""
+        return dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         """Websocket messages (HTTP bodies go through `_json_body`): one that is not JSON, or
@@ -349,8 +359,7 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
         media_type: str,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        content = self.encode_json(body)
-        return Response(content, status, headers, media_type=_CONTENT_TYPES[media_type])
+        return Response(dumps(body), status, headers, media_type=_CONTENT_TYPES[media_type])
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -8,12 +8,14 @@ Resolvers only translate; every rule lives in `gateway.services.workspaces` and
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.ids import pk_of
-from gateway.services import members, workspaces
+from gateway.paging import PageArgs
+from gateway.services import members, nested_reads, workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
 from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last, to_connection
@@ -21,6 +23,7 @@ from schema.context import Context
 from schema.events import Event, workspace_events
 from schema.inputs import given
 from schema.invitations import Invitation, workspace_invitations
+from schema.loaders import nested_page
 from schema.members import MemberMutation, Membership, Role
 from schema.node import Node
 from schema.nodes import register_node
@@ -47,8 +50,11 @@ class Workspace(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Membership]:
-        page = await members.list_members(
-            info.context.viewer, self.pk, first=first, after=after, last=last, before=before
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        pages = partial(nested_reads.member_pages, info.context.viewer, **paging)
+        totals = info.context.loaders.loader("workspace.members.count", nested_reads.member_counts)
+        page = await nested_page(
+            info.context.loaders, "workspace.members", self.pk, paging, pages, totals
         )
         return to_connection(page, lambda row: Membership.of(members.row_view(row)))
 

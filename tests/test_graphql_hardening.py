@@ -21,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from graphql import GraphQLError
+from starlette.types import Message, Scope
 from tortoise.exceptions import DBConnectionError
 
 from gateway.app import create_app
@@ -387,3 +388,36 @@ def test_a_database_lost_mid_operation_is_service_unavailable(lost: Exception) -
     assert error.extensions is not None
     assert error.extensions["code"] == "SERVICE_UNAVAILABLE"
     assert error.message == "The database is unreachable; retry shortly"
+
+
+async def test_a_client_gone_before_its_body_is_no_server_error(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A load generator closing its connections mid-request once logged 'unhandled error'."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    with caplog.at_level("ERROR"):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -213,8 +213,8 @@ class Gate:
         await send({"type": "http.response.body", "body": body})
 
 
-def gated_client(app: FastAPI, gate: Gate) -> httpx.AsyncClient:
-    middleware = IdempotencyMiddleware(gate, codec=app.state.jwt, ttl_seconds=3600)
+def gated_client(gate: Gate) -> httpx.AsyncClient:
+    middleware = IdempotencyMiddleware(gate, ttl_seconds=3600)
     transport = httpx.ASGITransport(app=middleware, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -222,7 +222,7 @@ def gated_client(app: FastAPI, gate: Gate) -> httpx.AsyncClient:
 async def test_a_key_in_flight_is_409(app: FastAPI) -> None:
     gate = Gate()
     headers = {"Idempotency-Key": "slow"}
-    async with gated_client(app, gate) as http:
+    async with gated_client(gate) as http:
         first = asyncio.create_task(http.post("/api/v1/x", json={"a": 1}, headers=headers))
         await asyncio.wait_for(gate.entered.wait(), 5)
         busy = await http.post("/api/v1/x", json={"a": 1}, headers=headers)
@@ -247,7 +247,7 @@ async def test_an_abandoned_reservation_lapses(app: FastAPI) -> None:
         scope=where, key="dead", fingerprint=fingerprint(b"", body), lease_until=lapsed
     )
     assert reserved is not None
-    async with gated_client(app, gate) as http:
+    async with gated_client(gate) as http:
         headers = {"Idempotency-Key": "dead", "Content-Type": "application/json"}
         response = await http.post("/api/v1/x", content=body, headers=headers)
     assert response.status_code == 201
@@ -258,7 +258,7 @@ async def test_server_errors_are_not_stored(app: FastAPI) -> None:
     gate = Gate(503, 500)
     gate.open.set()
     headers = {"Idempotency-Key": "flaky"}
-    async with gated_client(app, gate) as http:
+    async with gated_client(gate) as http:
         statuses = [
             (await http.post("/api/v1/x", json={"a": 1}, headers=headers)).status_code
             for _ in range(4)
@@ -270,7 +270,7 @@ async def test_server_errors_are_not_stored(app: FastAPI) -> None:
 async def test_other_methods_and_paths_are_untouched(app: FastAPI) -> None:
     gate = Gate()
     gate.open.set()
-    async with gated_client(app, gate) as http:
+    async with gated_client(gate) as http:
         for _ in range(2):
             await http.post("/graphql", json={"a": 1}, headers={"Idempotency-Key": "g"})
             await http.patch("/api/v1/x", json={"a": 1}, headers={"Idempotency-Key": "p"})

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from tortoise.expressions import Q
 
-from gateway.paging import keyset_page
+from gateway.paging import Page, keyset_page
 from gateway.repositories.issues import ISSUE_FIELDS, ORDERINGS
-from gateway.repositories.nested import count_per_parent, first_rows_per_parent
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Comment, Issue, IssueLabel, IssuePriority, IssueState, Label, Project
 from tests.auth_helpers import gql
 from tests.sql_counter import count_sql
@@ -65,14 +65,14 @@ async def test_first_pages_match_keyset_pages(world: World, ordering: tuple[str,
     queryset = Issue.filter(Q(title__icontains="#") | Q(body__icontains="#"))
     ids = [p.id for p in projects]
     with count_sql() as sql:
-        pages = await first_rows_per_parent(
+        pages = await pages_per_parent(
             queryset,
             "project_id",
             ids,
             ORDERINGS[ordering],
             first=3,
             fields=ISSUE_FIELDS,
-            scope="s",
+            scope=lambda _: "s",
         )
     assert sql.count == 1, sql
     for project in projects:
@@ -81,6 +81,7 @@ async def test_first_pages_match_keyset_pages(world: World, ordering: tuple[str,
             single, ORDERINGS[ordering], first=3, fields=ISSUE_FIELDS, scope="s"
         )
         page = pages[project.id]
+        assert isinstance(page, Page)
         assert [r["id"] for r in page.rows] == [r["id"] for r in alone.rows]
         assert page.cursors == alone.cursors
         assert (page.has_next, page.has_previous) == (alone.has_next, False)

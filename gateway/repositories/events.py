@@ -11,7 +11,9 @@ from typing import Any, TypeAlias
 
 from tortoise.backends.base.client import TransactionalDBClient
 
+from gateway.errors import ValidationFailed
 from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Event
 
 JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
@@ -76,6 +78,21 @@ async def page_of_workspace(
         queryset = queryset.filter(project_id=project_id)
         scope.append(f"project={project_id}")
     return await keyset_page(queryset, _NEWEST, **args, fields=FIELDS, scope="|".join(scope))
+
+
+async def pages_of_workspaces(
+    workspace_ids: Sequence[int], args: PageArgs
+) -> dict[int, Page | ValidationFailed]:
+    """The page `page_of_workspace` gives (unfiltered) for each workspace, all in one statement
+    (nested connections); a workspace whose cursor is refused gets the error instead."""
+    return await pages_per_parent(
+        Event.all(), "workspace_id", workspace_ids, _NEWEST, **args, fields=FIELDS, scope=str
+    )
+
+
+async def counts_of_workspaces(workspace_ids: Sequence[int]) -> dict[int, int]:
+    """How many events each of `workspace_ids` has, in one statement (nested `totalCount`)."""
+    return await count_per_parent(Event.all(), "workspace_id", workspace_ids)
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:

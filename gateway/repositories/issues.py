@@ -16,10 +16,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 
+from gateway.errors import ValidationFailed
 from gateway.paging import Ordering, Page, PageArgs, keyset_page, order
 from gateway.repositories import labels as label_repo
 from gateway.repositories.labels import LabelRow
-from gateway.repositories.nested import count_per_parent, first_rows_per_parent
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Comment, Issue, IssueLabel, Label, Membership, User
 
 ISSUE_FIELDS = (
@@ -113,19 +114,19 @@ async def page(
     )
 
 
-async def first_pages(
-    project_ids: Sequence[int], where: IssueFilter, sort: str, descending: bool, first: int | None
-) -> dict[int, Page]:
-    """The first page of each project's issues, in one statement: the rows and cursors `page`
-    gives for each project without a cursor (nested connections)."""
-    return await first_rows_per_parent(
+async def pages(
+    project_ids: Sequence[int], where: IssueFilter, sort: str, descending: bool, args: PageArgs
+) -> dict[int, Page | ValidationFailed]:
+    """The page `page` gives for each project, all in one statement (nested connections); a
+    project whose cursor is refused gets the error instead."""
+    return await pages_per_parent(
         _matching(project_ids, where),
         "project_id",
         project_ids,
         ORDERINGS[sort, descending],
-        first=first,
+        **args,
         fields=ISSUE_FIELDS,
-        scope=where.scope(),
+        scope=lambda _: where.scope(),
     )
 
 

@@ -15,7 +15,9 @@ from typing import Any
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 
+from gateway.errors import ValidationFailed
 from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Label
 
 _BY_NAME = order("name_key", "id")
@@ -163,3 +165,24 @@ async def page_of_project(project_id: int, args: PageArgs) -> Page:
         fields=FIELDS,
         scope=f"labels-of:{project_id}",
     )
+
+
+async def pages_of_projects(
+    project_ids: Sequence[int], args: PageArgs
+) -> dict[int, Page | ValidationFailed]:
+    """The page `page_of_project` gives for each project, all in one statement (nested
+    connections); a project whose cursor is refused gets the error instead."""
+    return await pages_per_parent(
+        Label.all(),
+        "project_id",
+        project_ids,
+        _BY_NAME,
+        **args,
+        fields=FIELDS,
+        scope=lambda pk: f"labels-of:{pk}",
+    )
+
+
+async def counts_of_projects(project_ids: Sequence[int]) -> dict[int, int]:
+    """How many labels each of `project_ids` has, in one statement (nested `totalCount`)."""
+    return await count_per_parent(Label.all(), "project_id", project_ids)

@@ -15,7 +15,9 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from gateway.errors import ValidationFailed
 from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Membership, Role, User
 
 # Members in the order they joined; the membership id is unique and grows.
@@ -120,6 +122,28 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
     return replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
 
 
+async def pages_of_workspaces(
+    workspace_ids: Sequence[int], args: PageArgs
+) -> dict[int, Page | ValidationFailed]:
+    """The page `page_of_workspace` gives for each workspace, all in one statement (nested
+    connections); a workspace whose cursor is refused gets the error instead."""
+    pages = await pages_per_parent(
+        Membership.all(),
+        "workspace_id",
+        workspace_ids,
+        _JOINED,
+        **args,
+        fields=_FIELDS,
+        scope=lambda pk: f"members-of:{pk}",
+    )
+    return {
+        pk: page
+        if isinstance(page, ValidationFailed)
+        else replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+        for pk, page in pages.items()
+    }
+
+
 async def by_ids(ids: Sequence[int]) -> list[MemberRow]:
     """The memberships with these ids, in no particular order (for DataLoaders and node)."""
     rows = await Membership.filter(id__in=list(ids)).select_related("user")
@@ -184,3 +208,8 @@ async def set_role(db: TransactionalDBClient, member: MemberRow, role: Role) -> 
 
 async def remove(db: TransactionalDBClient, membership_id: int) -> None:
     await Membership.filter(id=membership_id).using_db(db).delete()
+
+
+async def counts_of_workspaces(workspace_ids: Sequence[int]) -> dict[int, int]:
+    """How many members each of `workspace_ids` has, in one statement (nested `totalCount`)."""
+    return await count_per_parent(Membership.all(), "workspace_id", workspace_ids)

@@ -1,29 +1,30 @@
-"""First pages of many parents' lists in one statement: the batched path of nested connections.
+"""Pages of many parents' lists in one statement: the batched path of nested connections.
 
 A connection under a list (`projects { issues(first: 20) }`, `issues { comments(first: 5) }`)
 would cost one keyset statement per parent: a per-parent LIMIT cannot be expressed as one
-`IN (...)`. When no cursor is given, every parent asks for the same thing ("the first n rows in
-this ordering"), so one statement can answer all of them:
+`IN (...)`. Every parent asks for the same thing ("the first n rows in this ordering", after or
+before the same cursor), so one statement answers all of them:
 
     SELECT <fields> FROM issues <joins> WHERE issues.id IN (
         SELECT ranked.id FROM (
             SELECT issues.id, ROW_NUMBER() OVER (PARTITION BY issues.project_id
                                                  ORDER BY issues.number, issues.id) AS row_rank
             FROM issues WHERE issues.project_id IN (?, ?, ...) AND <the list's filters>
-        ) ranked WHERE ranked.row_rank <= ?
+                          AND (issues.number, issues.id) > (?, ?)   -- `after`, if given
+        ) ranked WHERE ranked.row_rank <= ?                         -- first + 1
     ) ORDER BY issues.project_id, issues.number, issues.id
 
 Window functions run on SQLite (3.25+) and PostgreSQL alike. The statement is built from the
 caller's Tortoise queryset and pypika terms, so every value travels as a bound parameter. Each
-parent's `Page` carries the cursors `gateway.paging.keyset_page` would mint for the same rows
-(same signature, same encoding), so a client continues a nested list with `after` through the
-ordinary keyset path. `count_per_parent` is the matching batched `totalCount`: one GROUP BY.
+parent's `Page` is the one `gateway.paging.keyset_page` gives for that parent alone (same
+rows, cursors, `has_next`/`has_previous`, same errors), so cursors move freely between the two
+paths. `count_per_parent` is the matching batched `totalCount`: one GROUP BY.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from pypika_tortoise.analytics import RowNumber
 from pypika_tortoise.enums import Order
@@ -34,14 +35,16 @@ from tortoise.functions import Count
 from tortoise.query_utils import QueryModifier
 from tortoise.queryset import QuerySet
 
+from gateway.errors import ValidationFailed
 from gateway.paging import (
-    DEFAULT_LIMIT,
     Ordering,
     Page,
-    checked_limit,
+    PageArgs,
     cursor_signature,
     encode_cursor,
+    keyset_bound,
     ordering_plan,
+    page_size,
 )
 
 RANK = "row_rank"
@@ -63,14 +66,14 @@ class _IdIn(Q):
 
 
 def _ranked_ids(
-    queryset: QuerySet[Any], fk_field: str, ordering: Ordering, keep: int
+    queryset: QuerySet[Any], fk_field: str, ordering: Ordering, keep: int, *, backward: bool
 ) -> QueryBuilder:
     """`SELECT id FROM (SELECT id, ROW_NUMBER() OVER (...) row_rank ...) WHERE row_rank <= keep`."""
     model = queryset.model
     keys = ordering_plan(model, ordering)
     table = model._meta.basetable
     fk_column = model._meta.fields_db_projection[fk_field]
-    direction = Order.desc if keys[0].descending else Order.asc
+    direction = Order.desc if keys[0].descending != backward else Order.asc
     rank = (
         RowNumber()
         .over(table[fk_column])
@@ -86,34 +89,57 @@ def _ranked_ids(
     )
 
 
-async def first_rows_per_parent(
+def _bounded(
+    queryset: QuerySet[Any],
+    ordering: Ordering,
+    signature: str,
+    after: str | None,
+    before: str | None,
+) -> QuerySet[Any]:
+    if after is not None:
+        queryset = keyset_bound(queryset, ordering, after, signature, forward=True)
+    if before is not None:
+        queryset = keyset_bound(queryset, ordering, before, signature, forward=False)
+    return queryset
+
+
+async def pages_per_parent(
     queryset: QuerySet[Any],
     fk_field: str,
     parent_ids: Sequence[int],
     ordering: Ordering,
     *,
-    first: int | None,
     fields: Sequence[str],
-    scope: str = "",
-) -> dict[int, Page]:
-    """The first page of `queryset` (filtered, not ordered or limited, not yet narrowed to the
+    scope: Callable[[int], str],
+    **paging: Unpack[PageArgs],
+) -> dict[int, Page | ValidationFailed]:
+    """The page of `queryset` (filtered, not ordered or limited, not yet narrowed to the
     parents) for each of `parent_ids`, where `fk_field` (e.g. `"project_id"`) names the parent,
     in ONE statement. A parent with no rows gets an empty page.
 
-    Each page is what `keyset_page(queryset.filter(<fk_field>=parent), ordering, first=first,
-    fields=fields, scope=scope)` returns: the same rows (plus `fk_field`), the same cursors and
-    `has_next`; `has_previous` is False. Its `count_total` counts that one parent's rows; batch
-    counts of many parents with `count_per_parent`.
+    Each page is what `keyset_page(queryset.filter(<fk_field>=parent), ordering, **paging,
+    fields=fields, scope=scope(parent))` returns (rows with `fk_field` too); a cursor that
+    list refuses (minted for another parent, say) is that parent's error instead. Its
+    `count_total` counts that one parent's rows; batch counts with `count_per_parent`.
     """
-    limit = checked_limit("first", DEFAULT_LIMIT if first is None else first)
-    parents = list(dict.fromkeys(parent_ids))
-    if not parents:
-        return {}
+    limit, backward = page_size(paging.get("first"), paging.get("last"))
+    after, before = paging.get("after"), paging.get("before")
     model = queryset.model
     keys = ordering_plan(model, ordering)
-    narrowed = queryset.filter(**{f"{fk_field}__in": parents})
-    picked = _ranked_ids(narrowed, fk_field, ordering, limit + 1)
-    terms = [("-" if k.descending else "") + k.field for k in keys]
+    signatures = {p: cursor_signature(model, ordering, scope(p)) for p in parent_ids}
+    answers: dict[int, Page | ValidationFailed] = {}
+    window: QuerySet[Any] | None = None
+    for parent, signature in signatures.items():
+        try:  # the same cursor decodes to the same bounds for every parent it belongs to
+            window = _bounded(queryset, ordering, signature, after, before)
+        except ValidationFailed as exc:
+            answers[parent] = exc
+    parents = [p for p in signatures if p not in answers]
+    if window is None or not parents:
+        return answers
+    narrowed = window.filter(**{f"{fk_field}__in": parents})
+    picked = _ranked_ids(narrowed, fk_field, ordering, limit + 1, backward=backward)
+    terms = [("-" if k.descending != backward else "") + k.field for k in keys]
     columns = list(dict.fromkeys([*fields, fk_field, *(k.field for k in keys)]))
     rows = (
         await model.filter(_IdIn(model._meta.db_pk_column, picked))
@@ -123,19 +149,21 @@ async def first_rows_per_parent(
     grouped: dict[int, list[dict[str, Any]]] = {parent: [] for parent in parents}
     for row in rows:
         grouped[row[fk_field]].append(row)
-    signature = cursor_signature(model, ordering, scope)
-    pages: dict[int, Page] = {}
     for parent, found in grouped.items():
         more = len(found) > limit
         del found[limit:]
-        pages[parent] = Page(
+        if backward:
+            found.reverse()
+        answers[parent] = Page(
             rows=found,
-            cursors=[encode_cursor(signature, [row[k.field] for k in keys]) for row in found],
-            has_next=more,
-            has_previous=False,
+            cursors=[
+                encode_cursor(signatures[parent], [row[k.field] for k in keys]) for row in found
+            ],
+            has_next=before is not None if backward else more,
+            has_previous=more if backward else after is not None,
             count_total=_counter(queryset.filter(**{fk_field: parent})),
         )
-    return pages
+    return answers
 
 
 def _counter(queryset: QuerySet[Any]) -> Callable[[], Awaitable[int]]:

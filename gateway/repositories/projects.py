@@ -10,7 +10,9 @@ from typing import Any
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 
+from gateway.errors import ValidationFailed
 from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Project
 
 # Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
@@ -143,3 +145,24 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
         scope=f"projects-of:{workspace_id}",
     )
     return replace(page, rows=[dict(r) for r in page.rows])
+
+
+async def pages_of_workspaces(
+    workspace_ids: Sequence[int], args: PageArgs
+) -> dict[int, Page | ValidationFailed]:
+    """The page `page_of_workspace` gives for each workspace, all in one statement (nested
+    connections); a workspace whose cursor is refused gets the error instead."""
+    return await pages_per_parent(
+        Project.all(),
+        "workspace_id",
+        workspace_ids,
+        _BY_KEY,
+        **args,
+        fields=FIELDS,
+        scope=lambda pk: f"projects-of:{pk}",
+    )
+
+
+async def counts_of_workspaces(workspace_ids: Sequence[int]) -> dict[int, int]:
+    """How many projects each of `workspace_ids` has, in one statement (nested `totalCount`)."""
+    return await count_per_parent(Project.all(), "workspace_id", workspace_ids)

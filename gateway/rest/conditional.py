@@ -36,7 +36,7 @@ def not_modified(request: Request, response: Response, version: int) -> Response
     return None
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -1,6 +1,6 @@
 """`/api/v1/workspaces/{slug}/projects/{key}/issues`: issues of a project.
 
-Responses are built as plain dicts from `IssueView`s and sent as `JSONResponse`s; the pydantic
+Responses are built as plain dicts from `IssueView`s and sent as `OrjsonResponse`s; the pydantic
 models below document them (OpenAPI) without re-validating every row on the way out.
 """
 
@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
+from gateway.json_body import OrjsonResponse
 from gateway.rest.conditional import etag, expected_version, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
 from gateway.rest.params import IssueNumber
@@ -114,7 +114,7 @@ def issue_json(issue: IssueView) -> dict[str, Any]:
 
 
 def _answer(issue: IssueView, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(
+    return OrjsonResponse(
         issue_json(issue),
         status_code=status,
         headers={"ETag": etag(issue.version), **(headers or {})},
@@ -159,7 +159,7 @@ async def list_issues(
         url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{url}>; rel="next"'
     body = {"items": [issue_json(i) for i in result.items], "next_cursor": next_cursor}
-    return JSONResponse(body, headers=headers)
+    return OrjsonResponse(body, headers=headers)
 
 
 @router.post(

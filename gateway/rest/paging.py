@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -21,32 +22,37 @@ from gateway.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page, Pa
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
 class PageParams:
     """The paging query parameters every REST list accepts."""
 
-    def __init__(
-        self,
-        limit: Annotated[
-            int,
-            Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}."),
-        ] = DEFAULT_LIMIT,
-        cursor: Annotated[
-            str | None,
-            Query(
-                max_length=MAX_CURSOR_LENGTH,
-                description="Opaque: the `next_cursor` of the previous page. Omit for the first.",
-            ),
-        ] = None,
-    ) -> None:
-        self.limit = limit
-        self.cursor = cursor
+    limit: int
+    cursor: str | None
 
     def args(self) -> PageArgs:
         """The same parameters as `keyset_page` takes them (REST only pages forward)."""
         return {"first": self.limit, "after": self.cursor}
 
 
-PageParamsDep = Annotated[PageParams, Depends()]
+async def page_params(
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}."),
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="Opaque: the `next_cursor` of the previous page. Omit for the first.",
+        ),
+    ] = None,
+) -> PageParams:
+    """FastAPI dependency (`async def`: a class or a plain `def` would run in the thread pool,
+    a hop on every list request)."""
+    return PageParams(limit, cursor)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -1,12 +1,14 @@
-"""Issue reads for GraphQL: rows for connections (one project, or the first page of many
-projects in one statement) and the batch functions behind its DataLoaders."""
+"""Issue reads for GraphQL: rows for connections (a page of many projects' issues in one
+statement) and the batch functions behind its DataLoaders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Unpack
 
 from gateway.errors import DomainError, NotFound, ValidationFailed
 from gateway.paging import Page, PageArgs
+from gateway.repositories import comments as comment_repo
 from gateway.repositories import issues as repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.issues import IssueFilter
@@ -14,53 +16,32 @@ from gateway.security.principal import Principal
 from gateway.services import labels
 from gateway.services.access import Action, authorize
 from gateway.services.issue_rules import IssueView
-from gateway.services.issues import SORTS, target_of_project, views_by_ids
+from gateway.services.issues import SORTS, views_by_ids
+from gateway.services.nested_reads import checked_pages
 
 
-async def issue_rows(
-    principal: Principal,
-    project_id: int,
-    where: IssueFilter,
-    sort: str = "number",
-    descending: bool = False,
-    **paging: Unpack[PageArgs],
-) -> Page:
-    """`list_project_issues` as `ISSUE_FIELDS` rows: GraphQL loads each relation through a
-    DataLoader, and only the relations a query selects."""
-    target = await target_of_project(principal, project_id, Action.read)
-    if sort not in SORTS:
-        raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
-    return await repo.page(target.project.id, where, sort, descending, paging)
-
-
-async def first_issue_rows(
+async def issue_pages(
     principal: Principal,
     project_ids: list[int],
     where: IssueFilter,
     sort: str,
     descending: bool,
-    first: int | None,
+    **paging: Unpack[PageArgs],
 ) -> list[Page | DomainError]:
-    """For each project, the page `issue_rows` gives without a cursor, in one statement for
-    all of them (plus one to find the projects and one authorization per workspace). A project
-    the caller may not read gets its error instead of a page."""
+    """For each project, one page of `list_project_issues` as `ISSUE_FIELDS` rows, in one
+    statement for all of them (plus one to find the projects and one or two to authorize
+    their workspaces). A project the caller may not read, or whose cursor is refused, gets its error
+    instead of a page. GraphQL loads each relation through a DataLoader, and only the relations
+    a query selects."""
     if sort not in SORTS:
         raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
-    found = await project_repo.by_ids(project_ids)
-    denied: dict[int, DomainError | None] = {}
-    for workspace_id in sorted({row.workspace_id for row in found.values()}):
-        try:
-            await authorize(principal, workspace_id, Action.read)
-            denied[workspace_id] = None
-        except DomainError as exc:
-            denied[workspace_id] = exc
-    readable = [pk for pk in project_ids if pk in found and not denied[found[pk].workspace_id]]
-    pages = await repo.first_pages(readable, where, sort, descending, first)
-    answers: list[Page | DomainError] = []
-    for pk in project_ids:
-        error = denied[found[pk].workspace_id] if pk in found else NotFound("No such project")
-        answers.append(pages[pk] if error is None else error)
-    return answers
+    projects = await project_repo.by_ids(project_ids)
+    workspace_of = {pk: row.workspace_id for pk, row in projects.items()}
+
+    async def pages(ids: list[int]) -> Mapping[int, Page | ValidationFailed]:
+        return await repo.pages(ids, where, sort, descending, paging)
+
+    return await checked_pages(principal, project_ids, workspace_of, pages, "No such project")
 
 
 async def count_issues(project_ids: list[int], where: IssueFilter) -> list[int]:
@@ -93,3 +74,19 @@ async def comment_counts(issue_ids: list[int]) -> list[int]:
     """Each issue's number of comments, in one statement (unchecked)."""
     counts = await repo.comment_counts(issue_ids)
     return [counts[pk] for pk in issue_ids]
+
+
+async def comment_pages(
+    principal: Principal, issue_ids: list[int], **paging: Unpack[PageArgs]
+) -> list[Page | DomainError]:
+    """For each issue, the page of comments `comments.list_comments` gives, in one statement
+    for all of them (plus one to find the issues and one or two to authorize their
+    workspaces); an issue that is missing or invisible, or whose cursor is refused, gets its
+    error instead."""
+    found = await repo.by_ids(issue_ids)
+    workspace_of = {pk: int(row["project__workspace_id"]) for pk, row in found.items()}
+
+    async def pages(ids: list[int]) -> Mapping[int, Page | ValidationFailed]:
+        return await comment_repo.pages_of_issues(ids, paging)
+
+    return await checked_pages(principal, issue_ids, workspace_of, pages, "No such issue")
