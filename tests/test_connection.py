@@ -119,7 +119,12 @@ def sdl_fields(type_name: str) -> dict[str, str]:
 
 
 def test_connection_types_are_named_after_their_node() -> None:
-    connection = {"edges": "[IssueEdge!]!", "pageInfo": "PageInfo!", "totalCount": "Int!"}
+    connection = {
+        "edges": "[IssueEdge!]!",
+        "nodes": "[Issue!]!",
+        "pageInfo": "PageInfo!",
+        "totalCount": "Int!",
+    }
     assert sdl_fields("IssueConnection") == connection
     assert sdl_fields("IssueEdge") == {"cursor": "String!", "node": "Issue!"}
     assert sdl_fields("PageInfo") == {
