@@ -29,12 +29,16 @@ async def test_rest_routes_take_the_key_in_any_case(
     issue = await client.post(f"{BASE}/web/issues", json={"title": "One"}, headers=headers)
     assert issue.status_code == 201, issue.text
     assert issue.headers["Location"] == f"{BASE}/WEB/issues/1"
-    label = {"name": "bug", "color": "#ff0000"}
-    assert (await client.post(f"{BASE}/wEb/labels", json=label, headers=headers)).status_code == 201
+    label = await client.post(
+        f"{BASE}/wEb/labels", json={"name": "bug", "color": "#ff0000"}, headers=headers
+    )
+    assert label.status_code == 201, label.text
+    assert label.headers["Location"] == f"{BASE}/WEB/labels/bug"
     comment = await client.post(
         f"{BASE}/Web/issues/1/comments", json={"body": "Hi"}, headers=headers
     )
     assert comment.status_code == 201, comment.text
+    assert comment.headers["Location"] == f"{BASE}/WEB/issues/1/comments/{comment.json()['id']}"
     patched = await client.patch(f"{BASE}/web/issues/1", json={"title": "Uno"}, headers=headers)
     assert patched.status_code == 200, patched.text
     comment_path = f"/issues/1/comments/{comment.json()['id']}"

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
-from gateway.rest.conditional import etag, expected_version, not_modified
+from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.params import IssueNumber, RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
+from gateway.services.projects import canonical_key
 
 router = APIRouter(tags=["comments"])
 
 BASE = "/workspaces/{slug}/projects/{key}/issues/{number}/comments"
-ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
 
 
 _401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
@@ -113,7 +113,11 @@ async def add_comment(
     view = await comments.add_comment(principal, (slug, key, number), body)
     response.headers["Location"] = str(
         request.app.url_path_for(
-            "comments.get", slug=slug, key=key, number=str(number), comment_id=str(view.pk)
+            "comments.get",
+            slug=slug,
+            key=canonical_key(key),
+            number=str(number),
+            comment_id=str(view.pk),
         )
     )
     response.headers["ETag"] = etag(view.version)
@@ -153,7 +157,7 @@ async def update_comment(
     comment_id: RowId,
     body: CommentPatch,
     principal: PrincipalDep,
-    version: ExpectedVersionDep,
+    version: ExpectedVersion,
     response: Response,
 ) -> CommentOut:
     """Change the body of your own comment; nobody else may, admins included. Sets
@@ -177,7 +181,7 @@ async def delete_comment(
     number: IssueNumber,
     comment_id: RowId,
     principal: PrincipalDep,
-    version: ExpectedVersionDep,
+    version: ExpectedVersion,
 ) -> Response:
     """Delete your own comment, or (admins and owners) anyone's. Honours `If-Match`."""
     await comments.delete_comment(principal, _ref(slug, key, number, comment_id), version)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
 from gateway.json_body import OrjsonResponse
-from gateway.rest.conditional import etag, expected_version, not_modified
+from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
 from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
@@ -28,8 +28,6 @@ from gateway.services.issue_rules import (
 )
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
-
-ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
 
 _READ: dict[int | str, dict[str, Any]] = {

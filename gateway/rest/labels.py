@@ -17,6 +17,7 @@ from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E422
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
+from gateway.services.projects import canonical_key
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/labels", tags=["labels"])
 
@@ -93,7 +94,7 @@ async def create_label(
     view = await labels.create_label(principal, _project(slug, key), body)
     response.headers["Location"] = str(
         request.app.url_path_for(
-            "labels.get", slug=slug, key=key.upper(), name=quote(view.name, safe="")
+            "labels.get", slug=slug, key=canonical_key(key), name=quote(view.name, safe="")
         )
     )
     return LabelOut.of(view)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep
-from gateway.rest.conditional import expected_version, not_modified
+from gateway.rest.conditional import ExpectedVersion, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E422
@@ -21,7 +20,6 @@ router = APIRouter(prefix="/workspaces/{slug}/projects", tags=["projects"])
 E404 = problem_doc("NOT_FOUND: no such workspace or project, or the caller is not a member")
 E409_ARCHIVED = problem_doc("CONFLICT: the project is archived (read-only)")
 E412 = problem_doc("PRECONDITION_FAILED: `If-Match` names an older version")
-ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
 
 class ProjectOut(BaseModel):
