@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aerich import Command
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import DBConnectionError
 
 from gateway.settings import get_settings
@@ -34,11 +35,17 @@ UNREACHABLE: tuple[type[Exception], ...] = (
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise configuration for one database URL (our models plus aerich's table)."""
-    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
-        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    """The Tortoise configuration for one database URL (our models plus aerich's table).
+
+    SQLite connections use our engine, `gateway.reads.sqlite`: Tortoise's client plus the
+    functions the compiled reads call."""
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith("sqlite://"):
+        if ":memory:" not in database_url:
+            Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        connection = {**expand_db_url(database_url), "engine": "gateway.reads.sqlite"}
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             APP: {"models": ["models", "aerich.models"], "default_connection": "default"},
         },

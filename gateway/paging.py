@@ -15,10 +15,11 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import Enum
+from datetime import UTC, datetime, timedelta
+from enum import Enum, StrEnum
 from typing import Any, TypedDict
 
 from pypika_tortoise.terms import Tuple, ValueWrapper
@@ -95,28 +96,48 @@ class Page:
 Decoder = Callable[[object], object]
 
 
+class KeyKind(StrEnum):
+    """How a cursor writes one sort-key value (v2, see `encode_cursor`)."""
+
+    integer = "i"
+    text = "t"
+    timestamp = "d"
+
+
 @dataclass(frozen=True, slots=True)
 class _Key:
     field: str
     descending: bool
+    kind: KeyKind
     decode: Decoder
     target: tf.Field[Any]
     column: str
 
 
 def _datetime(value: object) -> object:
-    parsed = datetime.fromisoformat(value)  # type: ignore[arg-type]  # TypeError if not a str
-    if parsed.tzinfo is None:  # every stored timestamp is aware (UTC)
+    if not isinstance(value, datetime) or value.tzinfo is None:  # stored timestamps are aware
         raise ValueError(value)
-    return parsed
+    return value
+
+
+def key_kind(f: tf.Field[Any]) -> KeyKind:
+    """The kind of a sort-key column; ValueError for a column no cursor can hold."""
+    if isinstance(f, tf.IntField):  # Small/Big/IntEnum too
+        return KeyKind.integer
+    if isinstance(f, tf.CharField | tf.TextField):  # CharEnum too
+        return KeyKind.text
+    if isinstance(f, tf.DatetimeField):
+        return KeyKind.timestamp
+    raise ValueError(f"cannot page on a {type(f).__name__} column")
 
 
 def _decoder_for(f: tf.Field[Any]) -> Decoder:
-    """How to turn a cursor's JSON value back into what the column compares against (drivers
-    compare a datetime column with a datetime, never with its ISO string), refusing anything
-    the database would choke on: that would be a 500 instead of a 422."""
+    """How to check a cursor's value (an int, str or datetime per `key_kind`) and turn it into
+    what the column compares against (an enum column's enum), refusing anything the database
+    would choke on: that would be a 500 instead of a 422."""
     enum_type: type[Enum] | None = getattr(f, "enum_type", None)
-    if isinstance(f, tf.IntField):  # Small/Big/IntEnum too
+    kind = key_kind(f)
+    if kind is KeyKind.integer:
         low, high = f.constraints["ge"], f.constraints["le"]
 
         def integer(value: object) -> object:
@@ -125,7 +146,7 @@ def _decoder_for(f: tf.Field[Any]) -> Decoder:
             return enum_type(value) if enum_type else value
 
         return integer
-    if isinstance(f, tf.CharField | tf.TextField):  # CharEnum too
+    if kind is KeyKind.text:
 
         def text(value: object) -> object:
             # PostgreSQL refuses NUL in text; a lone surrogate cannot even be encoded.
@@ -135,9 +156,7 @@ def _decoder_for(f: tf.Field[Any]) -> Decoder:
             return enum_type(value) if enum_type else value
 
         return text
-    if isinstance(f, tf.DatetimeField):
-        return _datetime
-    raise ValueError(f"cannot page on a {type(f).__name__} column")
+    return _datetime
 
 
 _plans: dict[tuple[type[Model], Ordering], tuple[_Key, ...]] = {}
@@ -159,50 +178,108 @@ def ordering_plan(model: type[Model], ordering: Ordering) -> tuple[_Key, ...]:
         if f is None or isinstance(f, RelationalField) or f.null:
             raise ValueError(f"sort key {key.field!r} is not a non-null {model.__name__} column")
         column = model._meta.fields_db_projection[key.field]
-        keys.append(_Key(key.field, key.descending, _decoder_for(f), f, column))
+        keys.append(_Key(key.field, key.descending, key_kind(f), _decoder_for(f), f, column))
     if not (keys[-1].target.pk or keys[-1].target.unique):
         raise ValueError(f"the last sort key ({keys[-1].field!r}) must be unique, e.g. id")
     _plans[model, ordering] = tuple(keys)
     return _plans[model, ordering]
 
 
-def cursor_signature(model: type[Model], ordering: Ordering, scope: str) -> str:
+class Signature(str):
+    """A cursor signature that also knows the one its list's cursors carried before v2."""
+
+    legacy: str
+
+
+def signature_text(model: type[Model], ordering: Ordering, scope: str) -> str:
+    """What a list's cursor signature digests; `scope` comes last, so SQL can append to it."""
+    spec = ",".join(("-" if k.descending else "+") + k.field for k in ordering)
+    return f"{model._meta.db_table}|{spec}|{scope}"
+
+
+def signature_of(text: str) -> Signature:
+    """The signature of a `signature_text`: base64url of its SHA-256's first 6 bytes, a digest
+    PostgreSQL has built in (`gateway.reads.encoding.signature_sql`)."""
+    digest = hashlib.sha256(text.encode()).digest()[:6]
+    signature = Signature(base64.urlsafe_b64encode(digest).decode())
+    legacy = hashlib.blake2b(text.encode(), digest_size=6).digest()
+    signature.legacy = base64.urlsafe_b64encode(legacy).decode()
+    return signature
+
+
+def cursor_signature(model: type[Model], ordering: Ordering, scope: str) -> Signature:
     """Names the list a cursor belongs to, so one minted elsewhere is refused rather than
     silently starting at a meaningless position. Not a secret: visibility is enforced by the
     queryset's own filters, a forged cursor only moves within rows the caller may see."""
-    spec = ",".join(("-" if k.descending else "+") + k.field for k in ordering)
-    digest = hashlib.blake2b(f"{model._meta.db_table}|{spec}|{scope}".encode(), digest_size=6)
-    return base64.urlsafe_b64encode(digest.digest()).decode()
+    return signature_of(signature_text(model, ordering, scope))
 
 
-def _jsonable(value: object) -> object:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_INTEGER = re.compile(r"-?[0-9]+")
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+def _token(value: object) -> str:
     if isinstance(value, Enum):
-        return value.value
-    return value.isoformat() if isinstance(value, datetime) else value
+        value = value.value
+    if isinstance(value, datetime):
+        return str((value - _EPOCH) // _MICROSECOND)
+    if isinstance(value, str):
+        return value.encode().hex()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a cursor")
 
 
 def encode_cursor(signature: str, values: Sequence[object]) -> str:
-    raw = json.dumps([signature, *map(_jsonable, values)], separators=(",", ":"))
+    """The cursor of a position: base64url, unpadded, of `signature` then `.value` per sort key,
+    an int in decimal, a str as the lower-case hex of its UTF-8, a datetime as microseconds since
+    the Unix epoch. Plain enough for SQL to build too (`gateway.reads.encoding.cursor_sql`)."""
+    raw = ".".join([signature, *map(_token, values)])
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
 
-def _decode(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]:
+def _read_token(kind: KeyKind, token: str) -> object:
+    if kind is KeyKind.text:
+        if not _HEX.fullmatch(token):
+            raise ValueError(token)
+        return bytes.fromhex(token).decode()
+    if not _INTEGER.fullmatch(token):
+        raise ValueError(token)
+    number = int(token)
+    return number if kind is KeyKind.integer else _EPOCH + number * _MICROSECOND
+
+
+def _read_legacy(kind: KeyKind, value: object) -> object:
+    """A value of a cursor minted before v2: `[signature, *values]` as JSON, ISO timestamps."""
+    if kind is KeyKind.timestamp:
+        return datetime.fromisoformat(value)  # type: ignore[arg-type]  # TypeError if not a str
+    return value
+
+
+def decode_cursor(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]:
+    """A cursor's sort-key values, as the columns compare (`keys` from `ordering_plan`); v2 and
+    legacy cursors alike. VALIDATION_FAILED (field `cursor`) for a malformed one or one minted
+    for another list than `signature` (a legacy one must carry `cursor_signature(...).legacy`)."""
     invalid = ValidationFailed.on("cursor", "is not a valid cursor")
     if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        data = json.loads(raw)
+        legacy = raw.startswith(b"[")
+        data = json.loads(raw) if legacy else raw.decode("ascii").split(".")
     except (binascii.Error, ValueError, RecursionError) as exc:
         raise invalid from exc
     if not isinstance(data, list) or len(data) != len(keys) + 1:
         raise invalid
-    if data[0] != signature:
+    if data[0] != (getattr(signature, "legacy", None) if legacy else signature):
         raise ValidationFailed.on(
             "cursor", "belongs to another list, filter or ordering; start again without it"
         )
+    read = _read_legacy if legacy else _read_token
     try:
-        return [key.decode(value) for key, value in zip(keys, data[1:], strict=True)]
+        return [k.decode(read(k.kind, value)) for k, value in zip(keys, data[1:], strict=True)]
     except (ValueError, TypeError, OverflowError) as exc:
         raise invalid from exc
 
@@ -256,7 +333,9 @@ def keyset_bound(
     another list (`signature`, see `cursor_signature`)."""
     model = queryset.model
     keys = ordering_plan(model, ordering)
-    return queryset.filter(_beyond(model, keys, _decode(cursor, keys, signature), forward=forward))
+    return queryset.filter(
+        _beyond(model, keys, decode_cursor(cursor, keys, signature), forward=forward)
+    )
 
 
 async def keyset_page(

@@ -31,8 +31,10 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.docs import graphiql_html
 from gateway.errors import ErrorCode, GraphQLErrorCode
 from gateway.json_body import dumps
+from gateway.reads.reader import dialect_of
 from gateway.settings import Settings
 from schema import build_schema
+from schema.compiled import CompiledReads
 from schema.context import Context, get_context
 from schema.errors import to_catalogue
 from schema.persisted import PersistedQueryError, PersistedQueryStore, build_store, resolve
@@ -230,8 +232,9 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
         persisted_queries: PersistedQueryStore | None = None,
         **kwargs: Any,
     ) -> None:
+        schema = build_schema(settings)
         super().__init__(
-            build_schema(settings),
+            schema,
             context_getter=get_context,
             graphql_ide="graphiql" if settings.graphiql else None,
             # Only the metered protocol: the legacy `graphql-ws` would bypass the rate limit.
@@ -241,6 +244,7 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
         if persisted_queries is None:
             persisted_queries = build_store(settings)
         self.persisted_queries = persisted_queries
+        self.compiled = CompiledReads(schema._schema, settings, dialect_of(settings))
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         """`connection_init`: its payload may carry the caller's credential."""
@@ -305,7 +309,18 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
             raise RequestError(status, exc.message, exc.code, headers) from exc
         if query is None:
             raise RequestError(400, "No GraphQL query found in the request")
-        result = await self._execute(request.method, query, operation, context, root_value)
+        compiled = await self.compiled.answer(
+            request, context.principal, query, operation.operation_name, operation.variables
+        )
+        if isinstance(compiled, bytes):
+            if to_remember is not None:
+                await self.persisted_queries.put(to_remember, query)
+            response = Response(compiled, 200, media_type=_CONTENT_TYPES[media_type])
+            response.headers.raw.extend(sub_response.headers.raw)
+            return response
+        result = compiled or await self._execute(
+            request.method, query, operation, context, root_value
+        )
         body = dict(await self.process_result(request, result))
         if is_request_error(result):
             body.pop("data", None)  # execution never started, so there is no data entry

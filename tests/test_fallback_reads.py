@@ -14,11 +14,18 @@ from gateway.ids import to_global_id
 from gateway.paging import Page, keyset_page
 from gateway.repositories.issues import ISSUE_FIELDS, ORDERINGS
 from gateway.repositories.nested import pages_per_parent
+from gateway.settings import Settings
 from models import Comment, Issue, Label, Membership, Project, Role, Workspace
 from tests.auth_helpers import gql
 from tests.sql_counter import count_sql
 from tests.test_issues_graphql import World, make_world
 from tests.test_nested_counts import _fill, _project
+
+
+@pytest.fixture(autouse=True)
+def resolvers_only(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests measure the fallback: the resolvers with their DataLoaders."""
+    monkeypatch.setattr(settings, "compiled_reads", False)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import ValidationFailed
-from gateway.paging import Ordering, Page, keyset_page, order
+from gateway.paging import Ordering, Page, cursor_signature, keyset_page, order
 from models import Issue, IssuePriority, IssueState, Project, User, Workspace
 from tests.sql_counter import count_sql
 
@@ -182,10 +182,16 @@ async def test_writes_between_pages_neither_skip_nor_repeat(project: Project) ->
     assert seen == [i for i in before_writes if i not in gone[1:]]
 
 
-def tamper(cursor: str, *values: object) -> str:
-    """The cursor with its signature kept and its values replaced."""
-    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    raw = json.dumps([data[0], *values]).encode()
+def tamper(ordering: Ordering, *values: object, signature: str | None = None) -> str:
+    """A cursor as minted before v2 (JSON, the legacy signature) for the project's issues."""
+    legacy = cursor_signature(Issue, ordering, "").legacy
+    raw = json.dumps([signature or legacy, *values]).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def tamper_v2(ordering: Ordering, *tokens: str, signature: str | None = None) -> str:
+    """A v2 cursor for the project's issues with these raw tokens."""
+    raw = ".".join([signature or cursor_signature(Issue, ordering, ""), *tokens]).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -215,7 +221,6 @@ async def test_garbage_cursors_are_422_not_500(project: Project) -> None:
     by_created = order("created_at", "id")
     by_priority = order("-priority", "-id")
     by_title = order("title", "id")
-    good = {o: (await page_of(project, o, first=1)).cursors[0] for o in [*ORDERINGS, by_title]}
     raw = [
         "",
         "!!!!",
@@ -247,11 +252,56 @@ async def test_garbage_cursors_are_422_not_500(project: Project) -> None:
         (by_title, [None, 1]),
     ]
     for ordering, values in tampered:
-        await refused(project, ordering, tamper(good[ordering], *values))
+        await refused(project, ordering, tamper(ordering, *values))
+    tampered_v2: list[tuple[Ordering, list[str]]] = [
+        (by_created, ["1714555800000000"]),  # too few values
+        (by_created, ["1714555800000000", "1", "2"]),  # too many
+        (by_created, ["", "1"]),
+        (by_created, ["1714555800000000", "+1"]),
+        (by_created, ["1714555800000000", " 1"]),
+        (by_created, ["1714555800000000", "1_0"]),
+        (by_created, ["1714555800000000", str(2**70)]),
+        (by_created, ["9" * 30, "1"]),  # beyond year 9999
+        (by_created, ["2024-05-01T09:30:00+00:00", "1"]),
+        (by_priority, ["99", "1"]),
+        (by_title, ["610062", "1"]),  # NUL
+        (by_title, ["eda080", "1"]),  # an encoded surrogate is not UTF-8
+        (by_title, ["49737375652031G0", "1"]),
+        (by_title, ["497", "1"]),  # odd length
+        (by_title, ["4973737565", "x"]),
+    ]
+    for ordering, tokens in tampered_v2:
+        await refused(project, ordering, tamper_v2(ordering, *tokens))
+    other = base64.urlsafe_b64encode(b"AAAAAAAA.1714555800000000.1").decode()
+    assert "another list" in await refused(project, by_created, other)
     # A well-formed position nobody has minted is fine: it is just a place in the order.
-    far = tamper(good[by_created], "2999-01-01T00:00:00+00:00", 1)
-    nowhere = await page_of(project, by_created, after=far)
-    assert (nowhere.rows, nowhere.start_cursor, nowhere.end_cursor) == ([], None, None)
+    for far in (
+        tamper(by_created, "2999-01-01T00:00:00+00:00", 1),
+        tamper_v2(by_created, "32472144000000000", "1"),
+    ):
+        nowhere = await page_of(project, by_created, after=far)
+        assert (nowhere.rows, nowhere.start_cursor, nowhere.end_cursor) == ([], None, None)
+
+
+async def test_legacy_cursors_still_decode(project: Project) -> None:
+    """Cursors handed out before v2 (`[signature, *values]` as JSON) keep their position."""
+    for ordering in [*ORDERINGS, order("title", "id")]:
+        page = await page_of(project, ordering, first=5)
+        row = page.rows[-1]
+        values = [row[k.field] for k in ordering]
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+        legacy = tamper(ordering, *values)
+        assert legacy != page.cursors[-1]
+        following = await page_of(project, ordering, first=5, after=page.cursors[-1])
+        assert (await page_of(project, ordering, first=5, after=legacy)).rows == following.rows
+        # Each format with its own signature only.
+        v2 = cursor_signature(Issue, ordering, "")
+        mixed = tamper(ordering, *values, signature=v2)
+        assert "another list" in await refused(project, ordering, mixed)
+        end = page.cursors[-1]
+        tokens = base64.urlsafe_b64decode(end + "=" * (-len(end) % 4)).decode().split(".")[1:]
+        mixed = tamper_v2(ordering, *tokens, signature=v2.legacy)
+        assert "another list" in await refused(project, ordering, mixed)
 
 
 @pytest.mark.parametrize(

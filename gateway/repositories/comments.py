@@ -20,7 +20,7 @@ from gateway.repositories.nested import pages_per_parent
 from models import Comment
 
 # Comments read top to bottom, oldest first; ids grow with time.
-_OLDEST = order("id")
+OLDEST_FIRST = order("id")
 FIELDS = (
     "id",
     "issue_id",
@@ -98,7 +98,7 @@ async def page_of_issue(issue_id: int, paging: PageArgs) -> Page:
     """One page of the issue's comments, oldest first; rows for `from_values`."""
     return await keyset_page(
         Comment.filter(issue_id=issue_id),
-        _OLDEST,
+        OLDEST_FIRST,
         **paging,
         fields=FIELDS,
         scope=str(issue_id),
@@ -111,7 +111,7 @@ async def pages_of_issues(
     """The page `page_of_issue` gives for each issue, all in one statement (nested
     connections); an issue whose cursor is refused gets the error instead."""
     return await pages_per_parent(
-        Comment.all(), "issue_id", issue_ids, _OLDEST, **paging, fields=FIELDS, scope=str
+        Comment.all(), "issue_id", issue_ids, OLDEST_FIRST, **paging, fields=FIELDS, scope=str
     )
 
 

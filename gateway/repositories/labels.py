@@ -20,7 +20,7 @@ from gateway.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Label
 
-_BY_NAME = order("name_key", "id")
+BY_NAME = order("name_key", "id")
 FIELDS = (
     "id",
     "project_id",
@@ -160,7 +160,7 @@ async def page_of_project(project_id: int, args: PageArgs) -> Page:
     """A page of the project's labels by name (case-insensitive); rows for `from_values`."""
     return await keyset_page(
         Label.filter(project_id=project_id),
-        _BY_NAME,
+        BY_NAME,
         **args,
         fields=FIELDS,
         scope=f"labels-of:{project_id}",
@@ -176,7 +176,7 @@ async def pages_of_projects(
         Label.all(),
         "project_id",
         project_ids,
-        _BY_NAME,
+        BY_NAME,
         **args,
         fields=FIELDS,
         scope=lambda pk: f"labels-of:{pk}",

@@ -21,7 +21,7 @@ from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Membership, Role, User
 
 # Members in the order they joined; the membership id is unique and grows.
-_JOINED = order("id")
+JOINED = order("id")
 _FIELDS = (
     "id",
     "workspace_id",
@@ -114,7 +114,7 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
     name joined in the same statement)."""
     page = await keyset_page(
         Membership.filter(workspace_id=workspace_id),
-        _JOINED,
+        JOINED,
         **args,
         fields=_FIELDS,
         scope=f"members-of:{workspace_id}",
@@ -131,7 +131,7 @@ async def pages_of_workspaces(
         Membership.all(),
         "workspace_id",
         workspace_ids,
-        _JOINED,
+        JOINED,
         **args,
         fields=_FIELDS,
         scope=lambda pk: f"members-of:{pk}",

@@ -17,7 +17,7 @@ from models import Project
 
 # Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
 # keyset paging needs a globally unique last key.
-_BY_KEY = order("key", "id")
+BY_KEY = order("key", "id")
 FIELDS = (
     "id",
     "workspace_id",
@@ -139,7 +139,7 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
     """A page of the workspace's projects by key; rows for `from_values`. One statement."""
     page = await keyset_page(
         Project.filter(workspace_id=workspace_id),
-        _BY_KEY,
+        BY_KEY,
         **args,
         fields=FIELDS,
         scope=f"projects-of:{workspace_id}",
@@ -156,7 +156,7 @@ async def pages_of_workspaces(
         Project.all(),
         "workspace_id",
         workspace_ids,
-        _BY_KEY,
+        BY_KEY,
         **args,
         fields=FIELDS,
         scope=lambda pk: f"projects-of:{pk}",

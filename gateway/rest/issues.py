@@ -7,17 +7,22 @@ models below document them (OpenAPI) without re-validating every row on the way 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.errors import DomainError
 from gateway.json_body import OrjsonResponse
+from gateway.reads.compiler import CannotCompile, Root
+from gateway.reads.reader import dialect_of, read_root, rest_obj, rest_page
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
 from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
+from gateway.security.principal import Principal, Scope
 from gateway.services import issues
 from gateway.services.issue_rules import (
     MAX_LABELS,
@@ -26,7 +31,9 @@ from gateway.services.issue_rules import (
     IssueView,
     UserBrief,
 )
+from gateway.settings import Settings
 
+JSON: Final = "application/json"
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
 
@@ -119,11 +126,48 @@ def _answer(issue: IssueView, status: int = 200, headers: dict[str, str] | None 
     )
 
 
+ISSUE_READ = rest_obj("Issue", IssueOut)
+_ONE = Root("issue", "r0", obj=ISSUE_READ)
+_PAGE = Root("project", "r0", paged=rest_page("Project", "issues", ISSUE_READ))
+
+
+async def _compiled(
+    settings: Settings,
+    principal: Principal,
+    root: Root,
+    arguments: dict[str, object],
+    page: dict[str, object] | None = None,
+) -> bytes | None:
+    """The answer read in one statement (`gateway.reads`), or None: the services answer
+    instead (compiled reads off, or an error to report in their words)."""
+    if not settings.compiled_reads or not principal.allows(Scope.read):
+        return None
+    try:
+        return await read_root(root, dialect_of(settings), principal, arguments, page)
+    except (DomainError, CannotCompile):
+        return None
+
+
+def _next_cursor(body: bytes) -> str | None:
+    """The page's `next_cursor`, the last key of its JSON, without parsing the items."""
+    value = body[body.rfind(b'"next_cursor"') + len(b'"next_cursor"') :]
+    value = value.lstrip(b" :").rstrip(b" }")
+    return None if value == b"null" else value.strip(b'"').decode()
+
+
+def _link(request: Request, next_cursor: str | None) -> dict[str, str]:
+    if next_cursor is None:
+        return {}
+    url = request.url.include_query_params(cursor=next_cursor)
+    return {"Link": f'<{url}>; rel="next"'}
+
+
 @router.get("", summary="List issues", response_model=PageOut[IssueOut], responses=_READ)
 async def list_issues(
     slug: str,
     key: str,
     principal: PrincipalDep,
+    settings: SettingsDep,
     paging: PageParamsDep,
     request: Request,
     state: Annotated[Literal["open", "closed", "all"], Query()] = "open",
@@ -147,17 +191,21 @@ async def list_issues(
 
     `state` defaults to `open`; `label` may repeat (issues carrying all of them); the
     `next_cursor` only works with the same filters and sort (otherwise 422 on `cursor`)."""
+    page = {
+        **paging.args(),
+        "filter": {"state": state, "assignee": assignee, "labels": label, "q": q},
+        "orderBy": {"field": sort, "direction": direction},
+    }
+    compiled = await _compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, page)
+    if compiled is not None:
+        return Response(compiled, headers=_link(request, _next_cursor(compiled)), media_type=JSON)
     where = issues.make_filter(state, assignee, label, q)
     result = await issues.list_issues(
         principal, slug, key, where, sort, direction == "desc", **paging.args()
     )
     next_cursor = result.page.next_cursor
-    headers: dict[str, str] = {}
-    if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor)
-        headers["Link"] = f'<{url}>; rel="next"'
     body = {"items": [issue_json(i) for i in result.items], "next_cursor": next_cursor}
-    return OrjsonResponse(body, headers=headers)
+    return OrjsonResponse(body, headers=_link(request, next_cursor))
 
 
 @router.post(
@@ -181,9 +229,21 @@ async def create_issue(
     responses={**_READ, 304: {"description": "Not modified: `If-None-Match` matches"}},
 )
 async def get_issue(
-    slug: str, key: str, number: IssueNumber, principal: PrincipalDep, request: Request
+    slug: str,
+    key: str,
+    number: IssueNumber,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
+    arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
+    compiled = await _compiled(settings, principal, _ONE, arguments)
+    if compiled is not None:
+        version = int(orjson.loads(compiled)["version"])
+        cached = not_modified(request, Response(), version)
+        headers = {"ETag": etag(version)}
+        return cached or Response(compiled, headers=headers, media_type=JSON)
     issue = await issues.get_issue(principal, slug, key, number)
     response = Response()
     cached = not_modified(request, response, issue.version)

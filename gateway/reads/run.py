@@ -1,0 +1,17 @@
+"""Running a compiled read: one statement, one row, one JSON text handed on as bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tortoise import connections
+
+
+async def fetch_json(sql: str, values: Sequence[object]) -> bytes | None:
+    """The JSON text the statement selects, or None when it found nothing (or NULL).
+    Through Tortoise's client, so transactions, pooling and statement counting still apply."""
+    _, rows = await connections.get("default").execute_query(sql, list(values))
+    if not rows:
+        return None
+    text = rows[0][0]
+    return None if text is None else str(text).encode()

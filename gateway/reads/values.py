@@ -1,0 +1,149 @@
+"""A read's request-time values: the principal, the lookup's arguments, each page's size,
+cursors and filter, checked as the services check them and bound by name.
+
+Every check raises what the resolver path raises (`ValidationFailed` from `gateway.paging` and
+`gateway.services.issues.make_filter`); the compiled path then leaves the request to the
+resolvers, which answer it with their own wording. A cursor of a list bound to its parent's id
+(`members-of:<id>`) cannot be checked before the parent is found, so `CannotCompile` sends it
+to the resolvers as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from gateway.paging import (
+    Ordering,
+    cursor_signature,
+    decode_cursor,
+    ordering_plan,
+    page_size,
+    signature_text,
+)
+from gateway.reads.compiler import CannotCompile, model_of
+from gateway.reads.model import Connection
+from gateway.reads.nouns import NOUNS
+from gateway.reads.selection import PageRequest
+from gateway.repositories.issues import IssueFilter
+from gateway.security.principal import Principal
+from gateway.services.issues import SORTS, make_filter
+from gateway.services.projects import canonical_key
+
+_INT64 = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RootValues:
+    """The values of a root lookup (`gateway.reads.compiler.Root`), by parameter name."""
+
+    principal: Principal
+    root_id: str
+    arguments: Mapping[str, object]
+
+    def values(self) -> dict[str, object]:
+        found: dict[str, object] = {
+            "viewer": self.principal.user_id,
+            "admin": self.principal.is_site_admin,
+        }
+        args = self.arguments
+        slug = args.get("slug", args.get("workspace"))
+        if isinstance(slug, str):
+            found[f"{self.root_id}.slug"] = slug
+        key = args.get("key", args.get("project"))
+        if isinstance(key, str):
+            found[f"{self.root_id}.key"] = canonical_key(key)
+        number = args.get("number")
+        if isinstance(number, int):
+            if not -_INT64 <= number <= _INT64:
+                raise CannotCompile("number out of range")
+            found[f"{self.root_id}.number"] = number
+        return found
+
+
+def _escaped_like(text: str) -> str:
+    """`%text%` with LIKE's wildcards escaped, as Tortoise's `icontains` sends it."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _issue_order(order_by: object) -> str:
+    if order_by is None:
+        return "number"
+    assert isinstance(order_by, dict)
+    sort, direction = str(order_by["field"]), str(order_by["direction"])
+    if sort not in SORTS:
+        raise CannotCompile(sort)
+    return f"{sort}-" if direction == "desc" else sort
+
+
+def _where(given: object) -> IssueFilter:
+    if given is None:
+        return make_filter()
+    assert isinstance(given, dict)
+    state = given.get("state", "open")
+    labels = given.get("labels")
+    return make_filter(
+        None if state is None else str(state),
+        given.get("assignee"),
+        labels,
+        given.get("q"),
+        labels_field="filter.labels",
+    )
+
+
+def page_request(
+    page_id: str, relation: Connection, given: Mapping[str, object]
+) -> tuple[PageRequest, dict[str, object]]:
+    """One connection's page as this request asks for it, and its parameter values."""
+    first, last = given.get("first"), given.get("last")
+    if not isinstance(first, int | None) or not isinstance(last, int | None):
+        raise CannotCompile("a page size that is not an integer")
+    limit, backward = page_size(first, last)
+    model = model_of(NOUNS[relation.target])
+    where = _where(given.get("filter")) if relation.filtered else None
+    ordering_name = (
+        _issue_order(given.get("orderBy")) if relation.filtered else next(iter(relation.orderings))
+    )
+    ordering: Ordering = relation.orderings[ordering_name]
+    values: dict[str, object] = {f"{page_id}.n": limit, f"{page_id}.n1": limit + 1}
+    signature: str | None = None
+    if where is not None:
+        signature = cursor_signature(model, ordering, where.scope())
+        values[f"{page_id}.signature"] = signature
+    else:
+        values[f"{page_id}.scope"] = signature_text(model, ordering, relation.scope_prefix or "")
+    bounds: dict[str, tuple[object, ...]] = {}
+    for name, side in (("after", "a"), ("before", "b")):
+        cursor = given.get(name)
+        if cursor is None:
+            continue
+        if signature is None:
+            raise CannotCompile("a cursor bound to its parent's id")
+        keys = ordering_plan(model, ordering)
+        decoded = decode_cursor(str(cursor), keys, signature)
+        stored = tuple(k.target.to_db_value(v, model) for k, v in zip(keys, decoded, strict=True))
+        bounds[name] = stored
+        values.update({f"{page_id}.{side}{i}": v for i, v in enumerate(stored)})
+    if where is not None:
+        if where.state is not None:
+            values[f"{page_id}.state"] = where.state
+        if where.assignee not in (None, "none"):
+            values[f"{page_id}.assignee"] = where.assignee
+        if where.labels:
+            values[f"{page_id}.labels"] = orjson.dumps(list(where.labels)).decode()
+            values[f"{page_id}.label_count"] = len(where.labels)
+        if where.q is not None:
+            values[f"{page_id}.q"] = _escaped_like(where.q)
+    request = PageRequest(
+        ordering=ordering_name,
+        limit=limit,
+        backward=backward,
+        after=bounds.get("after"),
+        before=bounds.get("before"),
+        where=where,
+        signature=signature,
+    )
+    return request, values

@@ -1,0 +1,209 @@
+"""Compiled GraphQL reads: a query the read model expresses, answered with one SQL statement
+per root field and the JSON built by the database (ADR 0015).
+
+`CompiledReads.answer` is asked first for every GraphQL request over HTTP. A document is
+parsed, validated (the schema's rules and the shape limits) and planned once per
+(document, operation name), in a bounded cache (`PLANS`); per request it only coerces the
+variables, applies the variable-dependent checks the resolver path applies (argument guard,
+page sizes and node cost, the rate-limit charge), binds the values and runs the statements.
+It answers None — run the resolvers — whenever the plan does not cover the request: a
+document the read model cannot express, an anonymous caller, a token without `read`, or any
+input the resolvers would refuse (so every error keeps its exact wording), or a root object
+that is missing or invisible (NOT_FOUND comes from the resolvers too).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+import orjson
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    specified_rules,
+    validate,
+    value_from_ast,
+)
+from graphql.execution.values import get_variable_values
+from starlette.requests import Request
+from strawberry.types import ExecutionResult
+
+from gateway.errors import DomainError, RateLimited
+from gateway.ratelimit import budget_of, charge_graphql
+from gateway.reads.compiler import CannotCompile, Statement, compile_root
+from gateway.reads.model import Dialect, camel
+from gateway.reads.run import fetch_json
+from gateway.reads.selection import PageRequest
+from gateway.reads.values import RootValues, page_request
+from gateway.security.principal import Principal, Scope
+from gateway.settings import Settings
+from schema.cost import analyse
+from schema.inputs import argument_problems
+from schema.limits import Limits, SingleOperation, shape_rule
+from schema.planner import PlannedRoot, plan_roots
+
+MAX_PLANS: Final = 512
+
+
+@dataclass(slots=True)
+class Plan:
+    """A validated query's reads, and their SQL per variant (`PageRequest.variant`)."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    roots: list[PlannedRoot]
+    statements: dict[tuple[object, ...], Statement]
+
+
+class PlanCache(OrderedDict[tuple[str, str | None], Plan | None]):
+    """Plans by (document text, operation name), least recently used dropped past `MAX_PLANS`;
+    None remembers a document the planner leaves to the resolvers."""
+
+    def remember(self, key: tuple[str, str | None], plan: Plan | None) -> None:
+        self[key] = plan
+        if len(self) > MAX_PLANS:
+            self.popitem(last=False)
+
+
+PLANS: Final = PlanCache()
+
+
+def _plan(schema: GraphQLSchema, limits: Limits, query: str, name: str | None) -> Plan | None:
+    try:
+        document = parse(query, max_tokens=limits.max_tokens)
+    except GraphQLError:
+        return None
+    rules = [*specified_rules, shape_rule(limits), *([SingleOperation] if name is None else [])]
+    if validate(schema, document, rules):
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if name is None or (o.name and o.name.value == name)]
+    if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    try:
+        roots = plan_roots(chosen[0].selection_set, fragments)
+    except CannotCompile:
+        return None
+    return Plan(document, chosen[0], roots, {})
+
+
+def _plain(value: object) -> object:
+    """graphql-core's coerced value with enums as their values (Strawberry's internal ones)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _arguments(
+    schema: GraphQLSchema,
+    type_name: str,
+    field: str,
+    nodes: tuple[ArgumentNode, ...],
+    variables: Mapping[str, Any],
+) -> dict[str, object]:
+    definition = schema.get_type(type_name).fields[field]  # type: ignore[union-attr]
+    values: dict[str, object] = {}
+    for node in nodes:
+        argument = definition.args[node.name.value]
+        values[node.name.value] = _plain(value_from_ast(node.value, argument.type, dict(variables)))
+    return values
+
+
+class CompiledReads:
+    """The compiled path of one schema."""
+
+    def __init__(self, schema: GraphQLSchema, settings: Settings, dialect: Dialect) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.limits = Limits.from_settings(settings)
+        self.dialect = dialect
+
+    def plan(self, query: str, name: str | None) -> Plan | None:
+        key = (query, name)
+        if key in PLANS:
+            PLANS.move_to_end(key)
+            return PLANS[key]
+        plan = _plan(self.schema, self.limits, query, name)
+        PLANS.remember(key, plan)
+        return plan
+
+    async def answer(
+        self,
+        request: Request,
+        principal: Principal | None,
+        query: str,
+        name: str | None,
+        variables: dict[str, Any] | None,
+    ) -> bytes | ExecutionResult | None:
+        """The response body, an error result (rate limit), or None: use the resolvers."""
+        if not self.settings.compiled_reads or principal is None:
+            return None
+        if not principal.allows(Scope.read):
+            return None
+        plan = self.plan(query, name)
+        if plan is None:
+            return None
+        coerced = get_variable_values(
+            self.schema, plan.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list) or argument_problems(plan.document, variables or {}):
+            return None
+        cost = next(
+            c
+            for c in analyse(self.schema, plan.document, variables)
+            if c.operation is plan.operation
+        )
+        if cost.bad or cost.nodes > self.limits.max_nodes:
+            return None
+        try:
+            reads = [self._bind(root, coerced.coerced, principal) for root in plan.roots]
+        except (CannotCompile, DomainError):
+            return None
+        if budget_of(request.scope) is not None:
+            try:
+                await charge_graphql(request.scope, cost.nodes, self.settings)
+            except RateLimited as exc:
+                return ExecutionResult(
+                    data=None, errors=[GraphQLError(str(exc), original_error=exc)]
+                )
+        parts: list[bytes] = []
+        for root, (pages, values) in zip(plan.roots, reads, strict=True):
+            variant = (root.key, *(pages[i].variant() for i in sorted(pages)))
+            statement = plan.statements.get(variant)
+            if statement is None:
+                statement = compile_root(root.root, self.dialect, pages)
+                plan.statements[variant] = statement
+            answer = await fetch_json(statement.sql, [values[n] for n in statement.names])
+            if answer is None:
+                return None  # missing or invisible: the resolvers say NOT_FOUND
+            parts.append(orjson.dumps(root.key) + b":" + answer)
+        return b'{"data":{' + b",".join(parts) + b"}}"
+
+    def _bind(
+        self, root: PlannedRoot, variables: Mapping[str, Any], principal: Principal
+    ) -> tuple[dict[str, PageRequest], dict[str, object]]:
+        arguments = _arguments(self.schema, "Query", root.root.lookup, root.arguments, variables)
+        values = RootValues(principal, root.root.id, arguments).values()
+        pages: dict[str, PageRequest] = {}
+        for page_id, (relation, owner, nodes) in root.pages.items():
+            given = _arguments(self.schema, owner, camel(relation.name), nodes, variables)
+            pages[page_id], bound = page_request(page_id, relation, given)
+            values.update(bound)
+        return pages, values
