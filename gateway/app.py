@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
@@ -22,11 +23,13 @@ from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.request_id import RequestIdMiddleware
 from gateway.rest import api_router, health
+from gateway.rest.fast_path import CompiledIssueRead
 from gateway.rest.responses import install_openapi
 from gateway.security import passwords
 from gateway.security.jwt import JwtCodec
 from gateway.settings import Settings, get_settings
 from gateway.throttle import build_throttle
+from schema.fast_path import CompiledGraphQL
 from schema.router import SwitchyardGraphQLRouter
 
 DESCRIPTION = """
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            # What exists now (the schema, the models, the routes) lives as long as the process:
+            # out of the collector's sight, a full collection no longer walks it.
+            gc.freeze()
             try:
                 yield
             finally:
@@ -93,7 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     _allow_every_method(app)
     # Added innermost first. Outermost to innermost: request id, security headers, CORS, rate
-    # limit, body limit, idempotency (which reads the body, so the limit must come first).
+    # limit, body limit, idempotency (which reads the body, so the limit must come first), and
+    # the compiled reads of GraphQL and of an issue (which answer what they can before routing).
+    graphql = SwitchyardGraphQLRouter(settings)
+    app.add_middleware(CompiledGraphQL, reads=graphql.compiled)
+    app.add_middleware(CompiledIssueRead, settings=settings)
     app.add_middleware(
         IdempotencyMiddleware,
         ttl_seconds=settings.idempotency_ttl_seconds,
@@ -105,11 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    app.include_router(api_router)
     # GraphQL documents itself (introspection, schema.graphql); it is not a REST operation.
-    app.include_router(
-        SwitchyardGraphQLRouter(settings), prefix="/graphql", include_in_schema=False
-    )
+    # Included before the REST routes: routing tries routes in order, and `/graphql` is the
+    # busiest path.
+    app.include_router(graphql, prefix="/graphql", include_in_schema=False)
+    app.include_router(api_router)
     install_openapi(app)
     install_docs(app, settings)
     return app

@@ -38,12 +38,15 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise configuration for one database URL (our models plus aerich's table).
 
     SQLite connections use our engine, `gateway.reads.sqlite`: Tortoise's client plus the
-    functions the compiled reads call."""
+    functions the compiled reads call; PostgreSQL ones `gateway.postgres`, whose pool skips
+    asyncpg's reset query."""
     connection: str | dict[str, Any] = database_url
     if database_url.startswith("sqlite://"):
         if ":memory:" not in database_url:
             Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
         connection = {**expand_db_url(database_url), "engine": "gateway.reads.sqlite"}
+    elif urlsplit(database_url).scheme in ("postgres", "asyncpg"):
+        connection = {**expand_db_url(database_url), "engine": "gateway.postgres"}
     return {
         "connections": {"default": connection},
         "apps": {

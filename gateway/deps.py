@@ -12,10 +12,13 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
+from tortoise.exceptions import BaseORMException
 
 from gateway.errors import Unauthenticated
-from gateway.security.jwt import JwtCodec
+from gateway.security.jwt import AccessClaims, JwtCodec
+from gateway.security.opaque import is_personal_token
 from gateway.security.principal import Principal
+from gateway.security.principal import Scope as TokenScope
 from gateway.services import authn
 from gateway.settings import Settings
 
@@ -26,6 +29,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 # Where `resolve_principal` keeps its outcome in `scope["state"]`.
 _PRINCIPAL: Final = "principal"
+_CLAIMS: Final = "access_claims"  # a verified access token's claims, kept like the principal
 
 
 # The getters are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a hop
@@ -62,14 +66,65 @@ async def resolve_principal(scope: Scope) -> Principal | None:
     return outcome
 
 
-async def _authenticate(scope: Scope) -> Principal | None:
+async def claimed_user_id(scope: Scope) -> int | None:
+    """The user a request's credential names, for what needs only an identity (the rate
+    limiter, the compiled reads, whose statements check the user is active): a verified access
+    token's subject, without the database; a personal access token is resolved in full (its
+    digest must be looked up anyway). None when anonymous; `Unauthenticated` when bad."""
+    if _PRINCIPAL not in scope.setdefault("state", {}):
+        token = bearer_of(scope)
+        if token is None:
+            return None
+        if not is_personal_token(token):
+            return _access_claims(scope, token).user_id
+    principal = await resolve_principal(scope)
+    return None if principal is None else principal.user_id
+
+
+async def reader_id(scope: Scope) -> int | None:
+    """The user behind a credential that may read, for the compiled reads' fast paths; None
+    for anyone else (anonymous, a bad credential, a token without `read`, the database down),
+    whom the routes answer in their own words."""
+    try:
+        user_id = await claimed_user_id(scope)
+        if user_id is not None and is_personal_token(bearer_of(scope) or ""):
+            principal = await resolve_principal(scope)  # resolved already: check its scope
+            if principal is None or not principal.allows(TokenScope.read):
+                return None
+    except (Unauthenticated, BaseORMException, OSError):
+        return None
+    return user_id
+
+
+def _access_claims(scope: Scope, token: str) -> AccessClaims:
+    """The access token's claims, verified once per request (a refusal too)."""
+    state = scope["state"]
+    if _CLAIMS not in state:
+        codec: JwtCodec = scope["app"].state.jwt
+        try:
+            state[_CLAIMS] = codec.decode(token)
+        except Unauthenticated as exc:
+            state[_CLAIMS] = exc
+    outcome: AccessClaims | Unauthenticated = state[_CLAIMS]
+    if isinstance(outcome, Unauthenticated):
+        raise outcome
+    return outcome
+
+
+def bearer_of(scope: Scope) -> str | None:
+    """The request's bearer token (None without one; `Unauthenticated` when malformed)."""
     # The first `Authorization` header, as Starlette's `Headers.get` reads it.
     raw = next((value for name, value in scope["headers"] if name == b"authorization"), None)
-    token = authn.bearer_token(None if raw is None else raw.decode("latin-1"))
+    return authn.bearer_token(None if raw is None else raw.decode("latin-1"))
+
+
+async def _authenticate(scope: Scope) -> Principal | None:
+    token = bearer_of(scope)
     if token is None:
         return None
-    codec: JwtCodec = scope["app"].state.jwt
-    return await authn.authenticate(token, codec)
+    if is_personal_token(token):
+        return await authn.authenticate(token, scope["app"].state.jwt)
+    return await authn.access_principal(_access_claims(scope, token))
 
 
 async def get_optional_principal(connection: HTTPConnection) -> Principal | None:

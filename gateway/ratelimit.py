@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import BaseORMException
 
-from gateway.deps import resolve_principal
+from gateway.deps import claimed_user_id
 from gateway.docs import ASSETS_PREFIX, DOCS_URL
 from gateway.errors import DomainError, RateLimited, Unauthenticated
 from gateway.forwarded import client_address
@@ -49,6 +49,9 @@ class Budget:
     count: int = 0
     reset: int = WINDOW_SECONDS
     refused: bool = field(default=False)
+    # A GraphQL operation is charged once, whichever path answers it (`charge_graphql`).
+    graphql_charged: bool = False
+    graphql_refusal: RateLimited | None = None
 
     def record(self, charge: Charge) -> None:
         self.count, self.reset = charge.count, charge.retry_after
@@ -104,6 +107,11 @@ async def charge_graphql(scope: Scope, node_cost: int, settings: Settings) -> No
     budget = budget_of(scope)
     if budget is None:
         return
+    if budget.graphql_charged:  # the compiled path charged it, then left it to the resolvers
+        if budget.graphql_refusal is not None:
+            raise budget.graphql_refusal
+        return
+    budget.graphql_charged = True
     points = points_for(node_cost, settings)
     extra = min(points, budget.limit) - 1
     if extra <= 0:
@@ -111,11 +119,12 @@ async def charge_graphql(scope: Scope, node_cost: int, settings: Settings) -> No
     budget.record(await budget.throttle.take(budget.key, extra, budget.limit, WINDOW_SECONDS))
     _headers.set(budget.headers())
     if budget.refused:
-        raise RateLimited(
+        budget.graphql_refusal = RateLimited(
             f"This operation costs {points} points and {budget.remaining} of {budget.limit}"
             f" remain in this window; retry in {budget.reset} s",
             retry_after=budget.reset,
         )
+        raise budget.graphql_refusal
 
 
 async def open_budget(scope: Scope, user_id: int | None) -> Budget:
@@ -151,12 +160,11 @@ async def _user_id(scope: Scope) -> int | None:
     """The user a request's credential names; None for anyone else, a bad credential included
     (charged to its address; the route answers 401 from the same resolution)."""
     try:
-        principal = await resolve_principal(scope)
+        return await claimed_user_id(scope)
     except Unauthenticated:
         return None
     except (BaseORMException, OSError):
         return None  # the database is down: the route answers 503; count the address
-    return None if principal is None else principal.user_id
 
 
 def _is_exempt(path: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
@@ -35,8 +35,7 @@ from graphql import (
     value_from_ast,
 )
 from graphql.execution.values import get_variable_values
-from starlette.requests import Request
-from strawberry.types import ExecutionResult
+from starlette.types import Scope
 
 from gateway.errors import DomainError, RateLimited
 from gateway.ratelimit import budget_of, charge_graphql
@@ -44,8 +43,7 @@ from gateway.reads.compiler import CannotCompile, Statement, compile_root
 from gateway.reads.model import Dialect, camel
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
-from gateway.reads.values import RootValues, page_request
-from gateway.security.principal import Principal, Scope
+from gateway.reads.values import caller_values, page_request, root_values
 from gateway.settings import Settings
 from schema.cost import analyse
 from schema.inputs import argument_problems
@@ -53,16 +51,28 @@ from schema.limits import Limits, SingleOperation, shape_rule
 from schema.planner import PlannedRoot, plan_roots
 
 MAX_PLANS: Final = 512
+MAX_BOUND: Final = 32  # sets of variables remembered per plan
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A plan run with one set of variables: its node cost, and each root's statement with
+    the values of its parameters (all but the principal's, which each request binds)."""
+
+    cost: int
+    reads: tuple[tuple[bytes, Statement, dict[str, object]], ...]
 
 
 @dataclass(slots=True)
 class Plan:
-    """A validated query's reads, and their SQL per variant (`PageRequest.variant`)."""
+    """A validated query's reads, their SQL per variant (`PageRequest.variant`), and the
+    last few sets of variables it was bound with (None: the resolvers must answer those)."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
     roots: list[PlannedRoot]
-    statements: dict[tuple[object, ...], Statement]
+    statements: dict[tuple[object, ...], Statement] = field(default_factory=dict)
+    bound: OrderedDict[bytes, Bound | None] = field(default_factory=OrderedDict)
 
 
 class PlanCache(OrderedDict[tuple[str, str | None], Plan | None]):
@@ -97,7 +107,7 @@ def _plan(schema: GraphQLSchema, limits: Limits, query: str, name: str | None) -
         roots = plan_roots(chosen[0].selection_set, fragments)
     except CannotCompile:
         return None
-    return Plan(document, chosen[0], roots, {})
+    return Plan(document, chosen[0], roots)
 
 
 def _plain(value: object) -> object:
@@ -145,62 +155,82 @@ class CompiledReads:
         return plan
 
     async def answer(
-        self,
-        request: Request,
-        principal: Principal | None,
-        query: str,
-        name: str | None,
-        variables: dict[str, Any] | None,
-    ) -> bytes | ExecutionResult | None:
-        """The response body, an error result (rate limit), or None: use the resolvers."""
-        if not self.settings.compiled_reads or principal is None:
-            return None
-        if not principal.allows(Scope.read):
-            return None
+        self, scope: Scope, user_id: int, query: str, name: str | None, variables: dict[str, Any]
+    ) -> bytes | None:
+        """The response body of `query` read by the user `user_id` (whose credential allows
+        reading), or None: the resolvers answer instead (the rate limit charged here is not
+        charged twice, `gateway.ratelimit.charge_graphql`)."""
         plan = self.plan(query, name)
         if plan is None:
             return None
-        coerced = get_variable_values(
-            self.schema, plan.operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list) or argument_problems(plan.document, variables or {}):
+        bound = self.bound(plan, variables)
+        if bound is None:
             return None
-        cost = next(
-            c
-            for c in analyse(self.schema, plan.document, variables)
-            if c.operation is plan.operation
-        )
-        if cost.bad or cost.nodes > self.limits.max_nodes:
-            return None
-        try:
-            reads = [self._bind(root, coerced.coerced, principal) for root in plan.roots]
-        except (CannotCompile, DomainError):
-            return None
-        if budget_of(request.scope) is not None:
+        if budget_of(scope) is not None:
             try:
-                await charge_graphql(request.scope, cost.nodes, self.settings)
-            except RateLimited as exc:
-                return ExecutionResult(
-                    data=None, errors=[GraphQLError(str(exc), original_error=exc)]
-                )
+                await charge_graphql(scope, bound.cost, scope["app"].state.settings)
+            except RateLimited:
+                return None  # the resolvers' path renders the same refusal
+        caller = caller_values(user_id)
         parts: list[bytes] = []
-        for root, (pages, values) in zip(plan.roots, reads, strict=True):
-            variant = (root.key, *(pages[i].variant() for i in sorted(pages)))
-            statement = plan.statements.get(variant)
-            if statement is None:
-                statement = compile_root(root.root, self.dialect, pages)
-                plan.statements[variant] = statement
-            answer = await fetch_json(statement.sql, [values[n] for n in statement.names])
+        for key, statement, values in bound.reads:
+            values = values | caller
+            try:
+                answer = await fetch_json(statement.sql, [values[n] for n in statement.names])
+            except CannotCompile:
+                return None
             if answer is None:
-                return None  # missing or invisible: the resolvers say NOT_FOUND
-            parts.append(orjson.dumps(root.key) + b":" + answer)
+                return None  # missing, invisible or the caller inactive: the resolvers say why
+            parts.append(key + answer)
         return b'{"data":{' + b",".join(parts) + b"}}"
 
-    def _bind(
-        self, root: PlannedRoot, variables: Mapping[str, Any], principal: Principal
+    def bound(self, plan: Plan, variables: dict[str, Any]) -> Bound | None:
+        """`plan` bound with `variables`, remembered for the next request with the same ones
+        (variables that orjson cannot write, such as huge integers, are bound every time)."""
+        try:
+            key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return self._bind(plan, variables)
+        if key in plan.bound:
+            plan.bound.move_to_end(key)
+            return plan.bound[key]
+        bound = self._bind(plan, variables)
+        plan.bound[key] = bound
+        if len(plan.bound) > MAX_BOUND:
+            plan.bound.popitem(last=False)
+        return bound
+
+    def _bind(self, plan: Plan, variables: dict[str, Any]) -> Bound | None:
+        """The checks the resolver path applies to variables (coercion, the argument guard,
+        page sizes and node cost) and every read's values; None when one fails."""
+        coerced = get_variable_values(
+            self.schema, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list) or argument_problems(plan.document, variables):
+            return None
+        costs = analyse(self.schema, plan.document, variables)
+        cost = next(c for c in costs if c.operation is plan.operation)
+        if cost.bad or cost.nodes > self.limits.max_nodes:
+            return None
+        reads: list[tuple[bytes, Statement, dict[str, object]]] = []
+        try:
+            for root in plan.roots:
+                pages, values = self._values(root, coerced.coerced)
+                variant = (root.key, *(pages[i].variant() for i in sorted(pages)))
+                statement = plan.statements.get(variant)
+                if statement is None:
+                    statement = compile_root(root.root, self.dialect, pages)
+                    plan.statements[variant] = statement
+                reads.append((orjson.dumps(root.key) + b":", statement, values))
+        except (CannotCompile, DomainError):
+            return None
+        return Bound(cost.nodes, tuple(reads))
+
+    def _values(
+        self, root: PlannedRoot, variables: Mapping[str, Any]
     ) -> tuple[dict[str, PageRequest], dict[str, object]]:
         arguments = _arguments(self.schema, "Query", root.root.lookup, root.arguments, variables)
-        values = RootValues(principal, root.root.id, arguments).values()
+        values = root_values(root.root.id, arguments)
         pages: dict[str, PageRequest] = {}
         for page_id, (relation, owner, nodes) in root.pages.items():
             given = _arguments(self.schema, owner, camel(relation.name), nodes, variables)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from json import JSONDecodeError
 from typing import Any, Final
 
+import orjson
 from graphql import GraphQLError
 from graphql.language.parser import MAX_NESTING_DEPTH
 from starlette.requests import ClientDisconnect, Request
@@ -42,7 +43,7 @@ from schema.socket import MeteredTransportWSHandler, authenticate_connection
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
-_CONTENT_TYPES: Final = {
+CONTENT_TYPES: Final = {
     GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
     APPLICATION_JSON: APPLICATION_JSON,
 }
@@ -88,7 +89,7 @@ def negotiate(accept: str | None) -> str | None:
                     quality = float(value.strip())
                 except ValueError:
                     quality = 0.0
-        if media in _CONTENT_TYPES:
+        if media in CONTENT_TYPES:
             if quality <= 0:
                 refused.add(media)
             else:
@@ -110,7 +111,7 @@ class Operation:
     extensions: dict[str, Any] | None
 
 
-def _nesting(value: object) -> int:
+def nesting(value: object) -> int:
     """How deeply `value` nests arrays and objects, found without recursion."""
     deepest = 0
     pending: list[tuple[object, int]] = [(value, 0)]
@@ -132,14 +133,23 @@ def _decode(raw: str | bytes, what: str) -> object:
         400, f"{what} nests arrays and objects more than {MAX_NESTING_DEPTH} levels deep"
     )
     try:
-        decoded = json.loads(raw)
+        decoded = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        decoded = _decode_slowly(raw, too_deep, what)
+    if nesting(decoded) > MAX_NESTING_DEPTH:
+        raise too_deep
+    return decoded
+
+
+def _decode_slowly(raw: str | bytes, too_deep: RequestError, what: str) -> object:
+    """The standard library's reading of what orjson refused, to tell a document nested too
+    deeply (orjson stops at 1,024 levels) from one that is not JSON."""
+    try:
+        return json.loads(raw)
     except RecursionError:
         raise too_deep from None  # the decoder's frames are not worth keeping
     except ValueError as exc:
         raise RequestError(400, f"{what} is not valid JSON") from exc
-    if _nesting(decoded) > MAX_NESTING_DEPTH:
-        raise too_deep
-    return decoded
 
 
 def _json_parameter(raw: str | None, name: str) -> object:
@@ -309,18 +319,7 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
             raise RequestError(status, exc.message, exc.code, headers) from exc
         if query is None:
             raise RequestError(400, "No GraphQL query found in the request")
-        compiled = await self.compiled.answer(
-            request, context.principal, query, operation.operation_name, operation.variables
-        )
-        if isinstance(compiled, bytes):
-            if to_remember is not None:
-                await self.persisted_queries.put(to_remember, query)
-            response = Response(compiled, 200, media_type=_CONTENT_TYPES[media_type])
-            response.headers.raw.extend(sub_response.headers.raw)
-            return response
-        result = compiled or await self._execute(
-            request.method, query, operation, context, root_value
-        )
+        result = await self._execute(request.method, query, operation, context, root_value)
         body = dict(await self.process_result(request, result))
         if is_request_error(result):
             body.pop("data", None)  # execution never started, so there is no data entry
@@ -374,7 +373,7 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
         media_type: str,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        return Response(dumps(body), status, headers, media_type=_CONTENT_TYPES[media_type])
+        return Response(dumps(body), status, headers, media_type=CONTENT_TYPES[media_type])
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -120,7 +120,9 @@ class Compiler:
 
     @property
     def admin(self) -> str:
-        return self.params("admin", "boolean")
+        """Whether the caller is a site admin, read with the rows (not taken from the caller's
+        credential): the statement needs nothing but the caller's id."""
+        return f"(SELECT va.is_site_admin FROM users va WHERE va.id = {self.viewer})"
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         if len(pairs) > MAX_KEYS:
@@ -138,12 +140,15 @@ class Compiler:
         return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
 
     def visible(self, workspace_id: str) -> str:
-        """The caller may read the workspace: a member, or a site admin."""
+        """The caller, an active user, may read the workspace: a member, or a site admin."""
         member = (
             f"EXISTS (SELECT 1 FROM memberships vm WHERE vm.workspace_id = {workspace_id}"
-            f" AND vm.user_id = {self.viewer})"
+            f" AND vm.user_id = va.id)"
         )
-        return f"({self.admin} OR {member})"
+        return (
+            f"EXISTS (SELECT 1 FROM users va WHERE va.id = {self.viewer} AND va.is_active"
+            f" AND (va.is_site_admin OR {member}))"
+        )
 
     # -- objects -----------------------------------------------------------------------------
 
@@ -448,7 +453,7 @@ class Root:
 
 _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
     {
-        "viewer": "FROM users t WHERE t.id = {viewer}",
+        "viewer": "FROM users t WHERE t.id = {viewer} AND t.is_active",
         "workspace": "FROM workspaces t WHERE t.slug = {slug} AND {visible}",
         "project": "FROM projects t JOIN workspaces w ON w.id = t.workspace_id"
         " WHERE w.slug = {slug} AND t.key = {key} AND {visible}",

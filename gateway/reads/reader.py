@@ -18,8 +18,7 @@ from gateway.reads.model import Connection, Dialect, Scalar, ToMany, ToOne
 from gateway.reads.nouns import NOUNS
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import Items, Listed, Nested, NextCursor, Obj, Paged, PageRequest
-from gateway.reads.values import RootValues, page_request
-from gateway.security.principal import Principal
+from gateway.reads.values import caller_values, page_request, root_values
 from gateway.settings import Settings
 
 _STATEMENTS: Final[dict[tuple[object, ...], Statement]] = {}
@@ -79,13 +78,14 @@ def statement_for(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest]
 async def read_root(
     root: Root,
     dialect: Dialect,
-    principal: Principal,
+    user_id: int,
     arguments: Mapping[str, object],
     page: Mapping[str, object] | None = None,
 ) -> bytes | None:
-    """The JSON of one REST read, or None when the object is missing or invisible.
-    `ValidationFailed` (and other domain errors) as the services raise them."""
-    values = RootValues(principal, root.id, arguments).values()
+    """The JSON of one REST read by the user `user_id`, or None when the object is missing or
+    invisible (or the user inactive). `ValidationFailed` (and other domain errors) as the
+    services raise them."""
+    values = root_values(root.id, arguments) | caller_values(user_id)
     pages: dict[str, PageRequest] = {}
     if root.paged is not None:
         pages["c1"], bound = page_request("c1", root.paged.relation, page or {})

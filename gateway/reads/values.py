@@ -11,7 +11,6 @@ to the resolvers as well.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import orjson
 
@@ -28,39 +27,34 @@ from gateway.reads.model import Connection
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import PageRequest
 from gateway.repositories.issues import IssueFilter
-from gateway.security.principal import Principal
 from gateway.services.issues import SORTS, make_filter
 from gateway.services.projects import canonical_key
 
 _INT64 = 2**63 - 1
 
 
-@dataclass(frozen=True, slots=True)
-class RootValues:
-    """The values of a root lookup (`gateway.reads.compiler.Root`), by parameter name."""
+def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, object]:
+    """The values of a root lookup's parameters (`gateway.reads.compiler.Root`); the caller's
+    (`viewer`) is bound per request by `caller_values`."""
+    found: dict[str, object] = {}
+    slug = arguments.get("slug", arguments.get("workspace"))
+    if isinstance(slug, str):
+        found[f"{root_id}.slug"] = slug
+    key = arguments.get("key", arguments.get("project"))
+    if isinstance(key, str):
+        found[f"{root_id}.key"] = canonical_key(key)
+    number = arguments.get("number")
+    if isinstance(number, int):
+        if not -_INT64 <= number <= _INT64:
+            raise CannotCompile("number out of range")
+        found[f"{root_id}.number"] = number
+    return found
 
-    principal: Principal
-    root_id: str
-    arguments: Mapping[str, object]
 
-    def values(self) -> dict[str, object]:
-        found: dict[str, object] = {
-            "viewer": self.principal.user_id,
-            "admin": self.principal.is_site_admin,
-        }
-        args = self.arguments
-        slug = args.get("slug", args.get("workspace"))
-        if isinstance(slug, str):
-            found[f"{self.root_id}.slug"] = slug
-        key = args.get("key", args.get("project"))
-        if isinstance(key, str):
-            found[f"{self.root_id}.key"] = canonical_key(key)
-        number = args.get("number")
-        if isinstance(number, int):
-            if not -_INT64 <= number <= _INT64:
-                raise CannotCompile("number out of range")
-            found[f"{self.root_id}.number"] = number
-        return found
+def caller_values(user_id: int) -> dict[str, object]:
+    """The parameter every read has: who asks (the statement reads whether they are active and
+    a site admin itself)."""
+    return {"viewer": user_id}
 
 
 def _escaped_like(text: str) -> str:

@@ -127,7 +127,7 @@ def _answer(issue: IssueView, status: int = 200, headers: dict[str, str] | None 
 
 
 ISSUE_READ = rest_obj("Issue", IssueOut)
-_ONE = Root("issue", "r0", obj=ISSUE_READ)
+ISSUE_ONE = Root("issue", "r0", obj=ISSUE_READ)
 _PAGE = Root("project", "r0", paged=rest_page("Project", "issues", ISSUE_READ))
 
 
@@ -143,7 +143,7 @@ async def _compiled(
     if not settings.compiled_reads or not principal.allows(Scope.read):
         return None
     try:
-        return await read_root(root, dialect_of(settings), principal, arguments, page)
+        return await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
     except (DomainError, CannotCompile):
         return None
 
@@ -238,7 +238,7 @@ async def get_issue(
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    compiled = await _compiled(settings, principal, _ONE, arguments)
+    compiled = await _compiled(settings, principal, ISSUE_ONE, arguments)
     if compiled is not None:
         version = int(orjson.loads(compiled)["version"])
         cached = not_modified(request, Response(), version)

@@ -28,6 +28,7 @@ _REQUIRED = ("exp", "iat", "sub", "jti", "aud", "iss")
 # as something it cannot hold.
 _SUBJECT = re.compile(r"[1-9][0-9]{0,18}")
 MAX_USER_ID = 2**63 - 1
+VERIFIED_TOKENS = 4096  # tokens whose verification is remembered (`JwtCodec.decode`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class JwtCodec:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.ttl = settings.access_token_ttl_seconds
+        self._verified: dict[str, AccessClaims] = {}
         if self.algorithm == "HS256":
             secret = settings.jwt_secret.get_secret_value()
             if secret.lstrip().startswith("-----BEGIN") or secret.startswith("0\x82"):
@@ -83,7 +85,22 @@ class JwtCodec:
         return token, claims
 
     def decode(self, token: str) -> AccessClaims:
-        """The verified claims; any defect at all is `Unauthenticated`."""
+        """The verified claims; any defect at all is `Unauthenticated`.
+
+        A token verified once is remembered (the last `VERIFIED_TOKENS`): its signature and
+        claims cannot change, and expiry is checked again on every use, as jose checks it
+        (`exp` before now is expired). Only good tokens are kept; a bad one is checked anew.
+        """
+        claims = self._verified.get(token)
+        if claims is not None and claims.expires_at >= time.time():
+            return claims
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.pop(next(iter(self._verified)))  # the oldest
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         if not _COMPACT_JWS.fullmatch(token):
             raise Unauthenticated("Malformed access token")
         try:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.errors import Unauthenticated
 from gateway.repositories import tokens, users
-from gateway.security.jwt import JwtCodec
+from gateway.security.jwt import AccessClaims, JwtCodec
 from gateway.security.opaque import digest, is_personal_token
 from gateway.security.principal import Principal, Scope, TokenKind
 
@@ -32,8 +32,12 @@ async def authenticate(token: str, codec: JwtCodec) -> Principal:
     """The principal behind a bearer token (JWT access token or personal access token)."""
     if is_personal_token(token):
         return await _personal(token)
-    claims = codec.decode(token)
-    user = await users.get_active(claims.user_id)
+    return await access_principal(codec.decode(token))
+
+
+async def access_principal(claims: AccessClaims) -> Principal:
+    """The principal of a verified access token: its user, if still active."""
+    user = await users.active_caller(claims.user_id)
     if user is None:
         raise Unauthenticated("Invalid or expired access token")
     return Principal(
