@@ -116,7 +116,8 @@ pool: Any = None
 @asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     global pool
-    pool = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=4, max_size=16)
+    size = int(os.environ.get("BENCH_POOL", "4"))
+    pool = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=size, max_size=size)
     yield
     await pool.close()
 

@@ -32,6 +32,7 @@ class Setup:
     wrk: str
     load: float
     code: str
+    pool: int
 
 
 def _cpu_model() -> str:
@@ -56,7 +57,8 @@ def markdown(rows: list[Row], setup: Setup) -> str:
         f"- PostgreSQL {setup.postgres}, {setup.issues} issues (`gateway seed`); Python"
         f" {platform.python_version()}, {versions}; {setup.wrk}",
         f"- wrk: {CONNECTIONS} connections, {THREADS} threads, {setup.seconds} s per run after a"
-        " warm-up; one uvicorn worker each, production settings, rate limits off",
+        f" warm-up; one uvicorn worker each with {setup.pool} database connections, production"
+        " settings, rate limits off",
         "",
         "| workload | form | floor req/s | floor p50 / p99 ms | req/s | p50 ms | p99 ms"
         " | ratio | p99 / p50 |",

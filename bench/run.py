@@ -101,14 +101,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
     parser.add_argument("--ref", help="serve the API from this git revision, not the working tree")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=2 * (os.cpu_count() or 2),
+        help="database connections of each server (default: twice the cores; more only adds"
+        " backends competing with the servers for the same cores)",
+    )
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop)
 
     wrk.ensure_installed()
     postgres = asyncio.run(recreate_database())
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")} | {
-        # The floor's pool size, so both may run 16 statements at once.
-        "GATEWAY_DATABASE_URL": f"{DSN}?minsize=4&maxsize=16",
+        # The same pool size for both servers.
+        "GATEWAY_DATABASE_URL": f"{DSN}?minsize={options.pool}&maxsize={options.pool}",
         "GATEWAY_ENVIRONMENT": "production",
         "GATEWAY_JWT_SECRET": secrets.token_urlsafe(48),
         # One principal sends thousands of requests a minute: measure the API, not its 429s.
@@ -121,7 +128,9 @@ def main() -> None:
     with (
         source.tree(options.ref) as code,
         serving("api", api, env, code) as server,
-        serving("floor", ["bench.floor:app"], env | {"BENCH_DSN": DSN}) as floor,
+        serving(
+            "floor", ["bench.floor:app"], env | {"BENCH_DSN": DSN, "BENCH_POOL": str(options.pool)}
+        ) as floor,
     ):
         headers = {
             "Authorization": f"Bearer {answers.sign_in(server, password)}",
@@ -131,7 +140,13 @@ def main() -> None:
         load = os.getloadavg()[0]  # other work on the machine skews every figure
         rows = measure(server, floor, headers, options.seconds, options.warmup)
     setup = report.Setup(
-        options.issues, options.seconds, postgres, wrk.version(), load, source.describe(options.ref)
+        options.issues,
+        options.seconds,
+        postgres,
+        wrk.version(),
+        load,
+        source.describe(options.ref),
+        options.pool,
     )
     text = report.markdown(rows, setup)
     print(text)
