@@ -258,30 +258,53 @@ def _read_legacy(kind: KeyKind, value: object) -> object:
     return value
 
 
-def decode_cursor(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]:
-    """A cursor's sort-key values, as the columns compare (`keys` from `ordering_plan`); v2 and
-    legacy cursors alike. VALIDATION_FAILED (field `cursor`) for a malformed one or one minted
-    for another list than `signature` (a legacy one must carry `cursor_signature(...).legacy`)."""
-    invalid = ValidationFailed.on("cursor", "is not a valid cursor")
+def _invalid() -> ValidationFailed:
+    return ValidationFailed.on("cursor", "is not a valid cursor")
+
+
+def _split_cursor(cursor: str, keys: tuple[_Key, ...]) -> tuple[bool, list[Any]]:
+    """Whether a cursor is legacy, and its parts: the signature then one token per key."""
     if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid
+        raise _invalid()
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         legacy = raw.startswith(b"[")
         data = json.loads(raw) if legacy else raw.decode("ascii").split(".")
     except (binascii.Error, ValueError, RecursionError) as exc:
-        raise invalid from exc
+        raise _invalid() from exc
     if not isinstance(data, list) or len(data) != len(keys) + 1:
-        raise invalid
+        raise _invalid()
+    return legacy, data
+
+
+def _cursor_values(keys: tuple[_Key, ...], legacy: bool, tokens: list[Any]) -> list[object]:
+    read = _read_legacy if legacy else _read_token
+    try:
+        return [k.decode(read(k.kind, value)) for k, value in zip(keys, tokens, strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _invalid() from exc
+
+
+def decode_cursor(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[object]:
+    """A cursor's sort-key values, as the columns compare (`keys` from `ordering_plan`); v2 and
+    legacy cursors alike. VALIDATION_FAILED (field `cursor`) for a malformed one or one minted
+    for another list than `signature` (a legacy one must carry `cursor_signature(...).legacy`)."""
+    legacy, data = _split_cursor(cursor, keys)
     if data[0] != (getattr(signature, "legacy", None) if legacy else signature):
         raise ValidationFailed.on(
             "cursor", "belongs to another list, filter or ordering; start again without it"
         )
-    read = _read_legacy if legacy else _read_token
-    try:
-        return [k.decode(read(k.kind, value)) for k, value in zip(keys, data[1:], strict=True)]
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise invalid from exc
+    return _cursor_values(keys, legacy, data[1:])
+
+
+def unsigned_cursor(cursor: str, keys: tuple[_Key, ...]) -> tuple[str | None, list[object]]:
+    """A v2 cursor's signature and sort-key values, the signature left for the caller to check
+    (a list bound to its parent's id, checked by SQL once the parent is found: see
+    `gateway.reads.compiler.compile_root`); None for a legacy cursor's signature.
+    VALIDATION_FAILED (field `cursor`) for a malformed one."""
+    legacy, data = _split_cursor(cursor, keys)
+    values = _cursor_values(keys, legacy, data[1:])
+    return (None if legacy else str(data[0])), values
 
 
 def checked_limit(name: str, value: int) -> int:

@@ -39,7 +39,7 @@ from gateway.reads.selection import (
 )
 from models import Comment, Issue, Label, Membership, Project, User, Workspace
 
-Lookup = Literal["viewer", "workspace", "project", "issue"]
+Lookup = Literal["viewer", "workspace", "project", "issue", "member", "label"]
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 MAX_KEYS = 50  # PostgreSQL functions take at most 100 arguments
 
@@ -347,6 +347,22 @@ class Compiler:
             self.dialect, signature, [(f"{node}.{column}", kind) for column, kind in keys]
         )
 
+    def cursor_checks(self, paged: Paged, parent: str) -> list[str]:
+        """For a root's page of a list bound to its parent's id: the cursors given were
+        decoded unchecked (`gateway.reads.values.page_request`), so the parent must be the one
+        their signatures name; a cursor of another list finds no row."""
+        page = self.pages.get(paged.id)
+        rel = paged.relation
+        if page is None or rel.filtered:
+            return []
+        prefix = self.params(f"{paged.id}.scope", "text")
+        expected = encoding.signature_sql(self.dialect, prefix, f"{parent}.id")
+        return [
+            f"{expected} = {self.params(f'{paged.id}.{side}sig', 'text')}"
+            for bound, side in ((page.after, "a"), (page.before, "b"))
+            if bound is not None
+        ]
+
     def beyond(
         self,
         page_id: str,
@@ -460,6 +476,12 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "issue": "FROM issues t JOIN projects tp ON tp.id = t.project_id"
         " JOIN workspaces w ON w.id = tp.workspace_id"
         " WHERE w.slug = {slug} AND tp.key = {key} AND t.number = {number} AND {visible}",
+        "member": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
+        " JOIN users tu ON tu.id = t.user_id"
+        " WHERE w.slug = {slug} AND tu.username = {username} AND {visible}",
+        "label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
+        " JOIN workspaces w ON w.id = tp.workspace_id"
+        " WHERE w.slug = {slug} AND tp.key = {key} AND t.name_key = {name} AND {visible}",
     }
 )
 
@@ -481,6 +503,10 @@ def compile_root(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest])
         slug=compiler.params(f"{root.id}.slug", "text"),
         key=compiler.params(f"{root.id}.key", "text"),
         number=compiler.params(f"{root.id}.number", "bigint"),
+        username=compiler.params(f"{root.id}.username", "text"),
+        name=compiler.params(f"{root.id}.name", "text"),
         visible=compiler.visible("t.id" if root.lookup == "workspace" else "w.id"),
     )
+    if root.paged is not None:
+        source += "".join(f" AND {check}" for check in compiler.cursor_checks(root.paged, "t"))
     return compiler.params.number(f"SELECT {value} {source}")

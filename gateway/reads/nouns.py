@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from gateway.reads import encoding
 from gateway.reads.model import Connection, Kind, Noun, Scalar, Scope, ToMany, ToOne
 from gateway.repositories.comments import OLDEST_FIRST
 from gateway.repositories.issues import ORDERINGS as ISSUE_ORDERINGS
@@ -54,6 +55,10 @@ def _viewer_role(scope: Scope) -> str:
 
 def _project_key(scope: Scope) -> str:
     return f"(SELECT pk.key FROM projects pk WHERE pk.id = {scope.alias}.project_id)"
+
+
+def _issue_node_id(scope: Scope) -> str:
+    return encoding.node_id_sql(scope.dialect, "Issue", f"{scope.alias}.issue_id")
 
 
 def _comment_count(scope: Scope) -> str:
@@ -175,6 +180,8 @@ COMMENT: Final = Noun(
     "comments",
     (
         _id(),
+        Scalar("pk", Kind.integer, column="id"),  # REST's `id`, in its paths
+        Scalar("issue_id", Kind.text, compute=_issue_node_id),  # REST: the issue's global id
         Scalar("body", Kind.text, column="body"),
         Scalar("version", Kind.integer, column="version"),
         *_times("edited_at", "created_at", "updated_at"),

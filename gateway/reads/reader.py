@@ -22,7 +22,7 @@ from gateway.reads.values import caller_values, page_request, root_values
 from gateway.settings import Settings
 
 _STATEMENTS: Final[dict[tuple[object, ...], Statement]] = {}
-_REST_NAMES: Final = {"node_id": "id"}
+_REST_NAMES: Final = {"node_id": "id", "id": "pk"}  # REST name → the noun's
 
 
 def dialect_of(settings: Settings) -> Dialect:
@@ -88,7 +88,7 @@ async def read_root(
     values = root_values(root.id, arguments) | caller_values(user_id)
     pages: dict[str, PageRequest] = {}
     if root.paged is not None:
-        pages["c1"], bound = page_request("c1", root.paged.relation, page or {})
+        pages["c1"], bound = page_request("c1", root.paged.relation, page or {}, root=True)
         values.update(bound)
     statement = statement_for(root, dialect, pages)
     try:

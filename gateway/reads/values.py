@@ -5,7 +5,8 @@ Every check raises what the resolver path raises (`ValidationFailed` from `gatew
 `gateway.services.issues.make_filter`); the compiled path then leaves the request to the
 resolvers, which answer it with their own wording. A cursor of a list bound to its parent's id
 (`members-of:<id>`) cannot be checked before the parent is found, so `CannotCompile` sends it
-to the resolvers as well.
+to the resolvers as well, unless the list is a root's (REST): the root's statement checks the
+cursor's signature against the parent it finds (`gateway.reads.compiler.compile_root`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from gateway.paging import (
     ordering_plan,
     page_size,
     signature_text,
+    unsigned_cursor,
 )
 from gateway.reads.compiler import CannotCompile, model_of
 from gateway.reads.model import Connection
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import PageRequest
 from gateway.repositories.issues import IssueFilter
+from gateway.repositories.labels import name_key
 from gateway.services.issues import SORTS, make_filter
 from gateway.services.projects import canonical_key
 
@@ -48,6 +51,12 @@ def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, obje
         if not -_INT64 <= number <= _INT64:
             raise CannotCompile("number out of range")
         found[f"{root_id}.number"] = number
+    username = arguments.get("username")
+    if isinstance(username, str):
+        found[f"{root_id}.username"] = username
+    name = arguments.get("name")
+    if isinstance(name, str):
+        found[f"{root_id}.name"] = name_key(name)
     return found
 
 
@@ -89,9 +98,11 @@ def _where(given: object) -> IssueFilter:
 
 
 def page_request(
-    page_id: str, relation: Connection, given: Mapping[str, object]
+    page_id: str, relation: Connection, given: Mapping[str, object], *, root: bool = False
 ) -> tuple[PageRequest, dict[str, object]]:
-    """One connection's page as this request asks for it, and its parameter values."""
+    """One connection's page as this request asks for it, and its parameter values. A `root`
+    page (a REST list: `gateway.reads.compiler.Root.paged`) also takes cursors of a list bound
+    to its parent's id, their signatures bound for the root's statement to check."""
     first, last = given.get("first"), given.get("last")
     if not isinstance(first, int | None) or not isinstance(last, int | None):
         raise CannotCompile("a page size that is not an integer")
@@ -114,10 +125,18 @@ def page_request(
         cursor = given.get(name)
         if cursor is None:
             continue
-        if signature is None:
-            raise CannotCompile("a cursor bound to its parent's id")
         keys = ordering_plan(model, ordering)
-        decoded = decode_cursor(str(cursor), keys, signature)
+        if signature is not None:
+            decoded = decode_cursor(str(cursor), keys, signature)
+        elif not root:
+            raise CannotCompile("a cursor bound to its parent's id")
+        else:
+            # The root's statement checks the signature once it has found the parent
+            # (`compile_root`): a cursor of another list finds no row.
+            carried, decoded = unsigned_cursor(str(cursor), keys)
+            if carried is None or "\x00" in carried:  # PostgreSQL refuses NUL in text
+                raise CannotCompile("a legacy or unreadable cursor bound to its parent's id")
+            values[f"{page_id}.{side}sig"] = carried
         stored = tuple(k.target.to_db_value(v, model) for k, v in zip(keys, decoded, strict=True))
         bounds[name] = stored
         values.update({f"{page_id}.{side}{i}": v for i, v in enumerate(stored)})

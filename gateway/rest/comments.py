@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.rest.compiled import compiled, page_answer
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.params import IssueNumber, RowId
@@ -69,6 +72,10 @@ class CommentOut(BaseModel):
         return cls.of(comments.row_view(row))
 
 
+COMMENT_READ = rest_obj("Comment", CommentOut)
+_PAGE = Root("issue", "r0", paged=rest_page("Issue", "comments", COMMENT_READ))
+
+
 def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentRef:
     return ((slug, key, number), comment_id)
 
@@ -83,12 +90,17 @@ async def list_comments(
     key: str,
     number: IssueNumber,
     principal: PrincipalDep,
+    settings: SettingsDep,
     paging: PageParamsDep,
     request: Request,
     response: Response,
 ) -> PageOut[CommentOut]:
     """The issue's comments, oldest first, keyset paged. Anyone who can read the workspace
     may list them."""
+    arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
+    body = await compiled(settings, principal, _PAGE, arguments, paging.args())
+    if body is not None:
+        return page_answer(request, body)  # type: ignore[return-value]
     page = await comments.list_comments(principal, (slug, key, number), **paging.args())
     return page_out(page, CommentOut.from_row, request=request, response=response)
 

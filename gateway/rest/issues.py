@@ -7,22 +7,20 @@ models below document them (OpenAPI) without re-validating every row on the way 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.errors import DomainError
 from gateway.json_body import OrjsonResponse
-from gateway.reads.compiler import CannotCompile, Root
-from gateway.reads.reader import dialect_of, read_root, rest_obj, rest_page
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.rest.compiled import compiled, link, one_answer, page_answer
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
 from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
-from gateway.security.principal import Principal, Scope
 from gateway.services import issues
 from gateway.services.issue_rules import (
     MAX_LABELS,
@@ -31,9 +29,7 @@ from gateway.services.issue_rules import (
     IssueView,
     UserBrief,
 )
-from gateway.settings import Settings
 
-JSON: Final = "application/json"
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
 
@@ -131,37 +127,6 @@ ISSUE_ONE = Root("issue", "r0", obj=ISSUE_READ)
 _PAGE = Root("project", "r0", paged=rest_page("Project", "issues", ISSUE_READ))
 
 
-async def _compiled(
-    settings: Settings,
-    principal: Principal,
-    root: Root,
-    arguments: dict[str, object],
-    page: dict[str, object] | None = None,
-) -> bytes | None:
-    """The answer read in one statement (`gateway.reads`), or None: the services answer
-    instead (compiled reads off, or an error to report in their words)."""
-    if not settings.compiled_reads or not principal.allows(Scope.read):
-        return None
-    try:
-        return await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
-    except (DomainError, CannotCompile):
-        return None
-
-
-def _next_cursor(body: bytes) -> str | None:
-    """The page's `next_cursor`, the last key of its JSON, without parsing the items."""
-    value = body[body.rfind(b'"next_cursor"') + len(b'"next_cursor"') :]
-    value = value.lstrip(b" :").rstrip(b" }")
-    return None if value == b"null" else value.strip(b'"').decode()
-
-
-def _link(request: Request, next_cursor: str | None) -> dict[str, str]:
-    if next_cursor is None:
-        return {}
-    url = request.url.include_query_params(cursor=next_cursor)
-    return {"Link": f'<{url}>; rel="next"'}
-
-
 @router.get("", summary="List issues", response_model=PageOut[IssueOut], responses=_READ)
 async def list_issues(
     slug: str,
@@ -196,16 +161,16 @@ async def list_issues(
         "filter": {"state": state, "assignee": assignee, "labels": label, "q": q},
         "orderBy": {"field": sort, "direction": direction},
     }
-    compiled = await _compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, page)
-    if compiled is not None:
-        return Response(compiled, headers=_link(request, _next_cursor(compiled)), media_type=JSON)
+    body = await compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, page)
+    if body is not None:
+        return page_answer(request, body)
     where = issues.make_filter(state, assignee, label, q)
     result = await issues.list_issues(
         principal, slug, key, where, sort, direction == "desc", **paging.args()
     )
-    next_cursor = result.page.next_cursor
-    body = {"items": [issue_json(i) for i in result.items], "next_cursor": next_cursor}
-    return OrjsonResponse(body, headers=_link(request, next_cursor))
+    cursor = result.page.next_cursor
+    answer = {"items": [issue_json(i) for i in result.items], "next_cursor": cursor}
+    return OrjsonResponse(answer, headers=link(request, cursor))
 
 
 @router.post(
@@ -238,12 +203,9 @@ async def get_issue(
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    compiled = await _compiled(settings, principal, ISSUE_ONE, arguments)
-    if compiled is not None:
-        version = int(orjson.loads(compiled)["version"])
-        cached = not_modified(request, Response(), version)
-        headers = {"ETag": etag(version)}
-        return cached or Response(compiled, headers=headers, media_type=JSON)
+    body = await compiled(settings, principal, ISSUE_ONE, arguments)
+    if body is not None:
+        return one_answer(request, body)
     issue = await issues.get_issue(principal, slug, key, number)
     response = Response()
     cached = not_modified(request, response, issue.version)

@@ -9,7 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.rest.compiled import compiled, one_answer, page_answer
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.projects import E404, E409_ARCHIVED
@@ -48,6 +51,11 @@ class LabelOut(BaseModel):
         )
 
 
+LABEL_READ = rest_obj("Label", LabelOut)
+LABEL_ONE = Root("label", "r0", obj=LABEL_READ)
+_PAGE = Root("project", "r0", paged=rest_page("Project", "labels", LABEL_READ))
+
+
 def _project(slug: str, key: str) -> tuple[str, str]:
     return (slug, key)
 
@@ -60,9 +68,13 @@ async def list_labels(
     request: Request,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> PageOut[LabelOut]:
     """The project's labels ordered by name (ignoring case). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
+    body = await compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, paging.args())
+    if body is not None:
+        return page_answer(request, body)  # type: ignore[return-value]
     page = await labels.list_labels(principal, _project(slug, key), **paging.args())
     return page_out(
         page, lambda row: LabelOut.of(labels.row_view(row)), request=request, response=response
@@ -113,9 +125,14 @@ async def get_label(
     request: Request,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> LabelOut:
     """One label, by name (ignoring case), with a strong `ETag`; `If-None-Match` with the
     current ETag answers 304."""
+    arguments: dict[str, object] = {"slug": slug, "key": key, "name": name}
+    body = await compiled(settings, principal, LABEL_ONE, arguments)
+    if body is not None:
+        return one_answer(request, body)  # type: ignore[return-value]
     view = await labels.get_label(principal, (_project(slug, key), name))
     unchanged = not_modified(request, response, view.version)
     if unchanged is not None:

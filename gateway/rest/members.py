@@ -8,7 +8,10 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.rest.compiled import compiled, one_answer, page_answer
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -63,6 +66,11 @@ class MemberOut(BaseModel):
         )
 
 
+MEMBER_READ = rest_obj("Membership", MemberOut)
+MEMBER_ONE = Root("member", "r0", obj=MEMBER_READ)
+_PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "members", MEMBER_READ))
+
+
 @router.get("", summary="List members", responses={401: E401, 403: E403_READ, 404: E404})
 async def list_members(
     slug: str,
@@ -70,9 +78,13 @@ async def list_members(
     request: Request,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> PageOut[MemberOut]:
     """The workspace's members in the order they joined; any member may list them. Paged with
     `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
+    body = await compiled(settings, principal, _PAGE, {"slug": slug}, paging.args())
+    if body is not None:
+        return page_answer(request, body)  # type: ignore[return-value]
     page = await members.list_members(principal, slug, **paging.args())
     return page_out(
         page, lambda row: MemberOut.of(members.row_view(row)), request=request, response=response
@@ -86,10 +98,19 @@ async def list_members(
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404_MEMBER},
 )
 async def get_member(
-    slug: str, username: str, request: Request, response: Response, principal: PrincipalDep
+    slug: str,
+    username: str,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> MemberOut:
     """One member of the workspace, by username, with a strong `ETag`; `If-None-Match` with
     the current ETag answers 304."""
+    arguments: dict[str, object] = {"slug": slug, "username": username}
+    body = await compiled(settings, principal, MEMBER_ONE, arguments)
+    if body is not None:
+        return one_answer(request, body)  # type: ignore[return-value]
     view = await members.get_member(principal, slug, username)
     unchanged = not_modified(request, response, view.version)
     if unchanged is not None:

@@ -7,7 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.rest.compiled import compiled, one_answer, page_answer
 from gateway.rest.conditional import ExpectedVersion, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -50,6 +53,11 @@ class ProjectOut(BaseModel):
         )
 
 
+PROJECT_READ = rest_obj("Project", ProjectOut)
+PROJECT_ONE = Root("project", "r0", obj=PROJECT_READ)
+_PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "projects", PROJECT_READ))
+
+
 def _ref(slug: str, key: str) -> projects.ProjectRef:
     return (slug, key)
 
@@ -61,9 +69,13 @@ async def list_projects(
     request: Request,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> PageOut[ProjectOut]:
     """The workspace's projects (archived ones included) ordered by key. Paged with `limit`
     and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
+    body = await compiled(settings, principal, _PAGE, {"slug": slug}, paging.args())
+    if body is not None:
+        return page_answer(request, body)  # type: ignore[return-value]
     page = await projects.list_projects(principal, slug, **paging.args())
     return page_out(
         page,
@@ -104,9 +116,17 @@ async def create_project(
     responses={304: {"description": "Not modified"}, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_project(
-    slug: str, key: str, request: Request, response: Response, principal: PrincipalDep
+    slug: str,
+    key: str,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> ProjectOut:
     """One project, with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
+    body = await compiled(settings, principal, PROJECT_ONE, {"slug": slug, "key": key})
+    if body is not None:
+        return one_answer(request, body)  # type: ignore[return-value]
     view = await projects.get_project(principal, _ref(slug, key))
     unchanged = not_modified(request, response, view.version)
     if unchanged is not None:

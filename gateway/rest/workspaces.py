@@ -7,7 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.compiler import Root
+from gateway.reads.reader import rest_obj
+from gateway.rest.compiled import compiled, one_answer
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -49,6 +52,9 @@ class WorkspaceOut(BaseModel):
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
+
+
+WORKSPACE_ONE = Root("workspace", "r0", obj=rest_obj("Workspace", WorkspaceOut))
 
 
 @router.get("", summary="List my workspaces", responses={401: E401, 403: E403_READ})
@@ -94,11 +100,18 @@ async def create_workspace(
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_workspace(
-    slug: str, request: Request, response: Response, principal: PrincipalDep
+    slug: str,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> WorkspaceOut:
     """One workspace the caller belongs to (any workspace, for a site admin), with a strong
     `ETag`; `If-None-Match` with the current ETag answers 304. A workspace the caller cannot
     see is 404, exactly like one that does not exist."""
+    body = await compiled(settings, principal, WORKSPACE_ONE, {"slug": slug})
+    if body is not None:
+        return one_answer(request, body)  # type: ignore[return-value]
     view = await workspaces.get_workspace(principal, slug)
     unchanged = not_modified(request, response, view.version)
     if unchanged is not None:

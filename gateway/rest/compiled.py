@@ -1,0 +1,74 @@
+"""REST reads answered by compiled reads (`gateway.reads`): one statement whose JSON goes out as
+bytes. A route tries `compiled` first; None leaves the request to its service code, which
+answers as it always has (compiled reads off, a caller without the `read` scope, a missing or
+invisible object, a bad cursor: each reported in the services' words).
+
+    body = await compiled(settings, principal, PROJECT_ONE, {"slug": slug, "key": key})
+    if body is not None:
+        return one_answer(request, body)
+    view = await projects.get_project(principal, (slug, key))
+    …
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import orjson
+from fastapi import Request, Response
+
+from gateway.errors import DomainError
+from gateway.reads.compiler import CannotCompile, Root
+from gateway.reads.reader import dialect_of, read_root
+from gateway.rest.conditional import etag, not_modified
+from gateway.security.principal import Principal, Scope
+from gateway.settings import Settings
+
+JSON: Final = "application/json"
+
+
+async def compiled(
+    settings: Settings,
+    principal: Principal,
+    root: Root,
+    arguments: dict[str, object],
+    page: Mapping[str, object] | None = None,
+) -> bytes | None:
+    """The answer read in one statement (`gateway.reads`), or None: the services answer
+    instead (compiled reads off, or an error to report in their words). `page`: a list's
+    paging arguments (`PageParams.args()`, or GraphQL-like ones with `filter`/`orderBy`)."""
+    if not settings.compiled_reads or not principal.allows(Scope.read):
+        return None
+    try:
+        return await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
+    except (DomainError, CannotCompile):
+        return None
+
+
+def next_cursor(body: bytes) -> str | None:
+    """The page's `next_cursor`, the last key of its JSON, without parsing the items."""
+    value = body[body.rfind(b'"next_cursor"') + len(b'"next_cursor"') :]
+    value = value.lstrip(b" :").rstrip(b" }")
+    return None if value == b"null" else value.strip(b'"').decode()
+
+
+def link(request: Request, cursor: str | None) -> dict[str, str]:
+    """`Link: <this URL with cursor=next>; rel="next"` when there is a next page."""
+    if cursor is None:
+        return {}
+    url = request.url.include_query_params(cursor=cursor)
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+def page_answer(request: Request, body: bytes) -> Response:
+    """A compiled page, with its `Link` header."""
+    return Response(body, headers=link(request, next_cursor(body)), media_type=JSON)
+
+
+def one_answer(request: Request, body: bytes) -> Response:
+    """A compiled object with its strong `ETag` (from its `version`); 304 for a matching
+    `If-None-Match`."""
+    version = int(orjson.loads(body)["version"])
+    cached = not_modified(request, Response(), version)
+    return cached or Response(body, headers={"ETag": etag(version)}, media_type=JSON)
