@@ -15,9 +15,10 @@ that is missing or invisible (NOT_FOUND comes from the resolvers too).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any, Final
 
 import orjson
@@ -37,9 +38,10 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from starlette.types import Scope
 
-from gateway.errors import DomainError, RateLimited
+from gateway.errors import DomainError, NotFound, RateLimited
+from gateway.ids import from_global_id
 from gateway.ratelimit import budget_of, charge_graphql
-from gateway.reads.compiler import CannotCompile, Statement, compile_root
+from gateway.reads.compiler import CannotCompile, Root, Statement, compile_nodes, compile_root
 from gateway.reads.model import Dialect, camel
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
@@ -48,19 +50,32 @@ from gateway.settings import Settings
 from schema.cost import analyse
 from schema.inputs import argument_problems
 from schema.limits import Limits, SingleOperation, shape_rule
+from schema.nodes import MAX_NODES
 from schema.planner import PlannedRoot, plan_roots
 
 MAX_PLANS: Final = 512
 MAX_BOUND: Final = 32  # sets of variables remembered per plan
+MAX_VARIANTS: Final = 64  # statements kept per plan (cursors, filters and orders vary them)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One root field's statement: `key` is its `"name":` in the answer, `values` those of
+    its parameters but the caller's; `silent` answers null for no row, where the resolvers
+    would (`node`), instead of leaving the request to them."""
+
+    key: bytes
+    statement: Statement
+    values: dict[str, object]
+    silent: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """A plan run with one set of variables: its node cost, and each root's statement with
-    the values of its parameters (all but the principal's, which each request binds)."""
+    """A plan run with one set of variables: its node cost, and each root's read."""
 
     cost: int
-    reads: tuple[tuple[bytes, Statement, dict[str, object]], ...]
+    reads: tuple[Read, ...]
 
 
 @dataclass(slots=True)
@@ -173,15 +188,16 @@ class CompiledReads:
                 return None  # the resolvers' path renders the same refusal
         caller = caller_values(user_id)
         parts: list[bytes] = []
-        for key, statement, values in bound.reads:
-            values = values | caller
+        for read in bound.reads:
+            values = read.values | caller
+            names = read.statement.names
             try:
-                answer = await fetch_json(statement.sql, [values[n] for n in statement.names])
+                answer = await fetch_json(read.statement.sql, [values[n] for n in names])
             except CannotCompile:
                 return None
-            if answer is None:
+            if answer is None and not read.silent:
                 return None  # missing, invisible or the caller inactive: the resolvers say why
-            parts.append(key + answer)
+            parts.append(read.key + (answer or b"null"))
         return b'{"data":{' + b",".join(parts) + b"}}"
 
     def bound(self, plan: Plan, variables: dict[str, Any]) -> Bound | None:
@@ -212,28 +228,66 @@ class CompiledReads:
         cost = next(c for c in costs if c.operation is plan.operation)
         if cost.bad or cost.nodes > self.limits.max_nodes:
             return None
-        reads: list[tuple[bytes, Statement, dict[str, object]]] = []
+        reads: list[Read] = []
         try:
             for root in plan.roots:
-                pages, values = self._values(root, coerced.coerced)
-                variant = (root.key, *(pages[i].variant() for i in sorted(pages)))
+                kind, compile_read, pages, values = self._values(root, coerced.coerced)
+                variant = (root.key, kind, *(pages[i].variant() for i in sorted(pages)))
                 statement = plan.statements.get(variant)
                 if statement is None:
-                    statement = compile_root(root.root, self.dialect, pages)
-                    plan.statements[variant] = statement
-                reads.append((orjson.dumps(root.key) + b":", statement, values))
+                    statement = compile_read(pages)
+                    if len(plan.statements) < MAX_VARIANTS:  # variables pick the variant
+                        plan.statements[variant] = statement
+                reads.append(Read(orjson.dumps(root.key) + b":", statement, values, root.silent))
         except (CannotCompile, DomainError):
             return None
         return Bound(cost.nodes, tuple(reads))
 
     def _values(
         self, root: PlannedRoot, variables: Mapping[str, Any]
-    ) -> tuple[dict[str, PageRequest], dict[str, object]]:
-        arguments = _arguments(self.schema, "Query", root.root.lookup, root.arguments, variables)
-        values = root_values(root.root.id, arguments)
+    ) -> tuple[
+        object,
+        Callable[[Mapping[str, PageRequest]], Statement],
+        dict[str, PageRequest],
+        dict[str, object],
+    ]:
+        """Which read answers `root` (`node` and `nodes` pick by the ids' types), how to
+        compile it, its pages and the values of its parameters."""
+        arguments = _arguments(self.schema, "Query", root.field, root.arguments, variables)
+        values: dict[str, object] = {}
+        kind: object
+        if root.field in ("node", "nodes"):
+            ids = [arguments["id"]] if root.field == "node" else list(arguments["ids"])  # type: ignore[call-overload]
+            if len(ids) > MAX_NODES:
+                raise CannotCompile("too many ids")  # the resolver names the limit
+            found: list[Root | None] = []
+            for i, global_id in enumerate(ids):
+                try:
+                    type_name, pk = from_global_id(str(global_id))
+                except NotFound:
+                    found.append(None)  # not an id: null, as the resolvers answer
+                    continue
+                read = root.reads.get(type_name)
+                if read is None:
+                    raise CannotCompile(f"{type_name} nodes are left to the resolvers")
+                found.append(read)
+                values[f"{read.id}.pk{i}"] = pk
+            kind = tuple(None if r is None else r.lookup for r in found)
+            if root.field == "node":
+                single = found[0]
+                if single is None:
+                    raise CannotCompile("not a global id")
+                values = {f"{single.id}.pk": values[f"{single.id}.pk0"]}
+                compile_read = partial(compile_root, single, self.dialect)
+            else:
+                compile_read = partial(compile_nodes, found, self.dialect)
+        else:
+            read = root.reads[""]
+            kind, values = "", root_values(read.id, arguments)
+            compile_read = partial(compile_root, read, self.dialect)
         pages: dict[str, PageRequest] = {}
         for page_id, (relation, owner, nodes) in root.pages.items():
             given = _arguments(self.schema, owner, camel(relation.name), nodes, variables)
             pages[page_id], bound = page_request(page_id, relation, given)
             values.update(bound)
-        return pages, values
+        return kind, compile_read, pages, values

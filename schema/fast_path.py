@@ -1,8 +1,8 @@
 """The compiled reads' way in: a pure ASGI middleware in front of the GraphQL router.
 
-A `POST /graphql` query the compiled reads can answer (`schema.compiled`) is answered here, with
-the statement's JSON passed on as bytes: no routing, no dependencies, no Strawberry, and for an
-access token no principal lookup (the statement itself checks the user is active). Everything
+A `GET` or `POST /graphql` query the compiled reads can answer (`schema.compiled`) is answered
+here, with the statement's JSON passed on as bytes: no routing, no dependencies, no Strawberry,
+and for an access token no principal lookup (the statement checks the user is active). Everything
 else — another method or media type, persisted queries, anonymous or bad credentials, a token
 without `read`, any input the resolvers would refuse, a missing or invisible object — goes on
 to the router unchanged, its body replayed, and is answered exactly as before. The middlewares
@@ -13,6 +13,7 @@ See history/adr/0015-compiled-reads.md.
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 import orjson
 from graphql.language.parser import MAX_NESTING_DEPTH
@@ -42,14 +43,45 @@ def _is_json(content_type: str | None) -> bool:
     return media.strip().lower() == "application/json" and charset in ("", "utf-8", "utf8")
 
 
-def _operation(body: bytes) -> tuple[str, str | None, dict[str, Any]] | None:
+Operation = tuple[str, str | None, dict[str, Any]]
+
+
+def _posted(body: bytes) -> Operation | None:
     """(query, operation name, variables) of a plain GraphQL-over-HTTP body, or None."""
     try:
         params = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(params, dict) or params.get("extensions") is not None:
+    if not isinstance(params, dict):
         return None
+    return _operation(params)
+
+
+def _queried(query_string: bytes) -> Operation | None:
+    """The same from a GET's query string (each parameter at most once, as the router reads
+    it: `variables` as JSON, empty ones absent)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    params: dict[str, object] = dict(pairs)
+    if len(params) != len(pairs):
+        return None
+    if params.get("operationName") == "":
+        params["operationName"] = None
+    raw = params.get("variables")
+    if raw:
+        try:
+            params["variables"] = orjson.loads(str(raw))
+        except orjson.JSONDecodeError:
+            return None
+    else:
+        params["variables"] = None
+    if params.get("extensions") == "":
+        params["extensions"] = None
+    return _operation(params)
+
+
+def _operation(params: dict[str, Any]) -> Operation | None:
+    if params.get("extensions") is not None:
+        return None  # persisted queries: the router's
     query, name = params.get("query"), params.get("operationName")
     variables = params.get("variables")
     if not isinstance(query, str) or not isinstance(name, str | None):
@@ -72,18 +104,22 @@ class CompiledGraphQL:
         if (
             scope["type"] != "http"
             or scope["path"] != GRAPHQL_PATH
-            or scope["method"] != "POST"
+            or scope["method"] not in ("GET", "POST")
             or not _settings(scope).compiled_reads
-            or not _is_json(_header(scope, b"content-type"))
             or _header(scope, b"authorization") is None
         ):
             await self.app(scope, receive, send)
             return
         media_type = negotiate(_header(scope, b"accept"))
-        body, receive = await _read_body(receive)
+        operation: Operation | None = None
+        if scope["method"] == "GET":
+            operation = _queried(scope["query_string"])
+        elif _is_json(_header(scope, b"content-type")):
+            body, receive = await _read_body(receive)
+            operation = None if body is None else _posted(body)
         answer = None
-        if media_type is not None and body is not None:
-            answer = await self._answer(scope, body)
+        if media_type is not None and operation is not None:
+            answer = await self._answer(scope, operation)
         if answer is None or media_type is None:
             await self.app(scope, receive, send)
             return
@@ -99,10 +135,7 @@ class CompiledGraphQL:
         )
         await send({"type": "http.response.body", "body": answer})
 
-    async def _answer(self, scope: Scope, body: bytes) -> bytes | None:
-        operation = _operation(body)
-        if operation is None:
-            return None
+    async def _answer(self, scope: Scope, operation: Operation) -> bytes | None:
         user_id = await reader_id(scope)
         if user_id is None:
             return None

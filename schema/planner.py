@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Final, get_args
+from typing import Final, cast, get_args
 
 from graphql import (
     ArgumentNode,
@@ -48,6 +48,7 @@ _ROOTS: Final[Mapping[str, tuple[Lookup, str]]] = {
     "project": ("project", "Project"),
     "issue": ("issue", "Issue"),
 }
+_NODES: Final = ("User", "Workspace", "Membership", "Project", "Label", "Issue", "Comment", "Event")
 _PAGE_INFO: Final = frozenset(get_args(PageInfoField))
 _FIELDS: Final[Mapping[str, Mapping[str, Scalar | ToOne | ToMany | Connection]]] = {
     noun.name: {camel(name): entry for name, entry in noun.by_name.items()}
@@ -57,13 +58,19 @@ _FIELDS: Final[Mapping[str, Mapping[str, Scalar | ToOne | ToMany | Connection]]]
 
 @dataclass(frozen=True, slots=True)
 class PlannedRoot:
-    """One root field: its response key, the read, and the argument nodes of the lookup and
-    of each connection (by the connection's id)."""
+    """One root field: its response key, its reads (one per type `node(id:)` may find, else
+    one under ""), and the argument nodes of the lookup and of each connection (by id)."""
 
     key: str
-    root: Root
+    field: str
+    reads: Mapping[str, Root]
     arguments: tuple[ArgumentNode, ...]
     pages: Mapping[str, tuple[Connection, str, tuple[ArgumentNode, ...]]]
+
+    @property
+    def silent(self) -> bool:
+        """Whether a missing or invisible object is simply null (no error): `node`."""
+        return self.field == "node"
 
 
 @dataclass(slots=True)
@@ -199,17 +206,23 @@ def plan_roots(
     roots: list[PlannedRoot] = []
     for index, (key, group) in enumerate(planner.collect(selections, "Query").items()):
         name = group[0].name.value
-        if name not in _ROOTS:
-            raise CannotCompile(f"Query.{name} is left to the resolvers")
-        lookup, type_name = _ROOTS[name]
         planner.pages = {}
-        obj = planner.obj(NOUNS[type_name], group)
-        roots.append(
-            PlannedRoot(
-                key,
-                Root(lookup, f"r{index}", obj=obj),
-                tuple(group[0].arguments or ()),
-                planner.pages,
-            )
-        )
+        reads: dict[str, Root] = {}
+        if name in ("node", "nodes"):
+            for type_name in _NODES:
+                try:  # a type whose fragments ask for more than its noun holds is left out
+                    obj = planner.obj(NOUNS[type_name], group)
+                except CannotCompile:
+                    continue
+                lookup = cast(Lookup, f"node:{type_name}")
+                reads[type_name] = Root(lookup, f"r{index}", obj=obj)
+            if not reads:
+                raise CannotCompile("no node type to read")
+        elif name in _ROOTS:
+            lookup, type_name = _ROOTS[name]
+            reads[""] = Root(lookup, f"r{index}", obj=planner.obj(NOUNS[type_name], group))
+        else:
+            raise CannotCompile(f"Query.{name} is left to the resolvers")
+        arguments = tuple(group[0].arguments or ())
+        roots.append(PlannedRoot(key, name, reads, arguments, planner.pages))
     return roots

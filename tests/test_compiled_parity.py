@@ -18,9 +18,11 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from gateway.ids import to_global_id
 from gateway.settings import Settings
 from models import (
     Comment,
+    Event,
     Issue,
     IssueLabel,
     IssuePriority,
@@ -973,3 +975,84 @@ async def test_generated_selections(
         mismatches[:3]
     )
     assert answered >= len(cases) // 2, answered
+
+
+NODE = """query($id: ID!) { node(id: $id) { id __typename
+  ... on User { username displayName email }
+  ... on Workspace { slug viewerRole projects(first: 2) { nodes { key } } }
+  ... on Membership { role user { username } }
+  ... on Project { key issues(first: 2) { totalCount nodes { number } } }
+  ... on Label { name color }
+  ... on Issue { number title labels { name } assignee { username } }
+  ... on Comment { body author { username } issue { number } }
+  ... on Event { type subjectId data actor { username } project { key } issue { number } }
+  ... on Invitation { role }
+} }"""
+EVENTS = """query($n: Int) { workspace(slug: "acme") { events(first: $n) { totalCount
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  edges { cursor node { id type subjectId data createdAt actor { username }
+    project { key } issue { number } } } } } }"""
+
+
+async def _add_events(world: ParityWorld) -> list[int]:
+    """Events of acme (one naming a deleted issue, one with no actor) and one of `other`."""
+    acme, other = await Workspace.get(slug="acme"), await Workspace.get(slug="other")
+    web = await Project.get(workspace=acme, key="WEB")
+    issue = await Issue.filter(project=web).order_by("number").first()
+    assert issue is not None
+    made = [
+        await Event.create(
+            workspace=acme,
+            actor=world.users["admin"],
+            type="issue.created",
+            subject_id=to_global_id("Issue", issue.id),
+            project_id=web.id,
+            issue_id=issue.id,
+            data={"title": "Ünïcode ✓", "labels": ["a", "b"], "n": 3, "nested": {"x": None}},
+        ),
+        await Event.create(
+            workspace=acme,
+            actor=None,
+            type="issue.deleted",
+            subject_id=to_global_id("Issue", 999_999),
+            project_id=web.id,
+            issue_id=999_999,
+            data={},
+        ),
+        await Event.create(
+            workspace=other, actor=world.users["stranger"], type="x", subject_id="y", data={}
+        ),
+    ]
+    return [event.id for event in made]
+
+
+async def test_events_and_nodes(
+    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+) -> None:
+    """`Workspace.events` paged both ways, and `node(id:)` for an object of every type, one
+    of another workspace, a malformed id and an invitation (left to the resolvers)."""
+    events = await _add_events(world)
+    parity = parity_of(world.headers(caller))
+    for n in (1, 2, 5):
+        await parity.both(EVENTS, {"n": n})
+    ids = [to_global_id("Event", pk) for pk in events]
+    for model, type_name in (
+        (User, "User"),
+        (Workspace, "Workspace"),
+        (Membership, "Membership"),
+        (Project, "Project"),
+        (Label, "Label"),
+        (Issue, "Issue"),
+        (Comment, "Comment"),
+    ):
+        for row in await model.all().order_by("id").limit(3):
+            ids.append(to_global_id(type_name, row.id))
+    ids += [to_global_id("Issue", 10**12), "not-an-id", to_global_id("Invitation", 1)]
+    for global_id in ids:
+        await parity.both(NODE, {"id": global_id})
+    many = NODE.replace("$id: ID!", "$ids: [ID!]!").replace("node(id: $id)", "nodes(ids: $ids)")
+    await parity.both(many, {"ids": ids[:-1]})  # every type, twice one of them, and nonsense
+    await parity.both(many, {"ids": [*ids[:3], ids[0]]})
+    await parity.both(many, {"ids": ids})  # with an invitation: the resolvers'
+    await parity.both(many, {"ids": []})
+    parity.check()

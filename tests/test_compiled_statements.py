@@ -24,8 +24,9 @@ import pytest
 from fastapi import FastAPI
 from graphql.language import Node
 
+from gateway.ids import to_global_id
 from gateway.settings import Settings
-from models import Comment, Issue, Label, Membership, Project, Role, Workspace
+from models import Comment, Event, Issue, Label, Membership, Project, Role, Workspace
 from tests.auth_helpers import gql, make_pat
 from tests.sql_counter import count_sql
 from tests.test_issues_graphql import World, make_world
@@ -276,3 +277,33 @@ async def test_the_plan_cache_holds_no_request_value(
     assert cached, "no SQL text found in the plan cache"
     leaked = [(v, text) for text in cached for v in values if v in text]
     assert not leaked, leaked[:3]
+
+
+async def test_a_node_and_the_events_are_one_statement(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await _with_comments(world, 3, 2)
+    issue = await Issue.get(project=world.project, number=1)
+    workspace = await Workspace.get(slug="acme")
+    for n in range(3):
+        await Event.create(workspace=workspace, type="x", subject_id=str(n), data={"n": n})
+    node = (
+        "query($id: ID!) { node(id: $id) { id ... on Issue { title"
+        " comments(first: 5) { nodes { body } } } } }"
+    )
+    events = (
+        '{ workspace(slug: "acme") {'
+        " events(first: 5) { nodes { type data actor { username } } } } }"
+    )
+    for query, variables in (
+        (node, {"id": to_global_id("Issue", issue.id)}),
+        (node, {"id": to_global_id("Issue", 10**12)}),  # nobody's: null, still one statement
+        (events, None),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Issue { number } } }",
+            {"ids": [to_global_id("Issue", issue.id), "nonsense", to_global_id("Workspace", 1)]},
+        ),
+    ):
+        count, answer = await counted(client, query, world.h("viewer"), variables)
+        assert answer.get("errors") is None, answer
+        assert count == 1, query

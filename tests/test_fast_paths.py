@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from gateway.settings import Settings
 from models import Issue, User
 from tests.auth_helpers import bearer
+from tests.sql_counter import count_sql
 from tests.test_issues_graphql import World, make_world
 
 ISSUE = "/api/v1/workspaces/acme/projects/WEB/issues/1"
@@ -143,3 +144,33 @@ async def test_a_compiled_read_is_charged_once(
                 - int(answer.headers["RateLimit-Remaining"])
             )
         assert spent[0] == spent[1] == 2, (query, spent)  # 1 + 100 nodes // 100
+
+
+async def test_graphql_get_answers_alike(
+    client: httpx.AsyncClient, world: World, compiled: Callable[[bool], None]
+) -> None:
+    """A query over GET, with variables and an operation name, as the router answers it; a
+    browser asking for GraphiQL and a repeated parameter still reach the router."""
+    params = {
+        "query": 'query One($n: Int!) { issue(workspace: "acme", project: "WEB",'
+        " number: $n) { number title } }",
+        "variables": '{"n": 1}',
+        "operationName": "One",
+    }
+
+    async def send() -> httpx.Response:
+        return await client.get("/graphql", params=params, headers=world.h("member"))
+
+    resolved, fast = await _both(client, compiled, send)
+    assert fast.status_code == resolved.status_code == 200
+    assert fast.json() == resolved.json() == {"data": {"issue": {"number": 1, "title": "One"}}}
+    with count_sql() as sql:
+        await send()
+    assert sql.count == 1, sql  # compiled: the statement checks the caller itself
+    assert _stable(fast) == _stable(resolved)
+    page = await client.get("/graphql", headers={**world.h("member"), "Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    twice = await client.get(
+        "/graphql?query={viewer{username}}&query={viewer{id}}", headers=world.h("member")
+    )
+    assert twice.status_code == 200

@@ -12,7 +12,7 @@ See history/adr/0015-compiled-reads.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
@@ -37,9 +37,24 @@ from gateway.reads.selection import (
     Total,
     Typename,
 )
-from models import Comment, Issue, Label, Membership, Project, User, Workspace
+from models import Comment, Event, Issue, Label, Membership, Project, User, Workspace
 
-Lookup = Literal["viewer", "workspace", "project", "issue", "member", "label"]
+Lookup = Literal[
+    "viewer",
+    "workspace",
+    "project",
+    "issue",
+    "member",
+    "label",
+    "node:User",
+    "node:Workspace",
+    "node:Membership",
+    "node:Project",
+    "node:Label",
+    "node:Issue",
+    "node:Comment",
+    "node:Event",
+]
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 MAX_KEYS = 50  # PostgreSQL functions take at most 100 arguments
 
@@ -182,6 +197,8 @@ class Compiler:
                 return encoding.date_sql(self.dialect, value)
             case Kind.boolean:
                 return self.boolean(value)
+            case Kind.json:
+                return value if self.pg else f"json({value})"
             case Kind.enum:
                 assert scalar.enum is not None
                 spell = str.upper if obj.api == "graphql" else str.lower
@@ -451,7 +468,10 @@ def sort_columns(noun: Noun, ordering: Ordering) -> list[tuple[str, encoding.Key
 
 
 _MODELS: Final[Mapping[str, type[Model]]] = MappingProxyType(
-    {m._meta.db_table: m for m in (Comment, Issue, Label, Membership, Project, User, Workspace)}
+    {
+        m._meta.db_table: m
+        for m in (Comment, Event, Issue, Label, Membership, Project, User, Workspace)
+    }
 )
 
 
@@ -482,6 +502,25 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
         " JOIN workspaces w ON w.id = tp.workspace_id"
         " WHERE w.slug = {slug} AND tp.key = {key} AND t.name_key = {name} AND {visible}",
+        # `node(id:)`: any active user is visible to every active caller (as
+        # `GET /users/{username}` is); everything else through its workspace.
+        "node:User": "FROM users t WHERE t.id = {pk} AND t.is_active"
+        " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
+        "node:Workspace": "FROM workspaces t JOIN workspaces w ON w.id = t.id"
+        " WHERE t.id = {pk} AND {visible}",
+        "node:Membership": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE t.id = {pk} AND {visible}",
+        "node:Project": "FROM projects t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE t.id = {pk} AND {visible}",
+        "node:Label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
+        " JOIN workspaces w ON w.id = tp.workspace_id WHERE t.id = {pk} AND {visible}",
+        "node:Issue": "FROM issues t JOIN projects tp ON tp.id = t.project_id"
+        " JOIN workspaces w ON w.id = tp.workspace_id WHERE t.id = {pk} AND {visible}",
+        "node:Comment": "FROM comments t JOIN issues ti ON ti.id = t.issue_id"
+        " JOIN projects tp ON tp.id = ti.project_id JOIN workspaces w ON w.id = tp.workspace_id"
+        " WHERE t.id = {pk} AND {visible}",
+        "node:Event": "FROM events t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE t.id = {pk} AND {visible}",
     }
 )
 
@@ -498,15 +537,45 @@ def compile_root(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest])
         raise CannotCompile("a root answers an object or a page")
     if dialect == "postgres":
         value = f"({value})::text"
-    source = _LOOKUPS[root.lookup].format(  # parameters it does not use are never sent
+    source = _source(compiler, root, "pk")
+    if root.paged is not None:
+        source += "".join(f" AND {check}" for check in compiler.cursor_checks(root.paged, "t"))
+    return compiler.params.number(f"SELECT {value} {source}")
+
+
+def compile_nodes(
+    reads: Sequence[Root | None], dialect: Dialect, pages: Mapping[str, PageRequest]
+) -> Statement:
+    """`nodes(ids:)`: one array, an element per read in order (`<id>.pk<i>` naming the i-th
+    object's key), null where the read is None, missing or invisible."""
+    compiler = Compiler(dialect, pages)
+    items: list[str] = []
+    for i, root in enumerate(reads):
+        if root is None or root.obj is None:
+            items.append("NULL")
+            continue
+        found = f"SELECT {compiler.obj(root.obj, 't')} {_source(compiler, root, f'pk{i}')}"
+        items.append(compiler.embed(found))
+    if len(items) > 2 * MAX_KEYS:
+        raise CannotCompile("too many nodes for one array")
+    array = (
+        f"json_build_array({', '.join(items)})"
+        if dialect == "postgres"
+        else (f"json_array({', '.join(items)})")
+    )
+    value = f"({array})::text" if dialect == "postgres" else array
+    return compiler.params.number(f"SELECT {value}")
+
+
+def _source(compiler: Compiler, root: Root, pk: str) -> str:
+    """`FROM … WHERE …` finding the root's object (parameters it does not use are never sent)."""
+    return _LOOKUPS[root.lookup].format(
         viewer=compiler.viewer,
         slug=compiler.params(f"{root.id}.slug", "text"),
         key=compiler.params(f"{root.id}.key", "text"),
         number=compiler.params(f"{root.id}.number", "bigint"),
         username=compiler.params(f"{root.id}.username", "text"),
         name=compiler.params(f"{root.id}.name", "text"),
+        pk=compiler.params(f"{root.id}.{pk}", "bigint"),
         visible=compiler.visible("t.id" if root.lookup == "workspace" else "w.id"),
     )
-    if root.paged is not None:
-        source += "".join(f" AND {check}" for check in compiler.cursor_checks(root.paged, "t"))
-    return compiler.params.number(f"SELECT {value} {source}")

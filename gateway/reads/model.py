@@ -30,6 +30,7 @@ class Kind(StrEnum):
     date = "date"  # `2026-11-26`
     enum = "enum"  # REST lower-case, GraphQL upper-case
     node_id = "node_id"  # the global id of the noun's row
+    json = "json"  # a stored JSON document, as it is
 
 
 Expression = Callable[["Scope"], str]

@@ -14,6 +14,7 @@ from typing import Final
 from gateway.reads import encoding
 from gateway.reads.model import Connection, Kind, Noun, Scalar, Scope, ToMany, ToOne
 from gateway.repositories.comments import OLDEST_FIRST
+from gateway.repositories.events import NEWEST_FIRST
 from gateway.repositories.issues import ORDERINGS as ISSUE_ORDERINGS
 from gateway.repositories.labels import BY_NAME
 from gateway.repositories.members import JOINED
@@ -96,6 +97,7 @@ WORKSPACE: Final = Noun(
         Connection(
             "projects", "Project", "workspace_id", {"key": BY_KEY}, scope_prefix="projects-of:"
         ),
+        Connection("events", "Event", "workspace_id", {"newest": NEWEST_FIRST}, scope_prefix=""),
     ),
 )
 
@@ -189,6 +191,24 @@ COMMENT: Final = Noun(
     (ToOne("author", "User", "author_id"), ToOne("issue", "Issue", "issue_id")),
 )
 
+EVENT: Final = Noun(
+    "Event",
+    "events",
+    (
+        _id(),
+        Scalar("type", Kind.text, column="type"),
+        Scalar("subject_id", Kind.text, column="subject_id"),
+        Scalar("data", Kind.json, column="data"),
+        *_times("created_at"),
+    ),
+    (
+        # An event outlives what it names: a deleted actor, project or issue reads as null.
+        ToOne("actor", "User", "actor_id", nullable=True),
+        ToOne("project", "Project", "project_id", nullable=True),
+        ToOne("issue", "Issue", "issue_id", nullable=True),
+    ),
+)
+
 NOUNS: Final[Mapping[str, Noun]] = MappingProxyType(
-    {n.name: n for n in (USER, WORKSPACE, MEMBERSHIP, PROJECT, LABEL, ISSUE, COMMENT)}
+    {n.name: n for n in (USER, WORKSPACE, MEMBERSHIP, PROJECT, LABEL, ISSUE, COMMENT, EVENT)}
 )

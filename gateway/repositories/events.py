@@ -20,7 +20,7 @@ JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, J
 JSONObject: TypeAlias = dict[str, JSONValue]
 
 # Newest first: ids grow with time, so `id desc` is commit order without a timestamp tie-break.
-_NEWEST = order("-id")
+NEWEST_FIRST = order("-id")
 FIELDS = (
     "id",
     "workspace_id",
@@ -77,7 +77,7 @@ async def page_of_workspace(
     if project_id is not None:
         queryset = queryset.filter(project_id=project_id)
         scope.append(f"project={project_id}")
-    return await keyset_page(queryset, _NEWEST, **args, fields=FIELDS, scope="|".join(scope))
+    return await keyset_page(queryset, NEWEST_FIRST, **args, fields=FIELDS, scope="|".join(scope))
 
 
 async def pages_of_workspaces(
@@ -86,7 +86,7 @@ async def pages_of_workspaces(
     """The page `page_of_workspace` gives (unfiltered) for each workspace, all in one statement
     (nested connections); a workspace whose cursor is refused gets the error instead."""
     return await pages_per_parent(
-        Event.all(), "workspace_id", workspace_ids, _NEWEST, **args, fields=FIELDS, scope=str
+        Event.all(), "workspace_id", workspace_ids, NEWEST_FIRST, **args, fields=FIELDS, scope=str
     )
 
 
