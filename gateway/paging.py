@@ -300,7 +300,7 @@ def decode_cursor(cursor: str, keys: tuple[_Key, ...], signature: str) -> list[o
 def unsigned_cursor(cursor: str, keys: tuple[_Key, ...]) -> tuple[str | None, list[object]]:
     """A v2 cursor's signature and sort-key values, the signature left for the caller to check
     (a list bound to its parent's id, checked by SQL once the parent is found: see
-    `gateway.reads.compiler.compile_root`); None for a legacy cursor's signature.
+    `gateway.reads.roots.compile_root`); None for a legacy cursor's signature.
     VALIDATION_FAILED (field `cursor`) for a malformed one."""
     legacy, data = _split_cursor(cursor, keys)
     values = _cursor_values(keys, legacy, data[1:])

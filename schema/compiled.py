@@ -41,10 +41,11 @@ from starlette.types import Scope
 from gateway.errors import DomainError, NotFound, RateLimited
 from gateway.ids import from_global_id
 from gateway.ratelimit import budget_of, charge_graphql
-from gateway.reads.compiler import CannotCompile, Root, Statement, compile_nodes, compile_root
 from gateway.reads.model import Dialect, camel
+from gateway.reads.roots import Root, compile_nodes, compile_root
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
+from gateway.reads.sql import CannotCompile, Statement
 from gateway.reads.values import caller_values, page_request, root_values
 from gateway.settings import Settings
 from schema.cost import analyse

@@ -23,9 +23,9 @@ from graphql import (
     SelectionSetNode,
 )
 
-from gateway.reads.compiler import CannotCompile, Lookup, Root
 from gateway.reads.model import Connection, Noun, Scalar, ToMany, ToOne, camel
 from gateway.reads.nouns import NOUNS
+from gateway.reads.roots import Lookup, Root
 from gateway.reads.selection import (
     Cursor,
     Edges,
@@ -41,6 +41,7 @@ from gateway.reads.selection import (
     Total,
     Typename,
 )
+from gateway.reads.sql import CannotCompile
 
 _ROOTS: Final[Mapping[str, tuple[Lookup, str]]] = {
     "viewer": ("viewer", "User"),

@@ -3,19 +3,18 @@
 PostgreSQL builds the JSON with `json_build_object`/`json_agg`, SQLite with `json_object`/
 `json_group_array`; relations are correlated subqueries, a connection one subquery over its
 page (`LIMIT n + 1` in keyset order, numbered, then aggregated: edges, `pageInfo`, cursors).
-Every value is a bind parameter named in `Statement.names` (`gateway.reads.plan` fills them per
-request); the text depends only on the selection and on each page's `variant()`, so it is
-cached. Names (aliases) are inlined only after checking they are GraphQL names.
-See history/adr/0015-compiled-reads.md.
+Every value is a bind parameter named in `Statement.names` (`gateway.reads.values` gives them
+per request); the text depends only on the selection and on each page's `variant()`, so it is
+cached. Names (aliases) are inlined only after checking they are GraphQL names (`sql`). Roots,
+and whole statements, are `gateway.reads.roots`'. See history/adr/0015-compiled-reads.md.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
 
 from tortoise.models import Model
 
@@ -37,74 +36,8 @@ from gateway.reads.selection import (
     Total,
     Typename,
 )
+from gateway.reads.sql import MAX_KEYS, CannotCompile, Params, json_key, literal
 from models import Comment, Event, Issue, Label, Membership, Project, User, Workspace
-
-Lookup = Literal[
-    "viewer",
-    "workspace",
-    "project",
-    "issue",
-    "member",
-    "label",
-    "node:User",
-    "node:Workspace",
-    "node:Membership",
-    "node:Project",
-    "node:Label",
-    "node:Issue",
-    "node:Comment",
-    "node:Event",
-]
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
-MAX_KEYS = 50  # PostgreSQL functions take at most 100 arguments
-
-
-class CannotCompile(Exception):
-    """The selection needs something the compiler does not express: use the resolvers."""
-
-
-_MARK = re.compile("\x01([^\x02]+)\x02([a-z]+)\x03")
-
-
-@dataclass(slots=True)
-class Params:
-    """Placeholders by name: the same name is the same parameter. Marked while the text is
-    built and numbered at the end (`number`), so a parameter the text ended up not using is
-    never sent (asyncpg insists on exactly the parameters a statement has)."""
-
-    dialect: Dialect
-
-    def __call__(self, name: str, sql_type: str) -> str:
-        return f"\x01{name}\x02{sql_type}\x03"
-
-    def number(self, text: str) -> Statement:
-        names: list[str] = []
-
-        def placeholder(match: re.Match[str]) -> str:
-            name, sql_type = match.group(1), match.group(2)
-            if name not in names:
-                names.append(name)
-            number = names.index(name) + 1
-            return f"${number}::{sql_type}" if self.dialect == "postgres" else f"?{number}"
-
-        return Statement(_MARK.sub(placeholder, text), tuple(names))
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    names: tuple[str, ...]
-
-
-def _literal(text: str) -> str:
-    """A constant of the code (never a request's value) as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _key(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise CannotCompile(f"not a name: {name!r}")
-    return f"'{name}'"
 
 
 class Compiler:
@@ -142,7 +75,7 @@ class Compiler:
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         if len(pairs) > MAX_KEYS:
             raise CannotCompile("too many keys in one object")
-        args = ", ".join(f"{_key(k)}, {v}" for k, v in pairs)
+        args = ", ".join(f"{json_key(k)}, {v}" for k, v in pairs)
         return f"json_build_object({args})" if self.pg else f"json_object({args})"
 
     def embed(self, subquery: str) -> str:
@@ -173,7 +106,7 @@ class Compiler:
             if isinstance(what, Scalar):
                 pairs.append((key, self.scalar(obj, what, alias)))
             elif isinstance(what, Typename):
-                pairs.append((key, _literal(what.name)))
+                pairs.append((key, literal(what.name)))
             elif isinstance(what, Nested):
                 pairs.append((key, self.nested(what, alias)))
             elif isinstance(what, Listed):
@@ -203,8 +136,8 @@ class Compiler:
                 assert scalar.enum is not None
                 spell = str.upper if obj.api == "graphql" else str.lower
                 whens = " ".join(
-                    f"WHEN {stored if isinstance(stored, int) else _literal(str(stored))}"
-                    f" THEN {_literal(spell(name))}"
+                    f"WHEN {stored if isinstance(stored, int) else literal(str(stored))}"
+                    f" THEN {literal(spell(name))}"
                     for stored, name in scalar.enum.items()
                 )
                 return f"(CASE {value} {whens} END)"
@@ -285,7 +218,7 @@ class Compiler:
 
     def part(self, part: object, view: _Page, paged: Paged, page: PageRequest, parent: str) -> str:
         if isinstance(part, Typename):
-            return _literal(part.name)
+            return literal(part.name)
         if isinstance(part, Total):
             counted = self.alias()
             rel = paged.relation
@@ -306,7 +239,7 @@ class Compiler:
         pairs: list[tuple[str, str]] = []
         for key, name in part.picks:
             if isinstance(name, Typename):
-                pairs.append((key, _literal(name.name)))
+                pairs.append((key, literal(name.name)))
             elif name == "hasNextPage":
                 given = "true" if page.before is not None else "false"
                 pairs.append((key, self.boolean(given if page.backward else view.more)))
@@ -321,7 +254,7 @@ class Compiler:
         if isinstance(value, Cursor):
             return view.cursor
         if isinstance(value, Typename):
-            return _literal(value.name)
+            return literal(value.name)
         return self.obj(value, view.node)
 
     def aggregate(self, element: str, view: _Page) -> str:
@@ -473,109 +406,3 @@ _MODELS: Final[Mapping[str, type[Model]]] = MappingProxyType(
         for m in (Comment, Event, Issue, Label, Membership, Project, User, Workspace)
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Root:
-    """One read: an object found by `lookup` (and visible to the caller), answered as `obj`,
-    or as one of its connections (`paged`: REST lists). `id` names the lookup's arguments
-    (`<id>.slug`, `<id>.key`, `<id>.number`)."""
-
-    lookup: Lookup
-    id: str
-    obj: Obj | None = None
-    paged: Paged | None = None
-
-
-_LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
-    {
-        "viewer": "FROM users t WHERE t.id = {viewer} AND t.is_active",
-        "workspace": "FROM workspaces t WHERE t.slug = {slug} AND {visible}",
-        "project": "FROM projects t JOIN workspaces w ON w.id = t.workspace_id"
-        " WHERE w.slug = {slug} AND t.key = {key} AND {visible}",
-        "issue": "FROM issues t JOIN projects tp ON tp.id = t.project_id"
-        " JOIN workspaces w ON w.id = tp.workspace_id"
-        " WHERE w.slug = {slug} AND tp.key = {key} AND t.number = {number} AND {visible}",
-        "member": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
-        " JOIN users tu ON tu.id = t.user_id"
-        " WHERE w.slug = {slug} AND tu.username = {username} AND {visible}",
-        "label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
-        " JOIN workspaces w ON w.id = tp.workspace_id"
-        " WHERE w.slug = {slug} AND tp.key = {key} AND t.name_key = {name} AND {visible}",
-        # `node(id:)`: any active user is visible to every active caller (as
-        # `GET /users/{username}` is); everything else through its workspace.
-        "node:User": "FROM users t WHERE t.id = {pk} AND t.is_active"
-        " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
-        "node:Workspace": "FROM workspaces t JOIN workspaces w ON w.id = t.id"
-        " WHERE t.id = {pk} AND {visible}",
-        "node:Membership": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
-        " WHERE t.id = {pk} AND {visible}",
-        "node:Project": "FROM projects t JOIN workspaces w ON w.id = t.workspace_id"
-        " WHERE t.id = {pk} AND {visible}",
-        "node:Label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
-        " JOIN workspaces w ON w.id = tp.workspace_id WHERE t.id = {pk} AND {visible}",
-        "node:Issue": "FROM issues t JOIN projects tp ON tp.id = t.project_id"
-        " JOIN workspaces w ON w.id = tp.workspace_id WHERE t.id = {pk} AND {visible}",
-        "node:Comment": "FROM comments t JOIN issues ti ON ti.id = t.issue_id"
-        " JOIN projects tp ON tp.id = ti.project_id JOIN workspaces w ON w.id = tp.workspace_id"
-        " WHERE t.id = {pk} AND {visible}",
-        "node:Event": "FROM events t JOIN workspaces w ON w.id = t.workspace_id"
-        " WHERE t.id = {pk} AND {visible}",
-    }
-)
-
-
-def compile_root(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest]) -> Statement:
-    """The statement answering `root` with one row holding its JSON text (no row, or NULL,
-    when the object is missing or invisible)."""
-    compiler = Compiler(dialect, pages)
-    if root.obj is not None:
-        value = compiler.obj(root.obj, "t")
-    elif root.paged is not None:
-        value = f"({compiler.paged(root.paged, 't')})"
-    else:
-        raise CannotCompile("a root answers an object or a page")
-    if dialect == "postgres":
-        value = f"({value})::text"
-    source = _source(compiler, root, "pk")
-    if root.paged is not None:
-        source += "".join(f" AND {check}" for check in compiler.cursor_checks(root.paged, "t"))
-    return compiler.params.number(f"SELECT {value} {source}")
-
-
-def compile_nodes(
-    reads: Sequence[Root | None], dialect: Dialect, pages: Mapping[str, PageRequest]
-) -> Statement:
-    """`nodes(ids:)`: one array, an element per read in order (`<id>.pk<i>` naming the i-th
-    object's key), null where the read is None, missing or invisible."""
-    compiler = Compiler(dialect, pages)
-    items: list[str] = []
-    for i, root in enumerate(reads):
-        if root is None or root.obj is None:
-            items.append("NULL")
-            continue
-        found = f"SELECT {compiler.obj(root.obj, 't')} {_source(compiler, root, f'pk{i}')}"
-        items.append(compiler.embed(found))
-    if len(items) > 2 * MAX_KEYS:
-        raise CannotCompile("too many nodes for one array")
-    array = (
-        f"json_build_array({', '.join(items)})"
-        if dialect == "postgres"
-        else (f"json_array({', '.join(items)})")
-    )
-    value = f"({array})::text" if dialect == "postgres" else array
-    return compiler.params.number(f"SELECT {value}")
-
-
-def _source(compiler: Compiler, root: Root, pk: str) -> str:
-    """`FROM … WHERE …` finding the root's object (parameters it does not use are never sent)."""
-    return _LOOKUPS[root.lookup].format(
-        viewer=compiler.viewer,
-        slug=compiler.params(f"{root.id}.slug", "text"),
-        key=compiler.params(f"{root.id}.key", "text"),
-        number=compiler.params(f"{root.id}.number", "bigint"),
-        username=compiler.params(f"{root.id}.username", "text"),
-        name=compiler.params(f"{root.id}.name", "text"),
-        pk=compiler.params(f"{root.id}.{pk}", "bigint"),
-        visible=compiler.visible("t.id" if root.lookup == "workspace" else "w.id"),
-    )

@@ -1,4 +1,4 @@
-"""Running reads of the read model: a root (`gateway.reads.compiler.Root`) with its pages,
+"""Running reads of the read model: a root (`gateway.reads.roots.Root`) with its pages,
 the statement cached per (read, variant), the JSON text returned as bytes.
 
 REST routes describe their answer with their response model (`rest_obj` maps its fields onto
@@ -13,11 +13,12 @@ from typing import Any, Final, get_args, get_origin
 
 from pydantic import BaseModel
 
-from gateway.reads.compiler import CannotCompile, Root, Statement, compile_root
 from gateway.reads.model import Connection, Dialect, Scalar, ToMany, ToOne
 from gateway.reads.nouns import NOUNS
+from gateway.reads.roots import Root, compile_root
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import Items, Listed, Nested, NextCursor, Obj, Paged, PageRequest
+from gateway.reads.sql import CannotCompile, Statement
 from gateway.reads.values import caller_values, page_request, root_values
 from gateway.settings import Settings
 

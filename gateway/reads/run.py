@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
-from gateway.reads.compiler import CannotCompile
+from gateway.reads.sql import CannotCompile
 
 
 async def fetch_json(sql: str, values: Sequence[object]) -> bytes | None:

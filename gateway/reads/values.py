@@ -6,7 +6,7 @@ Every check raises what the resolver path raises (`ValidationFailed` from `gatew
 resolvers, which answer it with their own wording. A cursor of a list bound to its parent's id
 (`members-of:<id>`) cannot be checked before the parent is found, so `CannotCompile` sends it
 to the resolvers as well, unless the list is a root's (REST): the root's statement checks the
-cursor's signature against the parent it finds (`gateway.reads.compiler.compile_root`).
+cursor's signature against the parent it finds (`gateway.reads.roots.compile_root`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from gateway.paging import (
     signature_text,
     unsigned_cursor,
 )
-from gateway.reads.compiler import CannotCompile, model_of
+from gateway.reads.compiler import model_of
 from gateway.reads.model import Connection
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import PageRequest
+from gateway.reads.sql import CannotCompile
 from gateway.repositories.issues import IssueFilter
 from gateway.repositories.labels import name_key
 from gateway.services.issues import SORTS, make_filter
@@ -37,7 +38,7 @@ _INT64 = 2**63 - 1
 
 
 def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, object]:
-    """The values of a root lookup's parameters (`gateway.reads.compiler.Root`); the caller's
+    """The values of a root lookup's parameters (`gateway.reads.roots.Root`); the caller's
     (`viewer`) is bound per request by `caller_values`."""
     found: dict[str, object] = {}
     slug = arguments.get("slug", arguments.get("workspace"))
@@ -101,7 +102,7 @@ def page_request(
     page_id: str, relation: Connection, given: Mapping[str, object], *, root: bool = False
 ) -> tuple[PageRequest, dict[str, object]]:
     """One connection's page as this request asks for it, and its parameter values. A `root`
-    page (a REST list: `gateway.reads.compiler.Root.paged`) also takes cursors of a list bound
+    page (a REST list: `gateway.reads.roots.Root.paged`) also takes cursors of a list bound
     to its parent's id, their signatures bound for the root's statement to check."""
     first, last = given.get("first"), given.get("last")
     if not isinstance(first, int | None) or not isinstance(last, int | None):

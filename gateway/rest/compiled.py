@@ -19,8 +19,9 @@ import orjson
 from fastapi import Request, Response
 
 from gateway.errors import DomainError
-from gateway.reads.compiler import CannotCompile, Root
 from gateway.reads.reader import dialect_of, read_root
+from gateway.reads.roots import Root
+from gateway.reads.sql import CannotCompile
 from gateway.rest.conditional import etag, not_modified
 from gateway.security.principal import Principal, Scope
 from gateway.settings import Settings

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.deps import reader_id
 from gateway.errors import DomainError
-from gateway.reads.compiler import CannotCompile
 from gateway.reads.reader import dialect_of, read_root
+from gateway.reads.sql import CannotCompile
 from gateway.rest.conditional import etag
 from gateway.rest.issues import ISSUE_ONE
 from gateway.rest.params import MAX_ISSUE_NUMBER

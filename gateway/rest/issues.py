@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.json_body import OrjsonResponse
-from gateway.reads.compiler import Root
 from gateway.reads.reader import rest_obj, rest_page
+from gateway.reads.roots import Root
 from gateway.rest.compiled import compiled, link, one_answer, page_answer
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.reads.compiler import Root
 from gateway.reads.reader import rest_obj, rest_page
+from gateway.reads.roots import Root
 from gateway.rest.compiled import compiled, one_answer, page_answer
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
