@@ -20,6 +20,7 @@ Lookup = Literal[
     "issue",
     "member",
     "label",
+    "comment",
     "node:User",
     "node:Workspace",
     "node:Membership",
@@ -55,6 +56,10 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "member": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
         " JOIN users tu ON tu.id = t.user_id"
         " WHERE w.slug = {slug} AND tu.username = {username} AND {visible}",
+        "comment": "FROM comments t JOIN issues ti ON ti.id = t.issue_id"
+        " JOIN projects tp ON tp.id = ti.project_id JOIN workspaces w ON w.id = tp.workspace_id"
+        " WHERE w.slug = {slug} AND tp.key = {key} AND ti.number = {number} AND t.id = {pk}"
+        " AND {visible}",
         "label": "FROM labels t JOIN projects tp ON tp.id = t.project_id"
         " JOIN workspaces w ON w.id = tp.workspace_id"
         " WHERE w.slug = {slug} AND tp.key = {key} AND t.name_key = {name} AND {visible}",

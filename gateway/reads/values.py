@@ -58,6 +58,11 @@ def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, obje
     name = arguments.get("name")
     if isinstance(name, str):
         found[f"{root_id}.name"] = name_key(name)
+    pk = arguments.get("pk")
+    if isinstance(pk, int):
+        if not 0 < pk <= _INT64:
+            raise CannotCompile("key out of range")
+        found[f"{root_id}.pk"] = pk
     return found
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_obj, rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, page_answer
+from gateway.rest.compiled import compiled, one_answer, page_answer, written
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.params import IssueNumber, RowId
@@ -73,6 +73,7 @@ class CommentOut(BaseModel):
 
 
 COMMENT_READ = rest_obj("Comment", CommentOut)
+COMMENT_ONE = Root("comment", "r0", obj=COMMENT_READ)
 _PAGE = Root("issue", "r0", paged=rest_page("Issue", "comments", COMMENT_READ))
 
 
@@ -83,6 +84,7 @@ def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentR
 @router.get(
     BASE,
     summary="List an issue's comments",
+    response_model=PageOut[CommentOut],
     responses={401: _401, 403: _403, 404: _404, 422: _422},
 )
 async def list_comments(
@@ -94,13 +96,13 @@ async def list_comments(
     paging: PageParamsDep,
     request: Request,
     response: Response,
-) -> PageOut[CommentOut]:
+) -> PageOut[CommentOut] | Response:
     """The issue's comments, oldest first, keyset paged. Anyone who can read the workspace
     may list them."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
     body = await compiled(settings, principal, _PAGE, arguments, paging.args())
     if body is not None:
-        return page_answer(request, body)  # type: ignore[return-value]
+        return page_answer(request, body)
     page = await comments.list_comments(principal, (slug, key, number), **paging.args())
     return page_out(page, CommentOut.from_row, request=request, response=response)
 
@@ -109,6 +111,7 @@ async def list_comments(
     BASE,
     status_code=201,
     summary="Comment on an issue",
+    response_model=CommentOut,
     responses={401: _401, 403: _403, 404: _404, 409: _409, 422: _422},
 )
 async def add_comment(
@@ -117,13 +120,14 @@ async def add_comment(
     number: IssueNumber,
     body: CommentCreate,
     principal: PrincipalDep,
+    settings: SettingsDep,
     request: Request,
     response: Response,
-) -> CommentOut:
+) -> CommentOut | Response:
     """Add a comment (members and up). The body is trimmed and must keep 1 to 65,536
     characters. The `Location` header names the new comment."""
     view = await comments.add_comment(principal, (slug, key, number), body)
-    response.headers["Location"] = str(
+    location = str(
         request.app.url_path_for(
             "comments.get",
             slug=slug,
@@ -132,6 +136,11 @@ async def add_comment(
             comment_id=str(view.pk),
         )
     )
+    arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": view.pk}
+    answer = await written(settings, principal, COMMENT_ONE, arguments, 201, {"Location": location})
+    if answer is not None:
+        return answer
+    response.headers["Location"] = location
     response.headers["ETag"] = etag(view.version)
     return CommentOut.of(view)
 
@@ -140,6 +149,7 @@ async def add_comment(
     BASE + "/{comment_id}",
     name="comments.get",
     summary="Get a comment",
+    response_model=CommentOut,
     responses={304: {"description": "Not modified"}, 401: _401, 403: _403, 404: _404},
 )
 async def get_comment(
@@ -148,10 +158,15 @@ async def get_comment(
     number: IssueNumber,
     comment_id: RowId,
     principal: PrincipalDep,
+    settings: SettingsDep,
     request: Request,
     response: Response,
-) -> Any:
+) -> CommentOut | Response:
     """One comment, with a strong `ETag`; `If-None-Match` with it answers 304."""
+    arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": comment_id}
+    body = await compiled(settings, principal, COMMENT_ONE, arguments)
+    if body is not None:
+        return one_answer(request, body)
     view = await comments.get_comment(principal, _ref(slug, key, number, comment_id))
     return not_modified(request, response, view.version) or CommentOut.of(view)
 
@@ -169,14 +184,19 @@ async def update_comment(
     comment_id: RowId,
     body: CommentPatch,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
     response: Response,
-) -> CommentOut:
+) -> CommentOut | Response:
     """Change the body of your own comment; nobody else may, admins included. Sets
     `edited_at` and bumps `version` when the body changes. Honours `If-Match`."""
     view = await comments.update_comment(
         principal, _ref(slug, key, number, comment_id), body, version
     )
+    arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": view.pk}
+    answer = await written(settings, principal, COMMENT_ONE, arguments)
+    if answer is not None:
+        return answer
     response.headers["ETag"] = etag(view.version)
     return CommentOut.of(view)
 

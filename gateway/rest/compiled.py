@@ -67,6 +67,24 @@ def page_answer(request: Request, body: bytes) -> Response:
     return Response(body, headers=link(request, next_cursor(body)), media_type=JSON)
 
 
+async def written(
+    settings: Settings,
+    principal: Principal,
+    root: Root,
+    arguments: dict[str, object],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response | None:
+    """The answer to a write, read back through the read model (so it shows what a read would
+    show, never a stale copy), with its `ETag`; None when compiled reads are off (or the object
+    is already gone again): the route answers from the service's view as before."""
+    body = await compiled(settings, principal, root, arguments)
+    if body is None:
+        return None
+    tag = etag(int(orjson.loads(body)["version"]))
+    return Response(body, status, headers={**(headers or {}), "ETag": tag}, media_type=JSON)
+
+
 def one_answer(request: Request, body: bytes) -> Response:
     """A compiled object with its strong `ETag` (from its `version`); 304 for a matching
     `If-None-Match`."""

@@ -16,7 +16,7 @@ from gateway.deps import PrincipalDep, SettingsDep
 from gateway.json_body import OrjsonResponse
 from gateway.reads.reader import rest_obj, rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, link, one_answer, page_answer
+from gateway.rest.compiled import compiled, link, one_answer, page_answer, written
 from gateway.rest.conditional import ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep
 from gateway.rest.params import IssueNumber
@@ -177,13 +177,25 @@ async def list_issues(
     "", status_code=201, summary="Create an issue", response_model=IssueOut, responses=_WRITE
 )
 async def create_issue(
-    slug: str, key: str, body: IssueCreate, principal: PrincipalDep, request: Request
+    slug: str,
+    key: str,
+    body: IssueCreate,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> Response:
     """Create an issue (member role). It gets the project's next number; `assignee` must be a
     workspace member and `labels` names of the project's labels. `Location` names it."""
     issue = await issues.create_issue(principal, slug, key, body)
     location = request.url_for("issues.get", slug=slug, key=issue.project_key, number=issue.number)
-    return _answer(issue, 201, {"Location": location.path})
+    headers = {"Location": location.path}
+    found = _written_args(slug, issue)
+    answer = await written(settings, principal, ISSUE_ONE, found, 201, headers)
+    return answer or _answer(issue, 201, headers)
+
+
+def _written_args(slug: str, issue: IssueView) -> dict[str, object]:
+    return {"slug": slug, "key": issue.project_key, "number": issue.number}
 
 
 @router.get(
@@ -224,13 +236,15 @@ async def update_issue(
     number: IssueNumber,
     body: IssuePatch,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change any of title, body, priority, assignee (null unassigns), labels (replaces the
     set), due_date (null clears) and state (closing sets `closed_at`, reopening clears it).
     Member role; `If-Match` guards against lost updates (412 when stale)."""
     issue = await issues.update_issue(principal, slug, key, number, body, version)
-    return _answer(issue)
+    answer = await written(settings, principal, ISSUE_ONE, _written_args(slug, issue))
+    return answer or _answer(issue)
 
 
 @router.delete(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_obj, rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer, page_answer
+from gateway.rest.compiled import compiled, one_answer, page_answer, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.projects import E404, E409_ARCHIVED
@@ -60,7 +60,12 @@ def _project(slug: str, key: str) -> tuple[str, str]:
     return (slug, key)
 
 
-@router.get("", summary="List labels", responses={401: E401, 403: E403_READ, 404: E404})
+@router.get(
+    "",
+    summary="List labels",
+    response_model=PageOut[LabelOut],
+    responses={401: E401, 403: E403_READ, 404: E404},
+)
 async def list_labels(
     slug: str,
     key: str,
@@ -69,12 +74,12 @@ async def list_labels(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> PageOut[LabelOut]:
+) -> PageOut[LabelOut] | Response:
     """The project's labels ordered by name (ignoring case). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
     body = await compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, paging.args())
     if body is not None:
-        return page_answer(request, body)  # type: ignore[return-value]
+        return page_answer(request, body)
     page = await labels.list_labels(principal, _project(slug, key), **paging.args())
     return page_out(
         page, lambda row: LabelOut.of(labels.row_view(row)), request=request, response=response
@@ -85,6 +90,7 @@ async def list_labels(
     "",
     status_code=201,
     summary="Create a label",
+    response_model=LabelOut,
     responses={
         401: E401,
         403: E403_WRITE,
@@ -100,15 +106,21 @@ async def create_label(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-) -> LabelOut:
+    settings: SettingsDep,
+) -> LabelOut | Response:
     """Create a label (admins): `name` 1..50, `color` `#rrggbb`, `description` up to 200.
     Answers 201 with a `Location`."""
     view = await labels.create_label(principal, _project(slug, key), body)
-    response.headers["Location"] = str(
+    location = str(
         request.app.url_path_for(
             "labels.get", slug=slug, key=canonical_key(key), name=quote(view.name, safe="")
         )
     )
+    arguments: dict[str, object] = {"slug": slug, "key": key, "name": view.name}
+    answer = await written(settings, principal, LABEL_ONE, arguments, 201, {"Location": location})
+    if answer is not None:
+        return answer
+    response.headers["Location"] = location
     return LabelOut.of(view)
 
 
@@ -116,6 +128,7 @@ async def create_label(
     "/{name}",
     name="labels.get",
     summary="Get a label",
+    response_model=LabelOut,
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_label(
@@ -126,23 +139,21 @@ async def get_label(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> LabelOut:
+) -> LabelOut | Response:
     """One label, by name (ignoring case), with a strong `ETag`; `If-None-Match` with the
     current ETag answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "name": name}
     body = await compiled(settings, principal, LABEL_ONE, arguments)
     if body is not None:
-        return one_answer(request, body)  # type: ignore[return-value]
+        return one_answer(request, body)
     view = await labels.get_label(principal, (_project(slug, key), name))
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return LabelOut.of(view)
+    return not_modified(request, response, view.version) or LabelOut.of(view)
 
 
 @router.patch(
     "/{name}",
     summary="Update a label",
+    response_model=LabelOut,
     responses={
         401: E401,
         403: E403_WRITE,
@@ -159,11 +170,16 @@ async def update_label(
     body: LabelPatch,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
-) -> LabelOut:
+) -> LabelOut | Response:
     """Rename, recolour or describe a label (admins); omitted fields stay as they are.
     Honours `If-Match`."""
     view = await labels.update_label(principal, (_project(slug, key), name), body, version)
+    arguments: dict[str, object] = {"slug": slug, "key": key, "name": view.name}
+    answer = await written(settings, principal, LABEL_ONE, arguments)
+    if answer is not None:
+        return answer
     response.headers["ETag"] = etag(view.version)
     return LabelOut.of(view)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_obj, rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer, page_answer
+from gateway.rest.compiled import compiled, one_answer, page_answer, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -71,7 +71,12 @@ MEMBER_ONE = Root("member", "r0", obj=MEMBER_READ)
 _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "members", MEMBER_READ))
 
 
-@router.get("", summary="List members", responses={401: E401, 403: E403_READ, 404: E404})
+@router.get(
+    "",
+    summary="List members",
+    response_model=PageOut[MemberOut],
+    responses={401: E401, 403: E403_READ, 404: E404},
+)
 async def list_members(
     slug: str,
     paging: PageParamsDep,
@@ -79,12 +84,12 @@ async def list_members(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> PageOut[MemberOut]:
+) -> PageOut[MemberOut] | Response:
     """The workspace's members in the order they joined; any member may list them. Paged with
     `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
     body = await compiled(settings, principal, _PAGE, {"slug": slug}, paging.args())
     if body is not None:
-        return page_answer(request, body)  # type: ignore[return-value]
+        return page_answer(request, body)
     page = await members.list_members(principal, slug, **paging.args())
     return page_out(
         page, lambda row: MemberOut.of(members.row_view(row)), request=request, response=response
@@ -95,6 +100,7 @@ async def list_members(
     "/{username}",
     name="members.get",
     summary="Get a member",
+    response_model=MemberOut,
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404_MEMBER},
 )
 async def get_member(
@@ -104,23 +110,21 @@ async def get_member(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> MemberOut:
+) -> MemberOut | Response:
     """One member of the workspace, by username, with a strong `ETag`; `If-None-Match` with
     the current ETag answers 304."""
     arguments: dict[str, object] = {"slug": slug, "username": username}
     body = await compiled(settings, principal, MEMBER_ONE, arguments)
     if body is not None:
-        return one_answer(request, body)  # type: ignore[return-value]
+        return one_answer(request, body)
     view = await members.get_member(principal, slug, username)
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return MemberOut.of(view)
+    return not_modified(request, response, view.version) or MemberOut.of(view)
 
 
 @router.patch(
     "/{username}",
     summary="Change a member's role",
+    response_model=MemberOut,
     responses={
         401: E401,
         403: E403_MANAGE,
@@ -136,12 +140,17 @@ async def change_role(
     body: MemberRoleChange,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
-) -> MemberOut:
+) -> MemberOut | Response:
     """Give a member another role. Admins change roles up to admin; only owners make someone
     an owner or change an owner's role; the last owner cannot be demoted (409). Honours
     `If-Match`."""
     view = await members.change_role(principal, slug, username, body.role, version)
+    arguments: dict[str, object] = {"slug": slug, "username": username}
+    answer = await written(settings, principal, MEMBER_ONE, arguments)
+    if answer is not None:
+        return answer
     response.headers["ETag"] = etag(view.version)
     return MemberOut.of(view)
 

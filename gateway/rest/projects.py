@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_obj, rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer, page_answer
+from gateway.rest.compiled import compiled, one_answer, page_answer, written
 from gateway.rest.conditional import ExpectedVersion, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -62,7 +62,12 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
     return (slug, key)
 
 
-@router.get("", summary="List projects", responses={401: E401, 403: E403_READ, 404: E404})
+@router.get(
+    "",
+    summary="List projects",
+    response_model=PageOut[ProjectOut],
+    responses={401: E401, 403: E403_READ, 404: E404},
+)
 async def list_projects(
     slug: str,
     paging: PageParamsDep,
@@ -70,12 +75,12 @@ async def list_projects(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> PageOut[ProjectOut]:
+) -> PageOut[ProjectOut] | Response:
     """The workspace's projects (archived ones included) ordered by key. Paged with `limit`
     and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
     body = await compiled(settings, principal, _PAGE, {"slug": slug}, paging.args())
     if body is not None:
-        return page_answer(request, body)  # type: ignore[return-value]
+        return page_answer(request, body)
     page = await projects.list_projects(principal, slug, **paging.args())
     return page_out(
         page,
@@ -89,6 +94,7 @@ async def list_projects(
     "",
     status_code=201,
     summary="Create a project",
+    response_model=ProjectOut,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
@@ -98,14 +104,22 @@ async def list_projects(
     },
 )
 async def create_project(
-    slug: str, body: ProjectCreate, request: Request, response: Response, principal: PrincipalDep
-) -> ProjectOut:
+    slug: str,
+    body: ProjectCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> ProjectOut | Response:
     """Create a project (admins). `key` is an upper-case letter followed by 1 to 9 upper-case
     letters or digits. Answers 201 with a `Location`."""
     view = await projects.create_project(principal, slug, body)
-    response.headers["Location"] = str(
-        request.app.url_path_for("projects.get", slug=slug, key=view.key)
-    )
+    location = str(request.app.url_path_for("projects.get", slug=slug, key=view.key))
+    arguments: dict[str, object] = {"slug": slug, "key": view.key}
+    answer = await written(settings, principal, PROJECT_ONE, arguments, 201, {"Location": location})
+    if answer is not None:
+        return answer
+    response.headers["Location"] = location
     return ProjectOut.of(view)
 
 
@@ -113,6 +127,7 @@ async def create_project(
     "/{key}",
     name="projects.get",
     summary="Get a project",
+    response_model=ProjectOut,
     responses={304: {"description": "Not modified"}, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_project(
@@ -122,21 +137,19 @@ async def get_project(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> ProjectOut:
+) -> ProjectOut | Response:
     """One project, with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
     body = await compiled(settings, principal, PROJECT_ONE, {"slug": slug, "key": key})
     if body is not None:
-        return one_answer(request, body)  # type: ignore[return-value]
+        return one_answer(request, body)
     view = await projects.get_project(principal, _ref(slug, key))
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return ProjectOut.of(view)
+    return not_modified(request, response, view.version) or ProjectOut.of(view)
 
 
 @router.patch(
     "/{key}",
     summary="Update, archive or unarchive a project",
+    response_model=ProjectOut,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
@@ -152,12 +165,17 @@ async def update_project(
     body: ProjectPatch,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
-) -> ProjectOut:
+) -> ProjectOut | Response:
     """Change `name` or `description`, or archive/unarchive with `is_archived` (admins).
     Omitted fields stay as they are. An archived project only accepts
     `{"is_archived": false}`. Honours `If-Match`."""
     view = await projects.update_project(principal, _ref(slug, key), body, version)
+    arguments: dict[str, object] = {"slug": slug, "key": view.key}
+    answer = await written(settings, principal, PROJECT_ONE, arguments)
+    if answer is not None:
+        return answer
     response.headers["ETag"] = f'"v{view.version}"'
     return ProjectOut.of(view)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_obj
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer
+from gateway.rest.compiled import compiled, one_answer, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as problem_doc
@@ -77,6 +77,7 @@ async def list_workspaces(
     "",
     status_code=201,
     summary="Create a workspace",
+    response_model=WorkspaceOut,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: a personal access token without the `admin` scope"),
@@ -85,11 +86,20 @@ async def list_workspaces(
     },
 )
 async def create_workspace(
-    body: WorkspaceCreate, request: Request, response: Response, principal: PrincipalDep
-) -> WorkspaceOut:
+    body: WorkspaceCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> WorkspaceOut | Response:
     """Create a workspace; the caller becomes its owner. Answers 201 with a `Location`."""
     view = await workspaces.create_workspace(principal, body)
-    response.headers["Location"] = str(request.app.url_path_for("workspaces.get", slug=view.slug))
+    location = str(request.app.url_path_for("workspaces.get", slug=view.slug))
+    headers = {"Location": location}
+    answer = await written(settings, principal, WORKSPACE_ONE, {"slug": view.slug}, 201, headers)
+    if answer is not None:
+        return answer
+    response.headers["Location"] = location
     return WorkspaceOut.of(view)
 
 
@@ -97,6 +107,7 @@ async def create_workspace(
     "/{slug}",
     name="workspaces.get",
     summary="Get a workspace",
+    response_model=WorkspaceOut,
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_workspace(
@@ -105,23 +116,21 @@ async def get_workspace(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> WorkspaceOut:
+) -> WorkspaceOut | Response:
     """One workspace the caller belongs to (any workspace, for a site admin), with a strong
     `ETag`; `If-None-Match` with the current ETag answers 304. A workspace the caller cannot
     see is 404, exactly like one that does not exist."""
     body = await compiled(settings, principal, WORKSPACE_ONE, {"slug": slug})
     if body is not None:
-        return one_answer(request, body)  # type: ignore[return-value]
+        return one_answer(request, body)
     view = await workspaces.get_workspace(principal, slug)
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return WorkspaceOut.of(view)
+    return not_modified(request, response, view.version) or WorkspaceOut.of(view)
 
 
 @router.patch(
     "/{slug}",
     summary="Rename a workspace",
+    response_model=WorkspaceOut,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
@@ -136,11 +145,15 @@ async def update_workspace(
     body: WorkspacePatch,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
     version: ExpectedVersion,
-) -> WorkspaceOut:
+) -> WorkspaceOut | Response:
     """Change the name and/or slug (owners only). Omitted fields stay as they are; after a
     slug change the workspace lives at its new URL only. Honours `If-Match`."""
     view = await workspaces.update_workspace(principal, slug, body, version)
+    answer = await written(settings, principal, WORKSPACE_ONE, {"slug": view.slug})
+    if answer is not None:
+        return answer
     response.headers["ETag"] = etag(view.version)
     return WorkspaceOut.of(view)
 
