@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.settings import Settings
-from models import Issue
+from models import Issue, User
 from tests.sql_counter import count_sql
 from tests.test_issues_graphql import World, make_world
 
@@ -139,3 +139,32 @@ async def test_a_comment_reads_alike_on_both_paths(
             assert cached.status_code == 304
     missing = await client.get(url.rsplit("/", 1)[0] + "/999999", headers=world.h("owner"))
     assert missing.status_code == 404
+
+
+async def test_users_read_alike_on_both_paths(
+    client: httpx.AsyncClient, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`GET /me` and `GET /users/{username}` (email shown to oneself only), compiled or not;
+    `PATCH /me` answers what the next `GET /me` shows."""
+    await User.filter(id=world.users["stranger"].id).update(is_active=False)
+    paths = ["/api/v1/me", *(f"/api/v1/users/{n}" for n in ("owner", "member", "stranger", "x"))]
+    for who in ("owner", "viewer"):
+        for path in paths:
+            answers = []
+            for on in (False, True):
+                monkeypatch.setattr(settings, "compiled_reads", on)
+                answers.append(await client.get(path, headers=world.h(who)))
+            assert _same(*answers), (who, path)
+            if answers[1].status_code == 200:
+                tag = answers[1].headers["ETag"]
+                cached = await client.get(path, headers={**world.h(who), "If-None-Match": tag})
+                assert cached.status_code == 304, (who, path)
+    with count_sql() as sql:
+        changed = await client.patch(
+            "/api/v1/me", json={"display_name": "Ada ✓"}, headers=world.h("member")
+        )
+    assert changed.status_code == 200, changed.text
+    assert "json_object(" in sql.statements[-1] or "json_build_object(" in sql.statements[-1]
+    me = await client.get("/api/v1/me", headers=world.h("member"))
+    assert me.json() == changed.json()
+    assert me.headers["ETag"] == changed.headers["ETag"]

@@ -75,6 +75,7 @@ USER: Final = Noun(
         Scalar("display_name", Kind.text, column="display_name"),
         Scalar("email", Kind.text, compute=_email),
         Scalar("is_site_admin", Kind.boolean, column="is_site_admin"),
+        Scalar("version", Kind.integer, column="version"),
         *_times("created_at"),
     ),
 )

@@ -21,6 +21,7 @@ Lookup = Literal[
     "member",
     "label",
     "comment",
+    "user",
     "node:User",
     "node:Workspace",
     "node:Membership",
@@ -56,6 +57,9 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "member": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
         " JOIN users tu ON tu.id = t.user_id"
         " WHERE w.slug = {slug} AND tu.username = {username} AND {visible}",
+        # Any active user, to any active caller (`GET /users/{username}`, `node(id:)`).
+        "user": "FROM users t WHERE t.username = {username} AND t.is_active"
+        " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
         "comment": "FROM comments t JOIN issues ti ON ti.id = t.issue_id"
         " JOIN projects tp ON tp.id = ti.project_id JOIN workspaces w ON w.id = tp.workspace_id"
         " WHERE w.slug = {slug} AND tp.key = {key} AND ti.number = {number} AND t.id = {pk}"

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.reader import rest_obj
+from gateway.reads.roots import Root
+from gateway.rest.compiled import compiled, one_answer, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import users
@@ -56,6 +59,11 @@ class SignUpIn(InputModel):
     )
 
 
+USER_READ = rest_obj("User", UserOut)
+USER_ONE = Root("user", "r0", obj=USER_READ)
+ME = Root("viewer", "r0", obj=USER_READ)
+
+
 def _location(request: Request, username: str) -> str:
     return str(request.app.url_path_for("users.get", username=username))
 
@@ -95,6 +103,7 @@ async def sign_up(
     "/users/{username}",
     name="users.get",
     summary="Get a user",
+    response_model=UserOut,
     responses={
         304: NOT_MODIFIED,
         401: _401,
@@ -102,30 +111,47 @@ async def sign_up(
     },
 )
 async def get_user(
-    username: str, request: Request, response: Response, principal: PrincipalDep
-) -> UserOut:
+    username: str,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> UserOut | Response:
     """A user's public profile, by username (their email only to themselves or a site
     admin), with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
+    body = await compiled(settings, principal, USER_ONE, {"username": username})
+    if body is not None:
+        return one_answer(request, body)
     return _unless_unchanged(await users.get_by_username(principal, username), request, response)
 
 
-@router.get("/me", summary="Get the signed-in user", responses={304: NOT_MODIFIED, 401: _401})
-async def get_me(request: Request, response: Response, principal: PrincipalDep) -> UserOut:
+@router.get(
+    "/me",
+    summary="Get the signed-in user",
+    response_model=UserOut,
+    responses={304: NOT_MODIFIED, 401: _401},
+)
+async def get_me(
+    request: Request, response: Response, principal: PrincipalDep, settings: SettingsDep
+) -> UserOut | Response:
     """The user the bearer token belongs to, email included, with a strong `ETag`;
     `If-None-Match` with the current ETag answers 304."""
+    body = await compiled(settings, principal, ME, {})
+    if body is not None:
+        return one_answer(request, body)
     return _unless_unchanged(await users.get_viewer(principal), request, response)
 
 
-def _unless_unchanged(view: users.UserView, request: Request, response: Response) -> UserOut:
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return UserOut.of(view)
+def _unless_unchanged(
+    view: users.UserView, request: Request, response: Response
+) -> UserOut | Response:
+    return not_modified(request, response, view.version) or UserOut.of(view)
 
 
 @router.patch(
     "/me",
     summary="Update the signed-in user",
+    response_model=UserOut,
     responses={
         401: _401,
         403: _problem("FORBIDDEN: the personal access token lacks the `write` scope"),
@@ -141,9 +167,10 @@ async def update_me(
     body: users.ViewerChanges,
     response: Response,
     principal: PrincipalDep,
+    settings: SettingsDep,
     throttle: ThrottleDep,
     version: ExpectedVersion,
-) -> UserOut:
+) -> UserOut | Response:
     """Change any of `display_name`, `email` and `password`; omitted fields stay as they are
     (null is refused).
 
@@ -151,5 +178,8 @@ async def update_me(
     the same limit as failed sign-ins. A new password signs out every session (all refresh
     tokens are revoked); personal access tokens keep working. Honours `If-Match`."""
     view = await users.update_viewer(principal, body, throttle=throttle, expected_version=version)
+    answer = await written(settings, principal, ME, {})
+    if answer is not None:
+        return answer
     response.headers["ETag"] = etag(view.version)
     return UserOut.of(view)
