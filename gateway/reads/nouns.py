@@ -7,11 +7,12 @@ Visibility is not repeated per noun: everything is read inside a workspace the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
 from gateway.reads import encoding
+from gateway.reads.encoding import node_id_sql
 from gateway.reads.model import Connection, Kind, Noun, Scalar, Scope, ToMany, ToOne
 from gateway.repositories.comments import OLDEST_FIRST
 from gateway.repositories.events import NEWEST_FIRST
@@ -52,6 +53,15 @@ def _viewer_role(scope: Scope) -> str:
         f" AND m.user_id = {scope.viewer})"
     )
     return f"CASE WHEN {scope.admin} THEN '{Role.owner.value}' ELSE {mine} END"
+
+
+def _global_id(type_name: str, column: str) -> Callable[[Scope], str]:
+    """The global id of another noun's row named by `column` (null when it is)."""
+
+    def compute(scope: Scope) -> str:
+        return node_id_sql(scope.dialect, type_name, f"{scope.alias}.{column}")
+
+    return compute
 
 
 def _project_key(scope: Scope) -> str:
@@ -200,6 +210,9 @@ EVENT: Final = Noun(
         Scalar("type", Kind.text, column="type"),
         Scalar("subject_id", Kind.text, column="subject_id"),
         Scalar("data", Kind.json, column="data"),
+        # REST names the project and issue concerned by global id, even once they are gone.
+        Scalar("project_id", Kind.text, compute=_global_id("Project", "project_id")),
+        Scalar("issue_id", Kind.text, compute=_global_id("Issue", "issue_id")),
         *_times("created_at"),
     ),
     (

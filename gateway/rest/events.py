@@ -8,7 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, JsonValue
 
-from gateway.deps import PrincipalDep
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.reader import rest_obj, rest_page
+from gateway.reads.roots import Root
+from gateway.rest.compiled import compiled, page_answer
 from gateway.rest.paging import PageOut, PageParamsDep, page_out
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import feed
@@ -54,9 +57,13 @@ class EventOut(BaseModel):
         )
 
 
+_FEED = Root("workspace", "r0", paged=rest_page("Workspace", "events", rest_obj("Event", EventOut)))
+
+
 @router.get(
     "/workspaces/{slug}/events",
     summary="List a workspace's events",
+    response_model=PageOut[EventOut],
     responses={
         401: _problem("UNAUTHENTICATED: no, bad or expired credentials"),
         403: _problem("FORBIDDEN: the personal access token lacks the `read` scope"),
@@ -70,6 +77,7 @@ class EventOut(BaseModel):
 async def list_events(
     slug: str,
     principal: PrincipalDep,
+    settings: SettingsDep,
     paging: PageParamsDep,
     request: Request,
     response: Response,
@@ -77,11 +85,15 @@ async def list_events(
     project: Annotated[
         str | None, Query(max_length=10, description="Only events of the project with this key.")
     ] = None,
-) -> PageOut[EventOut]:
+) -> PageOut[EventOut] | Response:
     """The activity feed of the workspace, newest first, keyset paged.
 
     Any member of the workspace may read it; to anyone else the workspace does not exist.
     Events record every committed change (workspace, members, projects, labels, issues and
     comments) and outlive the objects they describe."""
+    if type is None and project is None:  # the whole feed: one statement (filters: the service)
+        body = await compiled(settings, principal, _FEED, {"slug": slug}, paging.args())
+        if body is not None:
+            return page_answer(request, body)
     page = await feed.list_events(principal, slug, type=type, project=project, **paging.args())
     return page_out(page, EventOut.from_row, request=request, response=response)
