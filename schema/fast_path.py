@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.deps import reader_id
 from gateway.settings import Settings
 from schema.compiled import CompiledReads
-from schema.router import CONTENT_TYPES, negotiate, nesting
+from schema.router import CONTENT_TYPES, is_json, negotiate, nesting
 
 GRAPHQL_PATH: Final = "/graphql"
 
@@ -35,12 +35,6 @@ def _settings(scope: Scope) -> Settings:
 def _header(scope: Scope, name: bytes) -> str | None:
     value = next((v for k, v in scope["headers"] if k == name), None)
     return None if value is None else value.decode("latin-1")
-
-
-def _is_json(content_type: str | None) -> bool:
-    media, _, rest = (content_type or "").partition(";")
-    charset = rest.partition("charset=")[2].strip().strip('"').lower()
-    return media.strip().lower() == "application/json" and charset in ("", "utf-8", "utf8")
 
 
 Operation = tuple[str, str | None, dict[str, Any]]
@@ -114,7 +108,7 @@ class CompiledGraphQL:
         operation: Operation | None = None
         if scope["method"] == "GET":
             operation = _queried(scope["query_string"])
-        elif _is_json(_header(scope, b"content-type")):
+        elif is_json(_header(scope, b"content-type")):
             body, receive = await _read_body(receive)
             operation = None if body is None else _posted(body)
         answer = None

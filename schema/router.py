@@ -159,10 +159,15 @@ def _json_parameter(raw: str | None, name: str) -> object:
     return _decode(raw, f"The `{name}` parameter")
 
 
-async def _json_body(request: Request) -> dict[str, object]:
-    media, _, rest = request.headers.get("content-type", "").partition(";")
+def is_json(content_type: str | None) -> bool:
+    """`application/json`, in UTF-8 (the only body GraphQL over HTTP is sent as here)."""
+    media, _, rest = (content_type or "").partition(";")
     charset = rest.partition("charset=")[2].strip().strip('"').lower()
-    if media.strip().lower() != APPLICATION_JSON or charset not in ("", "utf-8", "utf8"):
+    return media.strip().lower() == APPLICATION_JSON and charset in ("", "utf-8", "utf8")
+
+
+async def _json_body(request: Request) -> dict[str, object]:
+    if not is_json(request.headers.get("content-type")):
         raise RequestError(
             415,
             "Send the request as `Content-Type: application/json` (UTF-8)",

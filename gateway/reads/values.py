@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import orjson
+from tortoise.filters import escape_like
 
 from gateway.paging import (
     Ordering,
@@ -70,12 +71,6 @@ def caller_values(user_id: int) -> dict[str, object]:
     """The parameter every read has: who asks (the statement reads whether they are active and
     a site admin itself)."""
     return {"viewer": user_id}
-
-
-def _escaped_like(text: str) -> str:
-    """`%text%` with LIKE's wildcards escaped, as Tortoise's `icontains` sends it."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _issue_order(order_by: object) -> str:
@@ -155,7 +150,7 @@ def page_request(
             values[f"{page_id}.labels"] = orjson.dumps(list(where.labels)).decode()
             values[f"{page_id}.label_count"] = len(where.labels)
         if where.q is not None:
-            values[f"{page_id}.q"] = _escaped_like(where.q)
+            values[f"{page_id}.q"] = f"%{escape_like(where.q)}%"  # as `icontains` sends it
     request = PageRequest(
         ordering=ordering_name,
         limit=limit,

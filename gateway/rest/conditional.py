@@ -26,12 +26,18 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
+def names(if_none_match: str | None, tag: str) -> bool:
+    """Does an `If-None-Match` value name `tag` (or `*`)?"""
+    if if_none_match is None:
+        return False
+    return if_none_match.strip() == "*" or tag in [t.strip() for t in if_none_match.split(",")]
+
+
 def not_modified(request: Request, response: Response, version: int) -> Response | None:
     """Set the ETag; a 304 answer when the client's `If-None-Match` already has it."""
     tag = etag(version)
     response.headers["ETag"] = tag
-    sent = request.headers.get("if-none-match")
-    if sent is not None and (sent.strip() == "*" or tag in [t.strip() for t in sent.split(",")]):
+    if names(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})
     return None
 

@@ -13,27 +13,19 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.deps import reader_id
 from gateway.errors import DomainError
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.sql import CannotCompile
-from gateway.rest.conditional import etag
+from gateway.rest.compiled import etag_of
+from gateway.rest.conditional import names
 from gateway.rest.issues import ISSUE_ONE
 from gateway.rest.params import MAX_ISSUE_NUMBER
 from gateway.settings import Settings
 
 _ISSUE: Final = re.compile(r"/api/v1/workspaces/([^/]+)/projects/([^/]+)/issues/([1-9][0-9]*)")
-
-
-def _matches(sent: bytes | None, tag: str) -> bool:
-    """`If-None-Match` names `tag` (or `*`), as `gateway.rest.conditional.not_modified` reads it."""
-    if sent is None:
-        return False
-    text = sent.decode("latin-1")
-    return text.strip() == "*" or tag in [t.strip() for t in text.split(",")]
 
 
 class CompiledIssueRead:
@@ -56,10 +48,10 @@ class CompiledIssueRead:
         if body is None:
             await self.app(scope, receive, send)
             return
-        tag = etag(int(orjson.loads(body)["version"]))
+        tag = etag_of(body)
         sent = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         headers = [(b"etag", tag.encode())]
-        if _matches(sent, tag):
+        if names(None if sent is None else sent.decode("latin-1"), tag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
