@@ -76,9 +76,10 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=2000, ge=100)
     graphql_max_nodes: int = Field(default=50_000, ge=1)
 
-    # Compiled reads (gateway.reads, ADR 0015): a query the read model can express is answered
-    # with one SQL statement per root field, the JSON built by the database. Off: every read
-    # goes through the resolvers and DataLoaders (the fallback, which tests compare with).
+    # Compiled reads (gateway.reads, ADR 0015): a GraphQL query the read model can express is
+    # answered with one SQL statement per root field, the JSON built by the database. Off:
+    # every GraphQL read goes through the resolvers and DataLoaders (the fallback, which tests
+    # compare with). REST reads are always compiled: each route is a fixed plan.
     compiled_reads: bool = True
 
     # Idempotency-Key on REST POSTs (gateway.idempotency, ADR 0010): how long a stored answer

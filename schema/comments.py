@@ -9,7 +9,6 @@ types. Every rule lives in `gateway.services.comments`, shared with REST. `user_
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +19,7 @@ from strawberry.types import Info
 from gateway.errors import NotFound
 from gateway.ids import pk_of
 from gateway.paging import PageArgs
+from gateway.reads import nouns
 from gateway.services import comments, issue_reads, issues, members
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.issue_rules import IssueView
@@ -27,6 +27,7 @@ from gateway.services.users import UserView
 from gateway.validation import validated
 from schema.connection import Connection, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
@@ -64,15 +65,8 @@ def comment_count_loader(info: Info[Context, None]) -> DataLoader[int, int]:
     return info.context.loaders.loader("issues.comment_count", issue_reads.comment_counts)
 
 
-@strawberry.type(description="A comment on an issue.")
+@declared(nouns.COMMENT, "A comment on an issue.")
 class Comment(Node):
-    body: str = strawberry.field(description="Markdown, 1 to 65,536 characters.")
-    edited_at: datetime | None = strawberry.field(
-        description="When the body last changed; null if it never did."
-    )
-    version: int = strawberry.field(description="Grows with every change.")
-    created_at: datetime = strawberry.field(description="When the comment was written.")
-    updated_at: datetime = strawberry.field(description="When the comment last changed.")
     pk: strawberry.Private[int]
     author_id: strawberry.Private[int]
     issue_id: strawberry.Private[int]
@@ -80,15 +74,7 @@ class Comment(Node):
     @classmethod
     def of(cls, view: comments.CommentView) -> Comment:
         return cls(
-            id=strawberry.ID(view.node_id),
-            body=view.body,
-            edited_at=view.edited_at,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-            author_id=view.author_id,
-            issue_id=view.issue_id,
+            **values(cls, view), pk=view.pk, author_id=view.author_id, issue_id=view.issue_id
         )
 
     @strawberry.field(description="Who wrote the comment.")

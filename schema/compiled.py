@@ -30,6 +30,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
     parse,
     specified_rules,
     validate,
@@ -42,7 +43,7 @@ from gateway.errors import DomainError, NotFound, RateLimited
 from gateway.ids import from_global_id
 from gateway.ratelimit import budget_of, charge_graphql
 from gateway.reads.model import Dialect, camel
-from gateway.reads.roots import Root, compile_nodes, compile_root
+from gateway.reads.roots import Root, compile_nodes, compile_root, direct_pages
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
 from gateway.reads.sql import CannotCompile, Statement
@@ -148,7 +149,9 @@ def _arguments(
     values: dict[str, object] = {}
     for node in nodes:
         argument = definition.args[node.name.value]
-        values[node.name.value] = _plain(value_from_ast(node.value, argument.type, dict(variables)))
+        value = value_from_ast(node.value, argument.type, dict(variables))
+        if value is not Undefined:  # a variable the request left out: the argument is absent
+            values[node.name.value] = _plain(value)
     return values
 
 
@@ -279,16 +282,20 @@ class CompiledReads:
                 if single is None:
                     raise CannotCompile("not a global id")
                 values = {f"{single.id}.pk": values[f"{single.id}.pk0"]}
-                compile_read = partial(compile_root, single, self.dialect)
+                compile_read = partial(compile_root, single, self.dialect, checked=False)
             else:
                 compile_read = partial(compile_nodes, found, self.dialect)
         else:
             read = root.reads[""]
             kind, values = "", root_values(read.id, arguments)
             compile_read = partial(compile_root, read, self.dialect)
+        # A list of the root's object takes cursors bound to it: the statement checks them
+        # (not under `node`, whose missing object is an answer, null, not an error).
+        reads = () if root.field in ("node", "nodes") else root.reads.values()
+        direct = {paged.id for paged in direct_pages(reads)}
         pages: dict[str, PageRequest] = {}
         for page_id, (relation, owner, nodes) in root.pages.items():
             given = _arguments(self.schema, owner, camel(relation.name), nodes, variables)
-            pages[page_id], bound = page_request(page_id, relation, given)
+            pages[page_id], bound = page_request(page_id, relation, given, root=page_id in direct)
             values.update(bound)
         return kind, compile_read, pages, values

@@ -9,19 +9,19 @@ request's DataLoaders, shared with the modules that own the related types. Rules
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.paging import PageArgs
+from gateway.reads import nouns
 from gateway.services import feed, nested_reads
 from schema.comments import issue_loader, user_loader
 from schema.connection import Connection, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.loaders import nested_page
 from schema.node import Node
 from schema.nodes import register_node
@@ -32,16 +32,8 @@ if TYPE_CHECKING:
     from schema.issues import Issue
 
 
-@strawberry.type(description="One committed change in a workspace (the activity feed).")
+@declared(nouns.EVENT, "One committed change in a workspace (the activity feed).")
 class Event(Node):
-    type: str = strawberry.field(
-        description="What happened, e.g. `issue.created` or `comment.deleted`."
-    )
-    subject_id: strawberry.ID = strawberry.field(
-        description="The global ID of the object the event is about (it may no longer exist)."
-    )
-    data: JSON = strawberry.field(description="Details of the change, depending on `type`.")
-    created_at: datetime = strawberry.field(description="When the change was committed.")
     pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
     project_pk: strawberry.Private[int | None]
@@ -50,11 +42,7 @@ class Event(Node):
     @classmethod
     def of(cls, view: feed.EventView) -> Event:
         return cls(
-            id=strawberry.ID(view.node_id),
-            type=view.type,
-            subject_id=strawberry.ID(view.subject_id),
-            data=JSON(view.data),
-            created_at=view.created_at,
+            **values(cls, view),
             pk=view.pk,
             actor_pk=view.actor_id,
             project_pk=view.project_pk,

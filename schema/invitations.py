@@ -7,7 +7,6 @@ Resolvers only translate; every rule lives in `gateway.services.invitations`, sh
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -15,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
+from gateway.reads import nouns
 from gateway.services import invitations, users
 from gateway.services.invitations import InvitationCreate, InvitationView
 from gateway.services.users import UserView
@@ -22,6 +22,7 @@ from gateway.validation import validated
 from models import InvitationState as DomainState
 from schema.connection import Connection, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.members import Membership, Role
 from schema.node import Node
 from schema.nodes import register_node
@@ -50,47 +51,37 @@ class WorkspaceInfo:
     name: str = strawberry.field(description="The workspace's name.")
 
 
-@strawberry.type(description="An offer to join a workspace with a role.")
+@declared(
+    nouns.INVITATION,
+    "An offer to join a workspace with a role.",
+    {"role": Role, "state": InvitationState},
+)
 class Invitation(Node):
-    workspace: WorkspaceInfo = strawberry.field(description="The workspace it invites to.")
-    role: Role = strawberry.field(description="The role the invitee gets by accepting.")
-    state: InvitationState = strawberry.field(description="EXPIRED once unanswered too long.")
-    email: str | None = strawberry.field(
-        description="The invited address (lower-cased); null for an invitation by username."
-    )
-    expires_at: datetime = strawberry.field(description="After this it cannot be accepted.")
-    responded_at: datetime | None = strawberry.field(description="When it was answered or revoked.")
-    version: int = strawberry.field(description="Grows with every change.")
-    created_at: datetime = strawberry.field(description="When it was sent.")
-    updated_at: datetime = strawberry.field(description="When it last changed.")
     invitee_pk: strawberry.Private[int | None]
     inviter_pk: strawberry.Private[int | None]
+    workspace: WorkspaceInfo = strawberry.field(description="The workspace it invites to.")
 
-    @strawberry.field(description="The invited account; null for an invitation by email.")
+    @strawberry.field(
+        description="The invited account; null for an invitation by email, and once the"
+        " account is gone or deactivated."
+    )
     async def invitee(self, info: Info[Context, None]) -> User | None:
         return await _user(info, self.invitee_pk)
 
-    @strawberry.field(description="Who sent it; null once their account is gone.")
+    @strawberry.field(description="Who sent it; null once their account is gone or deactivated.")
     async def inviter(self, info: Info[Context, None]) -> User | None:
         return await _user(info, self.inviter_pk)
 
     @classmethod
     def of(cls, view: InvitationView) -> Invitation:
+        workspace = WorkspaceInfo(
+            id=strawberry.ID(view.workspace_node_id),
+            slug=view.workspace_slug,
+            name=view.workspace_name,
+        )
         return cls(
-            id=strawberry.ID(view.node_id),
-            workspace=WorkspaceInfo(
-                id=strawberry.ID(view.workspace_node_id),
-                slug=view.workspace_slug,
-                name=view.workspace_name,
-            ),
-            role=Role.of(view.role),
-            state=InvitationState.of(view.state),
-            email=view.email,
-            expires_at=view.expires_at,
-            responded_at=view.responded_at,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
+            **values(cls, view),
+            workspace=workspace,
             invitee_pk=None if view.invitee is None else view.invitee.pk,
             inviter_pk=None if view.inviter is None else view.inviter.pk,
         )

@@ -12,8 +12,8 @@ filter). Rules live in
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import partial
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -22,13 +22,14 @@ from strawberry.types import Info
 
 from gateway.errors import NotFound
 from gateway.paging import PageArgs
+from gateway.reads import nouns
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issue_reads, issues
 from gateway.services.issue_rules import IssueView, node_id
 from gateway.services.labels import LabelView
-from models import IssuePriority as DomainPriority
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.issue_inputs import (
     IssueFilter,
     IssueOrder,
@@ -66,20 +67,12 @@ def _labels(info: Info[Context, None]) -> DataLoader[int, list[LabelView]]:
     return info.context.loaders.loader("issues.labels", issue_reads.labels_of)
 
 
-@strawberry.type(description="A unit of work in a project, numbered per project from 1.")
+@declared(
+    nouns.ISSUE,
+    "A unit of work in a project, numbered per project from 1.",
+    {"state": IssueState, "priority": IssuePriority},
+)
 class Issue(Node):
-    number: int = strawberry.field(description="Sequential per project from 1; never reused.")
-    title: str = strawberry.field(description="1 to 256 characters.")
-    body: str = strawberry.field(description="Markdown, up to 65,536 characters.")
-    state: IssueState = strawberry.field(description="OPEN or CLOSED.")
-    priority: IssuePriority = strawberry.field(description="How urgent the issue is.")
-    due_date: date | None = strawberry.field(description="When it is due; null if never.")
-    closed_at: datetime | None = strawberry.field(
-        description="When it was last closed; null while open."
-    )
-    created_at: datetime = strawberry.field(description="When the issue was created.")
-    updated_at: datetime = strawberry.field(description="When the issue last changed.")
-    version: int = strawberry.field(description="Grows with every change (`expectedVersion`).")
     pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
     assignee_pk: strawberry.Private[int | None]
@@ -88,17 +81,7 @@ class Issue(Node):
     @classmethod
     def of(cls, view: IssueView) -> Issue:
         return cls(
-            id=strawberry.ID(view.node_id),
-            number=view.number,
-            title=view.title,
-            body=view.body,
-            state=IssueState(view.state),
-            priority=IssuePriority(view.priority),
-            due_date=view.due_date,
-            closed_at=view.closed_at,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            version=view.version,
+            **values(cls, view),
             pk=view.pk,
             author_pk=view.author.pk,
             assignee_pk=None if view.assignee is None else view.assignee.pk,
@@ -108,19 +91,9 @@ class Issue(Node):
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Issue:
         """An issue from a page row (`gateway.repositories.issues.ISSUE_FIELDS`)."""
-        state = row["state"]
+        found = SimpleNamespace(**row, node_id=node_id(row["id"]))
         return cls(
-            id=strawberry.ID(node_id(row["id"])),
-            number=row["number"],
-            title=row["title"],
-            body=row["body"],
-            state=IssueState(str(getattr(state, "value", state))),
-            priority=IssuePriority(DomainPriority(row["priority"]).name),
-            due_date=row["due_date"],
-            closed_at=row["closed_at"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            version=row["version"],
+            **values(cls, found),
             pk=row["id"],
             author_pk=row["author_id"],
             assignee_pk=row["assignee_id"],

@@ -7,44 +7,29 @@ types. Every rule lives in `gateway.services.labels`, shared with REST.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
+from gateway.reads import nouns
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch, LabelView
 from gateway.validation import validated
 from schema.context import Context
+from schema.declared import declared, values
 from schema.inputs import given
 from schema.node import Node
 from schema.nodes import register_node
 
 
-@strawberry.type(description="A coloured tag for a project's issues.")
+@declared(nouns.LABEL, "A coloured tag for a project's issues.")
 class Label(Node):
-    name: str = strawberry.field(description="Unique in the project, ignoring case; 1 to 50.")
-    color: str = strawberry.field(description="`#rrggbb`, lower-case.")
-    description: str = strawberry.field(description="Up to 200 characters; may be empty.")
-    version: int = strawberry.field(description="Grows with every change.")
-    created_at: datetime = strawberry.field(description="When the label was created.")
-    updated_at: datetime = strawberry.field(description="When the label last changed.")
     pk: strawberry.Private[int]
 
     @classmethod
     def of(cls, view: labels.LabelView) -> Label:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            name=view.name,
-            color=view.color,
-            description=view.description,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-        )
+        return cls(**values(cls, view), pk=view.pk)
 
 
 def label_loader(info: Info[Context, None]) -> DataLoader[int, LabelView | None]:

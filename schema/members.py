@@ -7,7 +7,6 @@ Resolvers only translate; every rule lives in `gateway.services.members`, shared
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -17,10 +16,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
+from gateway.reads import nouns
 from gateway.services import members
 from gateway.services.users import UserView
 from models import Role as DomainRole
 from schema.context import Context
+from schema.declared import declared, values
 from schema.node import Node
 from schema.nodes import register_node
 
@@ -61,11 +62,8 @@ def _users(info: Info[Context, None]) -> DataLoader[int, UserView | None]:
     return info.context.loaders.loader("members.user", batch)
 
 
-@strawberry.type(description="A user's role in a workspace.")
+@declared(nouns.MEMBERSHIP, "A user's role in a workspace.", {"role": Role})
 class Membership(Node):
-    role: Role = strawberry.field(description="What the member may do in the workspace.")
-    created_at: datetime = strawberry.field(description="When the user joined the workspace.")
-    updated_at: datetime = strawberry.field(description="When the role last changed.")
     pk: strawberry.Private[int]
     user_pk: strawberry.Private[int]
 
@@ -83,14 +81,7 @@ class Membership(Node):
 
     @classmethod
     def of(cls, view: members.MemberView) -> Membership:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            role=Role.of(view.role),
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-            user_pk=view.user_id,
-        )
+        return cls(**values(cls, view), pk=view.pk, user_pk=view.user_id)
 
 
 async def memberships_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:

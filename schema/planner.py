@@ -24,7 +24,7 @@ from graphql import (
 )
 
 from gateway.reads.model import Connection, Noun, Scalar, ToMany, ToOne, camel
-from gateway.reads.nouns import NOUNS
+from gateway.reads.nouns import NOUNS, node_noun
 from gateway.reads.roots import Lookup, Root
 from gateway.reads.selection import (
     Cursor,
@@ -117,13 +117,16 @@ class Planner:
                 continue  # validation allows it only where it cannot apply
             yield from self._fields(inner, type_name, seen)
 
-    def obj(self, noun: Noun, nodes: list[FieldNode]) -> Obj:
+    def obj(self, noun: Noun, nodes: list[FieldNode], type_name: str | None = None) -> Obj:
+        """The picks of `nodes` on an object of `noun` (GraphQL's `type_name`, where the
+        schema shows the noun under another type, e.g. an invitation's `WorkspaceInfo`)."""
         picks: list[Pick] = []
         fields = _FIELDS[noun.name]
-        for key, group in self._merged(nodes, noun.name).items():
+        shown = type_name or noun.name
+        for key, group in self._merged(nodes, shown).items():
             name = group[0].name.value
             if name == "__typename":
-                picks.append((key, Typename(noun.name)))
+                picks.append((key, Typename(shown)))
                 continue
             entry = fields.get(name)
             if entry is None:
@@ -131,7 +134,8 @@ class Planner:
             if isinstance(entry, Scalar):
                 picks.append((key, entry))
             elif isinstance(entry, ToOne):
-                picks.append((key, Nested(entry, self.obj(NOUNS[entry.target], group))))
+                target = NOUNS[entry.target]
+                picks.append((key, Nested(entry, self.obj(target, group, entry.graphql_type))))
             elif isinstance(entry, ToMany):
                 picks.append((key, Listed(entry, self.obj(NOUNS[entry.target], group))))
             else:
@@ -152,7 +156,7 @@ class Planner:
         self.counter += 1
         page_id = f"c{self.counter}"
         self.pages[page_id] = (relation, owner, tuple(nodes[0].arguments or ()))
-        target = NOUNS[relation.target]
+        target = node_noun(relation)
         parts: list[tuple[str, Part]] = []
         for key, group in self._merged(nodes, f"{target.name}Connection").items():
             name = group[0].name.value

@@ -9,7 +9,6 @@ at a project or a workspace, so one request loads each project and workspace onc
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,12 +19,14 @@ from strawberry.types import Info
 from gateway.errors import NotFound
 from gateway.ids import pk_of
 from gateway.paging import PageArgs
+from gateway.reads import nouns
 from gateway.services import labels, nested_reads, projects, workspaces
 from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
 from gateway.services.workspaces import WorkspaceView
 from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.inputs import given
 from schema.labels import Label
 from schema.loaders import nested_page
@@ -58,34 +59,14 @@ def workspace_loader(info: Info[Context, None]) -> DataLoader[int, WorkspaceView
     return info.context.loaders.loader("workspaces.visible", batch)
 
 
-@strawberry.type(description="A project inside a workspace; it holds labels and issues.")
+@declared(nouns.PROJECT, "A project inside a workspace; it holds labels and issues.")
 class Project(Node):
-    key: str = strawberry.field(description="Unique in the workspace, e.g. `WEB`.")
-    name: str = strawberry.field(description="1 to 100 characters.")
-    description: str = strawberry.field(description="Up to 10,000 characters; may be empty.")
-    is_archived: bool = strawberry.field(description="Archived projects are read-only.")
-    issue_count: int = strawberry.field(description="Issues ever created in the project.")
-    version: int = strawberry.field(description="Grows with every change.")
-    created_at: datetime = strawberry.field(description="When the project was created.")
-    updated_at: datetime = strawberry.field(description="When the project last changed.")
     pk: strawberry.Private[int]
     workspace_pk: strawberry.Private[int]
 
     @classmethod
     def of(cls, view: projects.ProjectView) -> Project:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            key=view.key,
-            name=view.name,
-            description=view.description,
-            is_archived=view.is_archived,
-            issue_count=view.issue_count,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-            workspace_pk=view.workspace_id,
-        )
+        return cls(**values(cls, view), pk=view.pk, workspace_pk=view.workspace_id)
 
     @strawberry.field(description="The workspace the project belongs to.")
     async def workspace(

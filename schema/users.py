@@ -6,17 +6,18 @@ shown for this viewer), never from ORM rows, so GraphQL cannot expose what REST 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from gateway.reads import nouns
 from gateway.services import users
 from gateway.throttle import get_throttle
 from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
+from schema.declared import declared, values
 from schema.inputs import given
 from schema.node import Node
 from schema.nodes import register_node
@@ -26,18 +27,8 @@ if TYPE_CHECKING:
     from schema.workspaces import Workspace
 
 
-@strawberry.type(description="A person (or bot) who signs in.")
+@declared(nouns.USER, "A person (or bot) who signs in.")
 class User(Node):
-    username: str = strawberry.field(description="Unique; a-z, 0-9 and `-`, 2 to 39 long.")
-    display_name: str = strawberry.field(description="The name to show; may be empty.")
-    email: str | None = strawberry.field(
-        description="Only visible to the user themselves and to site admins; null otherwise."
-    )
-    is_site_admin: bool = strawberry.field(
-        description="Whether the user may read and manage every workspace."
-    )
-    created_at: datetime = strawberry.field(description="When the account was created.")
-    # The primary key, for fields that load related data (not part of the schema).
     pk: strawberry.Private[int]
 
     @strawberry.field(
@@ -74,15 +65,7 @@ class User(Node):
 
     @classmethod
     def of(cls, view: users.UserView) -> User:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            username=view.username,
-            display_name=view.display_name,
-            email=view.email,
-            is_site_admin=view.is_site_admin,
-            created_at=view.created_at,
-            pk=view.pk,
-        )
+        return cls(**values(cls, view), pk=view.pk)
 
 
 async def users_by_pk(info: Info[Context, None], pks: list[int]) -> list[User | None]:

@@ -7,7 +7,6 @@ Resolvers only translate; every rule lives in `gateway.services.workspaces` and
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 
 import strawberry
@@ -15,11 +14,13 @@ from strawberry.types import Info
 
 from gateway.ids import pk_of
 from gateway.paging import PageArgs
+from gateway.reads import nouns
 from gateway.services import members, nested_reads, workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
 from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.events import Event, workspace_events
 from schema.inputs import given
 from schema.invitations import Invitation, workspace_invitations
@@ -30,15 +31,8 @@ from schema.nodes import register_node
 from schema.projects import Project, workspace_projects
 
 
-@strawberry.type(description="A tenant: it holds projects and has members.")
+@declared(nouns.WORKSPACE, "A tenant: it holds projects and has members.", {"viewer_role": Role})
 class Workspace(Node):
-    slug: str = strawberry.field(description="Unique; a-z, 0-9 and `-`, 2 to 39 long.")
-    name: str = strawberry.field(description="1 to 100 characters.")
-    viewer_role: Role = strawberry.field(
-        description="Your role here (a site admin is OWNER everywhere)."
-    )
-    created_at: datetime = strawberry.field(description="When the workspace was created.")
-    updated_at: datetime = strawberry.field(description="When the workspace last changed.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The members, in the order they joined.")
@@ -96,15 +90,7 @@ class Workspace(Node):
 
     @classmethod
     def of(cls, view: workspaces.WorkspaceView) -> Workspace:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            slug=view.slug,
-            name=view.name,
-            viewer_role=Role.of(view.viewer_role),
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-        )
+        return cls(**values(cls, view), pk=view.pk)
 
 
 async def workspaces_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:

@@ -56,7 +56,11 @@ async def test_rest_crud_with_events(
     assert created.status_code == 201, created.text
     comment = created.json()
     assert comment["body"] == "first!"
-    assert comment["author"] == {"node_id": to_global_id("User", mel.id), "username": "mel"}
+    assert comment["author"] == {
+        "node_id": to_global_id("User", mel.id),
+        "username": "mel",
+        "display_name": mel.display_name,
+    }
     assert comment["node_id"] == to_global_id("Comment", comment["id"])
     assert comment["edited_at"] is None
     assert comment["version"] == 1

@@ -334,10 +334,14 @@ def parity_of(
     return make
 
 
-USER = "id username displayName email isSiteAdmin createdAt"
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+USER = "id username displayName email isSiteAdmin version createdAt"
+WORKSPACES = (
+    f"totalCount {PAGE_INFO} edges {{ cursor node {{ id slug name viewerRole version }} }}"
+    " nodes { slug }"
+)
 LABEL = "id name color description version createdAt updatedAt"
 COMMENT = "id body editedAt version createdAt updatedAt author { username } issue { number }"
-PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 ISSUE_SCALARS = "id number title body state priority dueDate closedAt createdAt updatedAt version"
 ISSUE = (
     f"{ISSUE_SCALARS} author {{ {USER} }} assignee {{ {USER} }} labels {{ {LABEL} }}"
@@ -356,6 +360,14 @@ ISSUE_PAGE = (
 STATIC: list[tuple[str, dict[str, Any] | None]] = [
     (f"{{ viewer {{ {USER} }} }}", None),
     ("{ __typename viewer { __typename username } }", None),
+    (f"{{ viewer {{ workspaces {{ {WORKSPACES} }} }} }}", None),
+    (f"{{ viewer {{ workspaces(first: 1) {{ {WORKSPACES} }} }} }}", None),
+    ("{ viewer { workspaces(last: 1) { totalCount nodes { slug } } } }", None),
+    (
+        '{ workspace(slug: "acme") { members { nodes { user { username'
+        f" workspaces(first: 5) {{ {WORKSPACES} }} }} }} }} }}",
+        None,
+    ),
     (
         "query($slug: String!, $n: Int) { workspace(slug: $slug) { id slug name viewerRole"
         f" createdAt updatedAt members(first: $n) {{ {MEMBERS} }} }} }}",
@@ -596,6 +608,13 @@ MEMBERS_QUERY = (
 )
 
 
+WORKSPACES_QUERY = (
+    "query($first: Int, $after: String, $last: Int, $before: String) {"
+    " viewer { workspaces(first: $first, after: $after, last: $last, before: $before) {"
+    f" {WORKSPACES} }} }} }}"
+)
+
+
 def _connection(answer: Answer) -> dict[str, Any]:
     """The one connection two levels down in `data`."""
     (root,) = answer.body["data"].values()
@@ -604,15 +623,22 @@ def _connection(answer: Answer) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.parametrize("query", [COMMENTS_QUERY, PROJECTS_QUERY, LABELS_QUERY, MEMBERS_QUERY])
+@pytest.mark.parametrize(
+    "query", [COMMENTS_QUERY, PROJECTS_QUERY, LABELS_QUERY, MEMBERS_QUERY, WORKSPACES_QUERY]
+)
 async def test_connections_forward_and_backward(
     world: ParityWorld,
     parity_of: Callable[[dict[str, str]], Parity],
     caller: str,
     query: str,
 ) -> None:
-    """Comments, projects, labels and members walked two at a time forward to the end, then
-    backward to the start, with the cursors each page gives."""
+    """Comments, projects, labels, members and the caller's workspaces walked two at a time
+    forward to the end, then backward to the start, with the cursors each page gives."""
+    if query is WORKSPACES_QUERY:
+        user = world.users["member" if caller == "pat" else caller]
+        for n, role in enumerate((Role.viewer, Role.owner, Role.admin, Role.member)):
+            workspace = await Workspace.create(slug=f"more-{n}", name=f"More {n}")
+            await Membership.create(workspace=workspace, user=user, role=role)
     parity = parity_of(world.headers(caller))
     variables: dict[str, Any] = {"first": 2}
     pages = 0

@@ -307,3 +307,78 @@ async def test_a_node_and_the_events_are_one_statement(
         count, answer = await counted(client, query, world.h("viewer"), variables)
         assert answer.get("errors") is None, answer
         assert count == 1, query
+
+
+async def test_workspaces_of_users_cost_one_statement(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`User.workspaces` pages a user's memberships and shows their workspaces: the caller's
+    own, and another member's cut to those the caller shares, in one statement; and `GET
+    /workspaces` the same."""
+    other = await Workspace.create(slug="other", name="Other")
+    await Membership.create(workspace=other, user=world.users["member"], role=Role.admin)
+    query = """{ viewer { workspaces { totalCount nodes { slug viewerRole } } }
+      workspace(slug: "acme") { members { nodes { user { username
+        workspaces(first: 5) { totalCount nodes { slug } } } } } } }"""
+    count, answer = await counted(client, query, world.h("member"))
+    assert answer.get("errors") is None, answer
+    assert count == 2, answer  # one statement per root field
+    mine = answer["data"]["viewer"]["workspaces"]
+    assert mine == {
+        "totalCount": 2,
+        "nodes": [
+            {"slug": "acme", "viewerRole": "MEMBER"},
+            {"slug": "other", "viewerRole": "ADMIN"},
+        ],
+    }
+    for member in answer["data"]["workspace"]["members"]["nodes"]:
+        seen = [w["slug"] for w in member["user"]["workspaces"]["nodes"]]
+        assert seen == (["acme", "other"] if member["user"]["username"] == "member" else ["acme"])
+    _, admin = await counted(client, query, world.h("viewer"))
+    shared = {
+        m["user"]["username"]: m["user"]["workspaces"]["totalCount"]
+        for m in admin["data"]["workspace"]["members"]["nodes"]
+    }
+    assert shared["member"] == 1  # `other` is not the viewer's
+    with count_sql() as sql:
+        listed = await client.get("/api/v1/workspaces?limit=1", headers=world.h("member"))
+    assert [w["slug"] for w in listed.json()["items"]] == ["acme"]
+    assert sql.count == PRINCIPAL + 1, sql
+    following = await client.get(
+        "/api/v1/workspaces",
+        params={"cursor": listed.json()["next_cursor"]},
+        headers=world.h("member"),
+    )
+    assert [w["slug"] for w in following.json()["items"]] == ["other"], following.text
+
+
+async def test_a_list_of_the_root_object_follows_its_cursors_in_one_statement(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A cursor names its list's parent: for the root's own lists the statement checks it
+    (another list's cursor finds no row and the resolvers say why, as before)."""
+    query = """query($after: String) { workspace(slug: "acme") {
+      members(first: 1, after: $after) { nodes { user { username } } pageInfo { endCursor } }
+    } }"""
+    count, first = await counted(client, query, world.h("member"))
+    assert count == 1, first
+    cursor = first["data"]["workspace"]["members"]["pageInfo"]["endCursor"]
+    count, second = await counted(client, query, world.h("member"), {"after": cursor})
+    assert count == 1, second
+    seen = [first, second]
+    assert [a["data"]["workspace"]["members"]["nodes"][0] for a in seen] != [None, None]
+    assert seen[0] != seen[1]
+    await Label.create(project=world.project, name="a", name_key="a", color="#000000")
+    await Label.create(project=world.project, name="b", name_key="b", color="#000000")
+    labels = await client.post(
+        "/graphql",
+        json={
+            "query": '{ project(workspace: "acme", key: "WEB") { labels(first: 1) {'
+            " pageInfo { endCursor } } } }"
+        },
+        headers=world.h("member"),
+    )
+    foreign = labels.json()["data"]["project"]["labels"]["pageInfo"]["endCursor"]
+    count, refused = await counted(client, query, world.h("member"), {"after": foreign})
+    assert refused["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED", refused
+    assert count > 1  # the compiled statement found no row; the resolvers explained

@@ -75,7 +75,11 @@ async def test_feed_is_newest_first_and_pages_to_the_end(
     assert ids == [to_global_id("Event", row["id"]) for row in stored]
     ann = world["ann"]
     newest = items[0]
-    assert newest["actor"] == {"node_id": to_global_id("User", ann.id), "username": "ann"}
+    assert newest["actor"] == {
+        "node_id": to_global_id("User", ann.id),
+        "username": "ann",
+        "display_name": ann.display_name,
+    }
     assert newest["subject_id"] == items[-1]["subject_id"]
     assert newest["project_id"] is None
     assert newest["issue_id"] is None

@@ -72,7 +72,11 @@ async def test_invite_then_accept(
         None,
         1,
     )
-    assert body["invitee"] == {"node_id": to_global_id("User", bob.id), "username": "bob"}
+    assert body["invitee"] == {
+        "node_id": to_global_id("User", bob.id),
+        "username": "bob",
+        "display_name": bob.display_name,
+    }
     assert body["inviter"]["username"] == "ann"
     lifetime = datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < lifetime <= timedelta(days=7)

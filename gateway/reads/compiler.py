@@ -20,7 +20,8 @@ from tortoise.models import Model
 
 from gateway.paging import Ordering, ordering_plan
 from gateway.reads import encoding
-from gateway.reads.model import Dialect, Kind, Noun, Scalar, Scope
+from gateway.reads.filters import where_sql
+from gateway.reads.model import Connection, Dialect, Kind, Noun, Scalar, Scope, ToOne
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import (
     Cursor,
@@ -37,15 +38,32 @@ from gateway.reads.selection import (
     Typename,
 )
 from gateway.reads.sql import MAX_KEYS, CannotCompile, Params, json_key, literal
-from models import Comment, Event, Issue, Label, Membership, Project, User, Workspace
+from gateway.repositories.events import EventFilter
+from models import (
+    Comment,
+    Event,
+    Invitation,
+    Issue,
+    Label,
+    Membership,
+    Project,
+    User,
+    Workspace,
+)
 
 
 class Compiler:
     """Renders one statement; `pages` holds the request's page of each connection."""
 
-    def __init__(self, dialect: Dialect, pages: Mapping[str, PageRequest]) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        pages: Mapping[str, PageRequest],
+        direct: frozenset[str] = frozenset(),
+    ) -> None:
         self.dialect = dialect
         self.pages = pages
+        self.direct = direct  # the ids of the root's own lists (`roots.direct_pages`)
         self.params = Params(dialect)
         self._aliases = 0
 
@@ -60,7 +78,8 @@ class Compiler:
         return self.dialect == "postgres"
 
     def scope(self, alias: str) -> Scope:
-        return Scope(alias, self.viewer, self.admin, self.dialect)
+        now = self.params("now", "timestamptz")
+        return Scope(alias, self.viewer, self.admin, self.dialect, now)
 
     @property
     def viewer(self) -> str:
@@ -148,9 +167,10 @@ class Compiler:
         target = NOUNS[nested.relation.target]
         inner = self.alias()
         body = self.obj(nested.obj, inner)
+        active = f" AND {inner}.is_active" if nested.relation.active_only else ""
         return self.embed(
             f"SELECT {body} FROM {target.table} {inner}"
-            f" WHERE {inner}.id = {alias}.{nested.relation.fk}"
+            f" WHERE {inner}.id = {alias}.{nested.relation.fk}{active}"
         )
 
     def listed(self, listed: Listed, alias: str) -> str:
@@ -182,11 +202,13 @@ class Compiler:
         page = self.pages.get(paged.id)
         if page is None:
             raise CannotCompile(f"no page for {paged.id}")
+        if rel.guard is not None and paged.id not in self.direct:
+            raise CannotCompile(f"{rel.name} is guarded: only the root's own list is compiled")
         target = NOUNS[rel.target]
         ordering = rel.orderings[page.ordering]
         keys = sort_columns(target, ordering)
         rows, node = self.alias(), self.alias()
-        conditions = [f"{rows}.{rel.fk} = {parent}.id", *self.filters(paged.id, page, rows)]
+        conditions = self.conditions(paged, page, parent, rows)
         for bound, forward in ((page.after, True), (page.before, False)):
             if bound is not None:
                 conditions.append(self.beyond(paged.id, ordering, keys, rows, bound, forward))
@@ -221,17 +243,15 @@ class Compiler:
             return literal(part.name)
         if isinstance(part, Total):
             counted = self.alias()
-            rel = paged.relation
-            conditions = [
-                f"{counted}.{rel.fk} = {parent}.id",
-                *self.filters(paged.id, page, counted),
-            ]
-            table = NOUNS[rel.target].table
+            conditions = self.conditions(paged, page, parent, counted)
+            table = NOUNS[paged.relation.target].table
             return f"(SELECT count(*) FROM {table} {counted} WHERE {' AND '.join(conditions)})"
         if isinstance(part, Items):
-            return self.aggregate(self.obj(part.obj, view.node), view)
+            return self.aggregate(self.item(paged.relation, part.obj, view.node), view)
         if isinstance(part, Edges):
-            element = self.json_object([(k, self.edge_part(v, view)) for k, v in part.picks])
+            element = self.json_object(
+                [(k, self.edge_part(paged.relation, v, view)) for k, v in part.picks]
+            )
             return self.aggregate(element, view)
         if isinstance(part, NextCursor):
             return f"CASE WHEN {view.more} THEN {self.edge_cursor(view, first=False)} END"
@@ -250,12 +270,36 @@ class Compiler:
                 pairs.append((key, self.edge_cursor(view, first=name == "startCursor")))
         return self.json_object(pairs)
 
-    def edge_part(self, value: Cursor | Obj | Typename, view: _Page) -> str:
+    def edge_part(self, rel: Connection, value: Cursor | Obj | Typename, view: _Page) -> str:
         if isinstance(value, Cursor):
             return view.cursor
         if isinstance(value, Typename):
             return literal(value.name)
-        return self.obj(value, view.node)
+        return self.item(rel, value, view.node)
+
+    def item(self, rel: Connection, obj: Obj, row: str) -> str:
+        """A list's item: the row's object, or the object it points to `through`."""
+        if rel.through is None:
+            return self.obj(obj, row)
+        through = NOUNS[rel.target].get(rel.through)
+        assert isinstance(through, ToOne)
+        return self.nested(Nested(through, obj), row)
+
+    def conditions(self, paged: Paged, page: PageRequest, parent: str, rows: str) -> list[str]:
+        """Which of the target's rows the list holds: the parent's, those the caller may see,
+        those the filter keeps."""
+        rel = paged.relation
+        found = [] if rel.fk is None else [f"{rows}.{rel.fk} = {parent}.id"]
+        if rel.rows is not None:
+            found.append(rel.rows(self.scope(parent), rows))
+        return found + self.filters(paged.id, page, rows)
+
+    def bound_to(self, rel: Connection, parent: str) -> str:
+        """What follows a list's scope prefix in its cursors' signature: the parent's id (and
+        the suffix the list adds)."""
+        if rel.scope_suffix is None:
+            return f"{parent}.id"
+        return f"({parent}.id || {rel.scope_suffix(self.scope(parent))})"
 
     def aggregate(self, element: str, view: _Page) -> str:
         """The JSON array of `element` over the rows shown, in the order shown."""
@@ -288,26 +332,35 @@ class Compiler:
         parent: str,
     ) -> str:
         rel = paged.relation
-        if rel.filtered:
+        if rel.filter == "issues":
             signature = self.params(f"{paged.id}.signature", "text")
         else:
             prefix = self.params(f"{paged.id}.scope", "text")
-            signature = encoding.signature_sql(self.dialect, prefix, f"{parent}.id")
+            signature = encoding.signature_sql(self.dialect, prefix, self.bound_to(rel, parent))
         return encoding.cursor_sql(
             self.dialect, signature, [(f"{node}.{column}", kind) for column, kind in keys]
         )
 
-    def cursor_checks(self, paged: Paged, parent: str) -> list[str]:
-        """For a root's page of a list bound to its parent's id: the cursors given were
+    def page_checks(self, paged: Paged, parent: str) -> list[str]:
+        """For a root's page: the cursors given to a list bound to its parent's id were
         decoded unchecked (`gateway.reads.values.page_request`), so the parent must be the one
-        their signatures name; a cursor of another list finds no row."""
+        their signatures name (a cursor of another list finds no row); a feed filtered by
+        project finds no workspace without that project (the services' NOT_FOUND); a guarded
+        list's parent is found only where its guard holds."""
         page = self.pages.get(paged.id)
         rel = paged.relation
-        if page is None or rel.filtered:
-            return []
+        checks = [] if rel.guard is None else [rel.guard(self.scope(parent))]
+        if page is None or rel.filter == "issues":
+            return checks
+        if isinstance(page.where, EventFilter) and page.where.project is not None:
+            project = self.params(f"{paged.id}.project", "text")
+            checks.append(
+                f"EXISTS (SELECT 1 FROM projects fp WHERE fp.workspace_id = {parent}.id"
+                f" AND fp.key = {project})"
+            )
         prefix = self.params(f"{paged.id}.scope", "text")
-        expected = encoding.signature_sql(self.dialect, prefix, f"{parent}.id")
-        return [
+        expected = encoding.signature_sql(self.dialect, prefix, self.bound_to(rel, parent))
+        return checks + [
             f"{expected} = {self.params(f'{paged.id}.{side}sig', 'text')}"
             for bound, side in ((page.after, "a"), (page.before, "b"))
             if bound is not None
@@ -340,42 +393,14 @@ class Compiler:
         return f"({columns}) {operator} ({placeholders})"
 
     def filters(self, page_id: str, page: PageRequest, rows: str) -> list[str]:
-        """The issue filter (`gateway.repositories.issues._matching`), as parameters."""
-        where = page.where
-        if where is None:
+        """The list's filter as conditions on `rows`, every value a parameter."""
+        if page.where is None:
             return []
 
-        def p(name: str, kind: str = "text") -> str:
+        def param(name: str, kind: str = "text") -> str:
             return self.params(f"{page_id}.{name}", kind)
 
-        found: list[str] = []
-        if where.state is not None:
-            found.append(f"{rows}.state = {p('state')}")
-        if where.assignee == "none":
-            found.append(f"{rows}.assignee_id IS NULL")
-        elif where.assignee is not None:
-            found.append(
-                f"{rows}.assignee_id IN"
-                f" (SELECT fu.id FROM users fu WHERE fu.username = {p('assignee')})"
-            )
-        if where.labels:
-            names = (
-                f"SELECT json_array_elements_text({p('labels')}::json)"
-                if self.pg
-                else f"SELECT value FROM json_each({p('labels')})"
-            )
-            found.append(
-                f"(SELECT count(DISTINCT fl.label_id) FROM issue_labels fl JOIN labels fn"
-                f" ON fn.id = fl.label_id WHERE fl.issue_id = {rows}.id AND fn.name_key IN"
-                f" ({names})) = {p('label_count', 'int')}"
-            )
-        if where.q is not None:
-            q = p("q")
-            found.append(
-                f"(upper({rows}.title) LIKE upper({q}) ESCAPE '\\'"
-                f" OR upper({rows}.body) LIKE upper({q}) ESCAPE '\\')"
-            )
-        return found
+        return where_sql(page.where, rows, param, pg=self.pg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +428,6 @@ def sort_columns(noun: Noun, ordering: Ordering) -> list[tuple[str, encoding.Key
 _MODELS: Final[Mapping[str, type[Model]]] = MappingProxyType(
     {
         m._meta.db_table: m
-        for m in (Comment, Event, Issue, Label, Membership, Project, User, Workspace)
+        for m in (Comment, Event, Invitation, Issue, Label, Membership, Project, User, Workspace)
     }
 )

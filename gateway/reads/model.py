@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from types import MappingProxyType
+from typing import Final, Literal
 
 from gateway.paging import Ordering
 
@@ -30,33 +32,58 @@ class Kind(StrEnum):
     date = "date"  # `2026-11-26`
     enum = "enum"  # REST lower-case, GraphQL upper-case
     node_id = "node_id"  # the global id of the noun's row
+    ref = "ref"  # the global id of another noun's row (text; GraphQL `ID`)
     json = "json"  # a stored JSON document, as it is
 
+
+PYTHON_TYPES: Final[Mapping[Kind, type]] = MappingProxyType(
+    {
+        Kind.integer: int,
+        Kind.text: str,
+        Kind.boolean: bool,
+        Kind.timestamp: datetime,
+        Kind.date: date,
+        Kind.node_id: str,
+        Kind.ref: str,
+    }
+)
+"""The Python type of a value of each kind, as both APIs' models type it (each adds its own
+for enums and JSON, and GraphQL its `ID`)."""
 
 Expression = Callable[["Scope"], str]
 """SQL for a computed value, given the table alias and the principal's parameters."""
 
 
+RowCondition = Callable[["Scope", str], str]
+"""SQL keeping a list's rows (alias given) as the parent's `Scope` may see them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a computed expression may refer to: the row's table alias and placeholders for
-    the principal (`viewer` user id, `admin` whether a site admin)."""
+    the principal (`viewer` user id, `admin` whether a site admin) and the time (`now`)."""
 
     alias: str
     viewer: str
     admin: str
     dialect: Dialect
+    now: str  # the request's time, as the database stores timestamps
 
 
 @dataclass(frozen=True, slots=True)
 class Scalar:
-    """A readable value: a column (`column`) or computed SQL (`compute`)."""
+    """A readable value: a column (`column`) or computed SQL (`compute`), described once for
+    both APIs (`doc`: GraphQL's description, OpenAPI's). `graphql=False`: REST only (ids in
+    REST paths, global ids GraphQL reaches through a relation instead)."""
 
     name: str  # the domain's snake_case name: REST's key; GraphQL's field is its camelCase
     kind: Kind
+    doc: str
     column: str | None = None
     compute: Expression | None = None
     enum: Mapping[object, str] | None = None  # stored value → lower-case API spelling
+    nullable: bool = False
+    graphql: bool = True
 
     def __post_init__(self) -> None:
         if (self.column is None) == (self.compute is None):
@@ -72,7 +99,10 @@ class ToOne:
     name: str
     target: str  # the related noun's name
     fk: str
+    doc: str
     nullable: bool = False
+    active_only: bool = False  # a user: null once their account is deactivated
+    graphql_type: str | None = None  # GraphQL's type for it, when not the noun's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +116,7 @@ class ToMany:
     via_parent: str
     via_target: str
     order: tuple[str, ...]
+    doc: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +125,28 @@ class Connection:
 
     `orderings` maps a sort name to its keyset ordering (the first is the default);
     `scope_prefix` with the parent's id is what cursors are bound to, as the resolvers bind
-    them (`gateway.paging.cursor_signature`), unless `filtered` (issues: bound to the filter).
+    them (`gateway.paging.cursor_signature`). `filter` names the filter the list takes:
+    `issues` (cursors bound to the filter, `gateway.repositories.issues.IssueFilter`) or
+    `events` (the prefix grows with it, `gateway.repositories.events.EventFilter`). A list
+    `through` a relation pages the target's rows (a user's memberships) but shows the related
+    object of each (its workspace); `rows` keeps the rows the caller may see, and
+    `scope_suffix` binds cursors to what that depends on (both given the parent's `Scope`).
+    A `guard`ed list is compiled only as a list of the root's object, whose statement then
+    finds no row where the guard fails: the resolvers answer (FORBIDDEN, or null).
     """
 
     name: str
     target: str
-    fk: str
+    fk: str | None  # None: `rows` alone says which rows are the parent's
     orderings: Mapping[str, Ordering]
     scope_prefix: str | None = None
-    filtered: bool = False
+    filter: Literal["issues", "events"] | None = None
+    through: str | None = None  # a `ToOne` of the target: its object is each item
+    rows: RowCondition | None = None  # which of the target's rows the caller sees
+    scope_suffix: Expression | None = None  # SQL text after the parent's id in cursors' scope
+    guard: Expression | None = (
+        None  # the list is readable only where this holds (else FORBIDDEN or null)
+    )
 
 
 Relation = ToOne | ToMany | Connection

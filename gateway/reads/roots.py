@@ -3,12 +3,13 @@ the statements answering one root (`compile_root`) or `nodes(ids:)` (`compile_no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
 from gateway.reads.compiler import Compiler
+from gateway.reads.expressions import manages
 from gateway.reads.model import Dialect
 from gateway.reads.selection import Obj, Paged, PageRequest
 from gateway.reads.sql import MAX_KEYS, CannotCompile, Statement
@@ -22,6 +23,8 @@ Lookup = Literal[
     "label",
     "comment",
     "user",
+    "invitation",
+    "invitation:mine",
     "node:User",
     "node:Workspace",
     "node:Membership",
@@ -57,6 +60,13 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "member": "FROM memberships t JOIN workspaces w ON w.id = t.workspace_id"
         " JOIN users tu ON tu.id = t.user_id"
         " WHERE w.slug = {slug} AND tu.username = {username} AND {visible}",
+        # An invitation of a workspace, to its admins (`services.access`, `see_invitations`).
+        "invitation": "FROM invitations t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE w.slug = {slug} AND t.id = {pk} AND {manages}",
+        # An invitation addressed to the caller, in any state (what they answered).
+        "invitation:mine": "FROM invitations t WHERE t.id = {pk} AND (t.invitee_id = {viewer}"
+        " OR t.email_key IN (SELECT ie.email_key FROM users ie WHERE ie.id = {viewer}))"
+        " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
         # Any active user, to any active caller (`GET /users/{username}`, `node(id:)`).
         "user": "FROM users t WHERE t.username = {username} AND t.is_active"
         " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
@@ -90,10 +100,15 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
 )
 
 
-def compile_root(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest]) -> Statement:
+def compile_root(
+    root: Root, dialect: Dialect, pages: Mapping[str, PageRequest], *, checked: bool = True
+) -> Statement:
     """The statement answering `root` with one row holding its JSON text (no row, or NULL,
-    when the object is missing or invisible)."""
-    compiler = Compiler(dialect, pages)
+    when the object is missing or invisible). `checked`: no row also where a cursor or a
+    guard of the root's own lists fails (`direct_pages`); a root whose missing object is an
+    answer (`node`) is not, and leaves such lists to the resolvers."""
+    direct = direct_pages([root]) if checked else []
+    compiler = Compiler(dialect, pages, frozenset(p.id for p in direct))
     if root.obj is not None:
         value = compiler.obj(root.obj, "t")
     elif root.paged is not None:
@@ -103,9 +118,22 @@ def compile_root(root: Root, dialect: Dialect, pages: Mapping[str, PageRequest])
     if dialect == "postgres":
         value = f"({value})::text"
     source = _source(compiler, root, "pk")
-    if root.paged is not None:
-        source += "".join(f" AND {check}" for check in compiler.cursor_checks(root.paged, "t"))
+    for paged in direct:
+        source += "".join(f" AND {check}" for check in compiler.page_checks(paged, "t"))
     return compiler.params.number(f"SELECT {value} {source}")
+
+
+def direct_pages(roots: Iterable[Root]) -> list[Paged]:
+    """The lists of the roots' own objects (or the roots' pages): their cursors name the
+    root's object, so its statement checks them (`Compiler.page_checks`) and finds no row for
+    a cursor of another list."""
+    found = []
+    for root in roots:
+        if root.paged is not None:
+            found.append(root.paged)
+        if root.obj is not None:
+            found.extend(p for _, p in root.obj.picks if isinstance(p, Paged))
+    return found
 
 
 def compile_nodes(
@@ -143,4 +171,5 @@ def _source(compiler: Compiler, root: Root, pk: str) -> str:
         name=compiler.params(f"{root.id}.name", "text"),
         pk=compiler.params(f"{root.id}.{pk}", "bigint"),
         visible=compiler.visible("t.id" if root.lookup == "workspace" else "w.id"),
+        manages=manages(compiler.scope("w")),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gateway.reads.model import Connection, Noun, Scalar, ToMany, ToOne
+from gateway.repositories.events import EventFilter
 from gateway.repositories.issues import IssueFilter
 
 Api = Literal["graphql", "rest"]
@@ -104,20 +105,20 @@ class PageRequest:
     backward: bool
     after: tuple[object, ...] | None = None  # database values of the sort keys
     before: tuple[object, ...] | None = None
-    where: IssueFilter | None = None  # filtered connections only
+    where: IssueFilter | EventFilter | None = None  # filtered connections only
     signature: str | None = None  # the cursors' signature when it does not depend on the parent
 
     def variant(self) -> tuple[object, ...]:
         """What changes the SQL text (every value itself is a parameter)."""
         where = self.where
-        shape = (
-            None
-            if where is None
-            else (
+        shape: tuple[object, ...] | None = None
+        if isinstance(where, IssueFilter):
+            shape = (
                 where.state is not None,
                 None if where.assignee is None else where.assignee == "none",
                 bool(where.labels),
                 where.q is not None,
             )
-        )
+        elif isinstance(where, EventFilter):
+            shape = (where.type is not None, where.project is not None)
         return (self.ordering, self.backward, self.after is None, self.before is None, shape)

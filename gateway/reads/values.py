@@ -12,6 +12,8 @@ cursor's signature against the parent it finds (`gateway.reads.roots.compile_roo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Final
 
 import orjson
 from tortoise.filters import escape_like
@@ -30,10 +32,12 @@ from gateway.reads.model import Connection
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import PageRequest
 from gateway.reads.sql import CannotCompile
+from gateway.repositories.events import EventFilter
 from gateway.repositories.issues import IssueFilter
 from gateway.repositories.labels import name_key
 from gateway.services.issues import SORTS, make_filter
 from gateway.services.projects import canonical_key
+from models import Invitation
 
 _INT64 = 2**63 - 1
 
@@ -67,10 +71,14 @@ def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, obje
     return found
 
 
+_STORED_TIME: Final = Invitation._meta.fields_map["expires_at"]
+
+
 def caller_values(user_id: int) -> dict[str, object]:
-    """The parameter every read has: who asks (the statement reads whether they are active and
-    a site admin itself)."""
-    return {"viewer": user_id}
+    """The parameters every read has: who asks (the statement reads whether they are active and
+    a site admin itself), and when, as the database stores a time (for invitations' expiry;
+    a statement that does not use it is not sent it)."""
+    return {"viewer": user_id, "now": _STORED_TIME.to_db_value(datetime.now(UTC), Invitation)}
 
 
 def _issue_order(order_by: object) -> str:
@@ -98,6 +106,22 @@ def _where(given: object) -> IssueFilter:
     )
 
 
+def _events(given: object) -> EventFilter:
+    """A feed's filter as a REST route gives it (the type's value, a canonical key)."""
+    if given is None:
+        return EventFilter()
+    assert isinstance(given, dict)
+    type, project = given.get("type"), given.get("project")
+    if not isinstance(type, str | None) or not isinstance(project, str | None):
+        raise CannotCompile("an event filter of the wrong types")
+    return EventFilter(type, project)
+
+
+def _event_values(where: EventFilter) -> dict[str, object]:
+    given = {"type": where.type, "project": where.project}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def page_request(
     page_id: str, relation: Connection, given: Mapping[str, object], *, root: bool = False
 ) -> tuple[PageRequest, dict[str, object]]:
@@ -109,18 +133,22 @@ def page_request(
         raise CannotCompile("a page size that is not an integer")
     limit, backward = page_size(first, last)
     model = model_of(NOUNS[relation.target])
-    where = _where(given.get("filter")) if relation.filtered else None
-    ordering_name = (
-        _issue_order(given.get("orderBy")) if relation.filtered else next(iter(relation.orderings))
-    )
+    issues = relation.filter == "issues"
+    where: IssueFilter | EventFilter | None = None
+    if issues:
+        where = _where(given.get("filter"))
+    elif relation.filter == "events":
+        where = _events(given.get("filter"))
+    ordering_name = _issue_order(given.get("orderBy")) if issues else next(iter(relation.orderings))
     ordering: Ordering = relation.orderings[ordering_name]
     values: dict[str, object] = {f"{page_id}.n": limit, f"{page_id}.n1": limit + 1}
     signature: str | None = None
-    if where is not None:
+    if isinstance(where, IssueFilter):
         signature = cursor_signature(model, ordering, where.scope())
         values[f"{page_id}.signature"] = signature
     else:
-        values[f"{page_id}.scope"] = signature_text(model, ordering, relation.scope_prefix or "")
+        prefix = (relation.scope_prefix or "") + ("" if where is None else where.prefix())
+        values[f"{page_id}.scope"] = signature_text(model, ordering, prefix)
     bounds: dict[str, tuple[object, ...]] = {}
     for name, side in (("after", "a"), ("before", "b")):
         cursor = given.get(name)
@@ -141,7 +169,9 @@ def page_request(
         stored = tuple(k.target.to_db_value(v, model) for k, v in zip(keys, decoded, strict=True))
         bounds[name] = stored
         values.update({f"{page_id}.{side}{i}": v for i, v in enumerate(stored)})
-    if where is not None:
+    if isinstance(where, EventFilter):
+        values.update({f"{page_id}.{k}": v for k, v in _event_values(where).items()})
+    elif where is not None:
         if where.state is not None:
             values[f"{page_id}.state"] = where.state
         if where.assignee not in (None, "none"):

@@ -7,6 +7,7 @@ instances, so a page of events is one statement however many actors it names.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from tortoise.backends.base.client import TransactionalDBClient
@@ -60,24 +61,32 @@ async def insert(
     return int(event.id)
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which of a workspace's events a feed shows: of one `type`, of one project."""
+
+    type: str | None = None
+    project: str | None = None  # the project's canonical key
+
+    def prefix(self) -> str:
+        """What the feed's cursors are bound to, before the workspace's id: a cursor of one
+        filtered feed is refused by another (`gateway.paging.signature_text`)."""
+        given = (("type", self.type), ("project", self.project))
+        return "".join(f"{name}={value}|" for name, value in given if value is not None)
+
+
 async def page_of_workspace(
-    workspace_id: int,
-    args: PageArgs,
-    *,
-    type: str | None = None,
-    project_id: int | None = None,
+    workspace_id: int, args: PageArgs, where: EventFilter, project_id: int | None = None
 ) -> Page:
-    """A page of the workspace's events, newest first, optionally only of one `type` and one
-    project; rows with `FIELDS`. One statement."""
+    """A page of the workspace's events, newest first, those `where` keeps (`project_id`: the
+    id of `where.project`); rows with `FIELDS`. One statement."""
     queryset = Event.filter(workspace_id=workspace_id)
-    scope = [str(workspace_id)]
-    if type is not None:
-        queryset = queryset.filter(type=type)
-        scope.append(f"type={type}")
+    if where.type is not None:
+        queryset = queryset.filter(type=where.type)
     if project_id is not None:
         queryset = queryset.filter(project_id=project_id)
-        scope.append(f"project={project_id}")
-    return await keyset_page(queryset, NEWEST_FIRST, **args, fields=FIELDS, scope="|".join(scope))
+    scope = f"{where.prefix()}{workspace_id}"
+    return await keyset_page(queryset, NEWEST_FIRST, **args, fields=FIELDS, scope=scope)
 
 
 async def pages_of_workspaces(

@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from gateway.paging import Page, PageArgs, keyset_page, order
 from models import Invitation, InvitationState, Role, User
 
-_NEWEST_FIRST = order("-id")
+NEWEST_FIRST = order("-id")
 _FIELDS = (
     "id",
     "workspace_id",
@@ -117,7 +117,7 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
     admin sees and may revoke them); seeks on the (workspace, state, id) index."""
     return await keyset_page(
         Invitation.filter(workspace_id=workspace_id, state=InvitationState.pending),
-        _NEWEST_FIRST,
+        NEWEST_FIRST,
         **args,
         fields=_FIELDS,
         scope=f"invitations-of:{workspace_id}",
@@ -130,7 +130,7 @@ async def page_addressed_to(user_id: int, now: datetime, args: PageArgs) -> Page
         Invitation.filter(
             _addressed_to(user_id), state=InvitationState.pending, expires_at__gt=now
         ),
-        _NEWEST_FIRST,
+        NEWEST_FIRST,
         **args,
         fields=_FIELDS,
         scope=f"invitations-to:{user_id}",

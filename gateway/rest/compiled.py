@@ -1,24 +1,22 @@
-"""REST reads answered by compiled reads (`gateway.reads`): one statement whose JSON goes out as
-bytes. A route tries `compiled` first; None leaves the request to its service code, which
-answers as it always has (compiled reads off, a caller without the `read` scope, a missing or
-invisible object, a bad cursor: each reported in the services' words).
+"""REST answers read through the read model (`gateway.reads`): one statement whose JSON goes
+out as bytes. When a read finds nothing, the route's service read explains why in the services'
+words (a caller without the `read` scope, a missing or invisible object, a bad cursor):
 
-    body = await compiled(settings, principal, PROJECT_ONE, {"slug": slug, "key": key})
-    if body is not None:
-        return one_answer(request, body)
-    view = await projects.get_project(principal, (slug, key))
-    …
+    arguments = {"slug": slug, "key": key}
+    body = await read(settings, principal, PROJECT_ONE, arguments,
+                      lambda: projects.get_project(principal, (slug, key)))
+    return one_answer(request, body)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 import orjson
 from fastapi import Request, Response
 
-from gateway.errors import DomainError
+from gateway.errors import DomainError, NotFound, ValidationFailed
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.roots import Root
 from gateway.reads.sql import CannotCompile
@@ -29,22 +27,36 @@ from gateway.settings import Settings
 JSON: Final = "application/json"
 
 
-async def compiled(
+Explain = Callable[[], Awaitable[object]]
+"""The service's own read of the same thing: raises the error the compiled read cannot tell."""
+
+
+async def read(
     settings: Settings,
     principal: Principal,
     root: Root,
-    arguments: dict[str, object],
+    arguments: Mapping[str, object],
+    explain: Explain,
     page: Mapping[str, object] | None = None,
-) -> bytes | None:
-    """The answer read in one statement (`gateway.reads`), or None: the services answer
-    instead (compiled reads off, or an error to report in their words). `page`: a list's
-    paging arguments (`PageParams.args()`, or GraphQL-like ones with `filter`/`orderBy`)."""
-    if not settings.compiled_reads or not principal.allows(Scope.read):
-        return None
-    try:
-        return await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
-    except (DomainError, CannotCompile):
-        return None
+) -> bytes:
+    """The answer read in one statement. `page`: a list's paging arguments
+    (`PageParams.args()`, or GraphQL-like ones with `filter`/`orderBy`)."""
+    body, unread = None, False
+    if principal.allows(Scope.read):
+        try:
+            body = await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
+        except DomainError:  # a bad cursor or filter: the service says it in its words
+            pass
+        except CannotCompile:  # a cursor the read model cannot check (minted before v2)
+            unread = True
+    if body is None:
+        await explain()
+        if unread:
+            raise ValidationFailed.on(
+                "cursor", "This cursor has expired; start from the first page"
+            )
+        raise NotFound("It no longer exists")  # deleted between the two reads
+    return body
 
 
 def next_cursor(body: bytes) -> str | None:
@@ -69,18 +81,18 @@ def page_answer(request: Request, body: bytes) -> Response:
 
 async def written(
     settings: Settings,
-    principal: Principal,
+    user_id: int,
     root: Root,
-    arguments: dict[str, object],
+    arguments: Mapping[str, object],
     status: int = 200,
     headers: Mapping[str, str] | None = None,
-) -> Response | None:
+) -> Response:
     """The answer to a write, read back through the read model (so it shows what a read would
-    show, never a stale copy), with its `ETag`; None when compiled reads are off (or the object
-    is already gone again): the route answers from the service's view as before."""
-    body = await compiled(settings, principal, root, arguments)
+    show, never a stale copy), with its `ETag`. The writer sees what it wrote, whatever its
+    token's scopes (`user_id`: the writer, or the user just signed up)."""
+    body = await read_root(root, dialect_of(settings), user_id, arguments)
     if body is None:
-        return None
+        raise NotFound("It was deleted as it was written")
     return Response(
         body, status, headers={**(headers or {}), "ETag": etag_of(body)}, media_type=JSON
     )

@@ -38,10 +38,7 @@ class CompiledIssueRead:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = (
             _ISSUE.fullmatch(scope["path"])
-            if scope["type"] == "http"
-            and scope["method"] == "GET"
-            and not scope["query_string"]
-            and scope["app"].state.settings.compiled_reads
+            if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]
             else None
         )
         body = None if found is None else await self._read(scope, *found.groups())

@@ -3,21 +3,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
-from gateway.deps import PrincipalDep
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, not_modified
-from gateway.rest.members import MemberOut
-from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.deps import PrincipalDep, SettingsDep
+from gateway.reads.reader import rest_page
+from gateway.reads.roots import Root
+from gateway.rest import shapes
+from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.members import MEMBER_ONE
+from gateway.rest.paging import PageParamsDep, page_of
 from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E404
 from gateway.services import invitations
-from gateway.services.invitations import InvitationCreate, InvitationView, Person
-from models import InvitationState, Role
+from gateway.services.invitations import InvitationCreate
 
 router = APIRouter(prefix="/workspaces/{slug}/invitations", tags=["invitations"])
 me_router = APIRouter(prefix="/me/invitations", tags=["invitations"])
@@ -37,94 +37,39 @@ E409_ANSWERED = problem_doc(
 )
 
 
-class InvitationUserOut(BaseModel):
-    """An account an invitation names."""
-
-    node_id: str = Field(description="The user's global ID (GraphQL `User.id`).")
-    username: str
-
-    @classmethod
-    def of(cls, person: Person | None) -> InvitationUserOut | None:
-        return None if person is None else cls(node_id=person.node_id, username=person.username)
-
-
-class InvitationWorkspaceOut(BaseModel):
-    """What an invitee may know of the workspace before joining."""
-
-    node_id: str = Field(description="The workspace's global ID.")
-    slug: str
-    name: str
-
-
-class InvitationOut(BaseModel):
-    """An invitation to join a workspace."""
-
-    id: int = Field(description="Names the invitation in paths.")
-    node_id: str = Field(description="The global ID (GraphQL `Invitation.id`).")
-    workspace: InvitationWorkspaceOut
-    role: Role = Field(description="The role the invitee gets by accepting.")
-    state: InvitationState = Field(
-        description="pending, accepted, declined, revoked, or expired (pending past `expires_at`)."
-    )
-    invitee: InvitationUserOut | None = Field(
-        description="The invited account; null for an invitation by email."
-    )
-    email: str | None = Field(
-        description="The invited address (lower-cased); null for an invitation by username."
-    )
-    inviter: InvitationUserOut | None = Field(description="Null once their account is gone.")
-    expires_at: datetime = Field(description="After this it can no longer be accepted.")
-    responded_at: datetime | None = Field(description="When it was answered or revoked.")
-    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, view: InvitationView) -> InvitationOut:
-        return cls(
-            id=view.pk,
-            node_id=view.node_id,
-            workspace=InvitationWorkspaceOut(
-                node_id=view.workspace_node_id, slug=view.workspace_slug, name=view.workspace_name
-            ),
-            role=view.role,
-            state=view.state,
-            invitee=InvitationUserOut.of(view.invitee),
-            email=view.email,
-            inviter=InvitationUserOut.of(view.inviter),
-            expires_at=view.expires_at,
-            responded_at=view.responded_at,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
+INVITATION_ONE = Root("invitation", "r0", obj=shapes.INVITATION.read)
+_MINE = Root("invitation:mine", "r0", obj=shapes.INVITATION.read)
+_OF_WORKSPACE = Root(
+    "workspace", "r0", paged=rest_page("Workspace", "invitations", shapes.INVITATION.read)
+)
+_TO_ME = Root("viewer", "r0", paged=rest_page("User", "invitations", shapes.INVITATION.read))
 
 
 @router.get(
-    "", summary="List pending invitations", responses={401: E401, 403: E403_ADMIN, 404: E404}
+    "",
+    summary="List pending invitations",
+    response_model=page_of(shapes.INVITATION),
+    responses={401: E401, 403: E403_ADMIN, 404: E404},
 )
 async def list_invitations(
     slug: str,
     paging: PageParamsDep,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> PageOut[InvitationOut]:
+    settings: SettingsDep,
+) -> Response:
     """The workspace's unanswered invitations, newest first, expired ones included (admins).
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    page = await invitations.list_invitations(principal, slug, **paging.args())
-    return page_out(
-        page,
-        lambda row: InvitationOut.of(invitations.row_view(row)),
-        request=request,
-        response=response,
-    )
+    explain = lambda: invitations.list_invitations(principal, slug, **paging.args())  # noqa: E731
+    body = await read(settings, principal, _OF_WORKSPACE, {"slug": slug}, explain, paging.args())
+    return page_answer(request, body)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Invite someone",
+    response_model=shapes.INVITATION.model,
     responses={
         401: E401,
         403: E403_ADMIN,
@@ -143,39 +88,41 @@ async def invite(
     slug: str,
     body: InvitationCreate,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> InvitationOut:
+    settings: SettingsDep,
+) -> Response:
     """Invite an account by `username`, or anyone by `email` (exactly one), with a role
     (`member` by default) for 7 days. Admins invite up to admin; only owners invite owners.
     An email invitation is answered the same whether or not an account has the address."""
     view = await invitations.invite(principal, slug, body)
-    response.headers["Location"] = str(
-        request.app.url_path_for("invitations.get", slug=slug, invitation_id=str(view.pk))
-    )
-    return InvitationOut.of(view)
+    headers = {
+        "Location": str(
+            request.app.url_path_for("invitations.get", slug=slug, invitation_id=str(view.pk))
+        )
+    }
+    arguments = {"slug": slug, "pk": view.pk}
+    return await written(settings, principal.user_id, INVITATION_ONE, arguments, 201, headers)
 
 
 @router.get(
     "/{invitation_id}",
     name="invitations.get",
     summary="Get an invitation",
+    response_model=shapes.INVITATION.model,
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_ADMIN, 404: E404_INVITATION},
 )
 async def get_invitation(
     slug: str,
     invitation_id: RowId,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> InvitationOut:
+    settings: SettingsDep,
+) -> Response:
     """One invitation of the workspace in any state (admins), with a strong `ETag`;
     `If-None-Match` with the current ETag answers 304."""
-    view = await invitations.get_invitation(principal, (slug, invitation_id))
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return InvitationOut.of(view)
+    explain = lambda: invitations.get_invitation(principal, (slug, invitation_id))  # noqa: E731
+    arguments = {"slug": slug, "pk": invitation_id}
+    return one_answer(request, await read(settings, principal, INVITATION_ONE, arguments, explain))
 
 
 @router.delete(
@@ -199,38 +146,46 @@ async def revoke(
     return Response(status_code=204)
 
 
-@me_router.get("", summary="List my invitations", responses={401: E401, 403: E403_SCOPE})
+@me_router.get(
+    "",
+    summary="List my invitations",
+    response_model=page_of(shapes.INVITATION),
+    responses={401: E401, 403: E403_SCOPE},
+)
 async def list_my_invitations(
-    paging: PageParamsDep, request: Request, response: Response, principal: PrincipalDep
-) -> PageOut[InvitationOut]:
+    paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
+) -> Response:
     """The invitations the caller may still accept, newest first: those naming their account
     or the email address it has now. Paged with `limit` and `cursor`."""
-    page = await invitations.list_my_invitations(principal, **paging.args())
-    return page_out(
-        page,
-        lambda row: InvitationOut.of(invitations.row_view(row)),
-        request=request,
-        response=response,
-    )
+    explain = lambda: invitations.list_my_invitations(principal, **paging.args())  # noqa: E731
+    body = await read(settings, principal, _TO_ME, {}, explain, paging.args())
+    return page_answer(request, body)
 
 
 @me_router.post(
     "/{invitation_id}/accept",
     summary="Accept an invitation",
+    response_model=shapes.MEMBER.model,
     responses={401: E401, 403: E403_SCOPE, 404: E404_MINE, 409: E409_ANSWERED},
 )
-async def accept(invitation_id: RowId, principal: PrincipalDep) -> MemberOut:
+async def accept(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Join the workspace with the invited role; answers the new membership. A token needs
     the `admin` scope (joining changes memberships)."""
     acceptance = await invitations.accept(principal, invitation_id)
-    return MemberOut.of(acceptance.membership)
+    joined = {
+        "slug": acceptance.invitation.workspace_slug,
+        "username": acceptance.membership.username,
+    }
+    return await written(settings, principal.user_id, MEMBER_ONE, joined)
 
 
 @me_router.post(
     "/{invitation_id}/decline",
     summary="Decline an invitation",
+    response_model=shapes.INVITATION.model,
     responses={401: E401, 403: E403_SCOPE, 404: E404_MINE, 409: E409_ANSWERED},
 )
-async def decline(invitation_id: RowId, principal: PrincipalDep) -> InvitationOut:
+async def decline(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Refuse an invitation; answers it, now `declined`. A token needs the `admin` scope."""
-    return InvitationOut.of(await invitations.decline(principal, invitation_id))
+    await invitations.decline(principal, invitation_id)
+    return await written(settings, principal.user_id, _MINE, {"pk": invitation_id})

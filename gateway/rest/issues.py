@@ -1,34 +1,26 @@
 """`/api/v1/workspaces/{slug}/projects/{key}/issues`: issues of a project.
 
-Responses are built as plain dicts from `IssueView`s and sent as `OrjsonResponse`s; the pydantic
-models below document them (OpenAPI) without re-validating every row on the way out.
+Answers are read through the read model (`gateway.rest.shapes.ISSUE`): one statement whose JSON
+goes out as it is; writes go through `gateway.services.issues` and are read back the same way.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.json_body import OrjsonResponse
-from gateway.reads.reader import rest_obj, rest_page
+from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, link, one_answer, page_answer, written
-from gateway.rest.conditional import ExpectedVersion, etag, not_modified
-from gateway.rest.paging import PageOut, PageParamsDep
+from gateway.rest import shapes
+from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.conditional import ExpectedVersion
+from gateway.rest.paging import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import issues
-from gateway.services.issue_rules import (
-    MAX_LABELS,
-    IssueCreate,
-    IssuePatch,
-    IssueView,
-    UserBrief,
-)
+from gateway.services.issue_rules import MAX_LABELS, IssueCreate, IssuePatch, IssueView
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
@@ -49,85 +41,11 @@ _PRECONDITION: dict[int | str, dict[str, Any]] = {
 }
 
 
-class UserBriefOut(BaseModel):
-    node_id: str
-    username: str
-    display_name: str
+ISSUE_ONE = Root("issue", "r0", obj=shapes.ISSUE.read)
+_PAGE = Root("project", "r0", paged=rest_page("Project", "issues", shapes.ISSUE.read))
 
 
-class LabelBriefOut(BaseModel):
-    node_id: str
-    name: str
-    color: str
-
-
-class IssueOut(BaseModel):
-    """An issue."""
-
-    node_id: str = Field(description="The global ID (GraphQL `id`).")
-    number: int = Field(description="Sequential per project from 1; never reused.")
-    title: str
-    body: str
-    state: Literal["open", "closed"]
-    priority: Literal["none", "low", "medium", "high", "urgent"]
-    author: UserBriefOut
-    assignee: UserBriefOut | None
-    labels: list[LabelBriefOut]
-    comment_count: int
-    due_date: date | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int = Field(description='Increments on every change; the ETag is `"v<version>"`.')
-    project_key: str
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def _user(user: UserBrief | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"node_id": user.node_id, "username": user.username, "display_name": user.display_name}
-
-
-def issue_json(issue: IssueView) -> dict[str, Any]:
-    """The REST representation of an issue, ready for JSON."""
-    return {
-        "node_id": issue.node_id,
-        "number": issue.number,
-        "title": issue.title,
-        "body": issue.body,
-        "state": issue.state,
-        "priority": issue.priority,
-        "author": _user(issue.author),
-        "assignee": _user(issue.assignee),
-        "labels": [{"node_id": x.node_id, "name": x.name, "color": x.color} for x in issue.labels],
-        "comment_count": issue.comment_count,
-        "due_date": None if issue.due_date is None else issue.due_date.isoformat(),
-        "closed_at": _time(issue.closed_at),
-        "created_at": _time(issue.created_at),
-        "updated_at": _time(issue.updated_at),
-        "version": issue.version,
-        "project_key": issue.project_key,
-    }
-
-
-def _answer(issue: IssueView, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return OrjsonResponse(
-        issue_json(issue),
-        status_code=status,
-        headers={"ETag": etag(issue.version), **(headers or {})},
-    )
-
-
-ISSUE_READ = rest_obj("Issue", IssueOut)
-ISSUE_ONE = Root("issue", "r0", obj=ISSUE_READ)
-_PAGE = Root("project", "r0", paged=rest_page("Project", "issues", ISSUE_READ))
-
-
-@router.get("", summary="List issues", response_model=PageOut[IssueOut], responses=_READ)
+@router.get("", summary="List issues", response_model=page_of(shapes.ISSUE), responses=_READ)
 async def list_issues(
     slug: str,
     key: str,
@@ -161,20 +79,26 @@ async def list_issues(
         "filter": {"state": state, "assignee": assignee, "labels": label, "q": q},
         "orderBy": {"field": sort, "direction": direction},
     }
-    body = await compiled(settings, principal, _PAGE, {"slug": slug, "key": key}, page)
-    if body is not None:
-        return page_answer(request, body)
     where = issues.make_filter(state, assignee, label, q)
-    result = await issues.list_issues(
-        principal, slug, key, where, sort, direction == "desc", **paging.args()
+    body = await read(
+        settings,
+        principal,
+        _PAGE,
+        {"slug": slug, "key": key},
+        lambda: issues.list_issues(
+            principal, slug, key, where, sort, direction == "desc", **paging.args()
+        ),
+        page,
     )
-    cursor = result.page.next_cursor
-    answer = {"items": [issue_json(i) for i in result.items], "next_cursor": cursor}
-    return OrjsonResponse(answer, headers=link(request, cursor))
+    return page_answer(request, body)
 
 
 @router.post(
-    "", status_code=201, summary="Create an issue", response_model=IssueOut, responses=_WRITE
+    "",
+    status_code=201,
+    summary="Create an issue",
+    response_model=shapes.ISSUE.model,
+    responses=_WRITE,
 )
 async def create_issue(
     slug: str,
@@ -189,9 +113,9 @@ async def create_issue(
     issue = await issues.create_issue(principal, slug, key, body)
     location = request.url_for("issues.get", slug=slug, key=issue.project_key, number=issue.number)
     headers = {"Location": location.path}
-    found = _written_args(slug, issue)
-    answer = await written(settings, principal, ISSUE_ONE, found, 201, headers)
-    return answer or _answer(issue, 201, headers)
+    return await written(
+        settings, principal.user_id, ISSUE_ONE, _written_args(slug, issue), 201, headers
+    )
 
 
 def _written_args(slug: str, issue: IssueView) -> dict[str, object]:
@@ -202,7 +126,7 @@ def _written_args(slug: str, issue: IssueView) -> dict[str, object]:
     "/{number}",
     name="issues.get",
     summary="Get an issue",
-    response_model=IssueOut,
+    response_model=shapes.ISSUE.model,
     responses={**_READ, 304: {"description": "Not modified: `If-None-Match` matches"}},
 )
 async def get_issue(
@@ -215,19 +139,14 @@ async def get_issue(
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    body = await compiled(settings, principal, ISSUE_ONE, arguments)
-    if body is not None:
-        return one_answer(request, body)
-    issue = await issues.get_issue(principal, slug, key, number)
-    response = Response()
-    cached = not_modified(request, response, issue.version)
-    return cached if cached is not None else _answer(issue)
+    explain = lambda: issues.get_issue(principal, slug, key, number)  # noqa: E731
+    return one_answer(request, await read(settings, principal, ISSUE_ONE, arguments, explain))
 
 
 @router.patch(
     "/{number}",
     summary="Update an issue",
-    response_model=IssueOut,
+    response_model=shapes.ISSUE.model,
     responses={**_WRITE, **_PRECONDITION},
 )
 async def update_issue(
@@ -243,8 +162,7 @@ async def update_issue(
     set), due_date (null clears) and state (closing sets `closed_at`, reopening clears it).
     Member role; `If-Match` guards against lost updates (412 when stale)."""
     issue = await issues.update_issue(principal, slug, key, number, body, version)
-    answer = await written(settings, principal, ISSUE_ONE, _written_args(slug, issue))
-    return answer or _answer(issue)
+    return await written(settings, principal.user_id, ISSUE_ONE, _written_args(slug, issue))
 
 
 @router.delete(

@@ -1,23 +1,25 @@
 """REST glue for keyset paging: `?limit=&cursor=` in; `{"items", "next_cursor"}` and a
-`Link: <…>; rel="next"` header out. The paging itself is `gateway.paging.keyset_page`.
+`Link: <…>; rel="next"` header out. The paging itself is `gateway.paging.keyset_page` (or the
+compiled reads' keyset pages, `gateway.reads`).
 
-    @router.get("/…/issues")
-    async def list_issues(paging: PageParamsDep, request: Request, response: Response, …
-    ) -> PageOut[IssueOut]:
-        page = await issues.list_issues(principal, …, **paging.args())
-        return page_out(page, IssueOut.from_row, request=request, response=response)
+    @router.get("/me/tokens", response_model=PageOut[TokenOut])
+    async def list_tokens(paging: PageParamsDep, request: Request, response: Response, …):
+        page = await tokens.list_tokens(principal, **paging.args())
+        return page_out(page, to_token, request=request, response=response)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from gateway.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page, PageArgs
+from gateway.rest.shapes import Shape
 
 T = TypeVar("T")
 
@@ -80,3 +82,13 @@ def page_out(
         url = request.url.include_query_params(cursor=next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'
     return PageOut[T](items=[to_item(row) for row in page.rows], next_cursor=next_cursor)
+
+
+@cache
+def page_of(shape: Shape) -> type[BaseModel]:
+    """The documented body of a list of `shape`: `IssuePage` for `Issue`…"""
+    item = shape.model
+    page = PageOut[item]  # type: ignore[valid-type]
+    return create_model(
+        f"{item.__name__}Page", __base__=page, __doc__=f"A page of {item.__name__}s."
+    )

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.reads.reader import rest_obj, rest_page
+from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer, page_answer, written
-from gateway.rest.conditional import ExpectedVersion, not_modified
-from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest import shapes
+from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.conditional import ExpectedVersion
+from gateway.rest.paging import PageParamsDep, page_of
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E422
 from gateway.services import projects
@@ -25,37 +23,8 @@ E409_ARCHIVED = problem_doc("CONFLICT: the project is archived (read-only)")
 E412 = problem_doc("PRECONDITION_FAILED: `If-Match` names an older version")
 
 
-class ProjectOut(BaseModel):
-    """A project."""
-
-    node_id: str = Field(description="The global ID (GraphQL `id`).")
-    key: str = Field(description="Unique in the workspace; prefixes issue references.")
-    name: str
-    description: str
-    is_archived: bool = Field(description="Archived projects are read-only.")
-    issue_count: int = Field(description="Issues ever created in the project.")
-    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, view: projects.ProjectView) -> ProjectOut:
-        return cls(
-            node_id=view.node_id,
-            key=view.key,
-            name=view.name,
-            description=view.description,
-            is_archived=view.is_archived,
-            issue_count=view.issue_count,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
-
-
-PROJECT_READ = rest_obj("Project", ProjectOut)
-PROJECT_ONE = Root("project", "r0", obj=PROJECT_READ)
-_PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "projects", PROJECT_READ))
+PROJECT_ONE = Root("project", "r0", obj=shapes.PROJECT.read)
+_PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "projects", shapes.PROJECT.read))
 
 
 def _ref(slug: str, key: str) -> projects.ProjectRef:
@@ -65,36 +34,28 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
 @router.get(
     "",
     summary="List projects",
-    response_model=PageOut[ProjectOut],
+    response_model=page_of(shapes.PROJECT),
     responses={401: E401, 403: E403_READ, 404: E404},
 )
 async def list_projects(
     slug: str,
     paging: PageParamsDep,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> PageOut[ProjectOut] | Response:
+) -> Response:
     """The workspace's projects (archived ones included) ordered by key. Paged with `limit`
     and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    body = await compiled(settings, principal, _PAGE, {"slug": slug}, paging.args())
-    if body is not None:
-        return page_answer(request, body)
-    page = await projects.list_projects(principal, slug, **paging.args())
-    return page_out(
-        page,
-        lambda row: ProjectOut.of(projects.row_view(row)),
-        request=request,
-        response=response,
-    )
+    explain = lambda: projects.list_projects(principal, slug, **paging.args())  # noqa: E731
+    body = await read(settings, principal, _PAGE, {"slug": slug}, explain, paging.args())
+    return page_answer(request, body)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Create a project",
-    response_model=ProjectOut,
+    response_model=shapes.PROJECT.model,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
@@ -107,49 +68,44 @@ async def create_project(
     slug: str,
     body: ProjectCreate,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> ProjectOut | Response:
+) -> Response:
     """Create a project (admins). `key` is an upper-case letter followed by 1 to 9 upper-case
     letters or digits. Answers 201 with a `Location`."""
     view = await projects.create_project(principal, slug, body)
     location = str(request.app.url_path_for("projects.get", slug=slug, key=view.key))
     arguments: dict[str, object] = {"slug": slug, "key": view.key}
-    answer = await written(settings, principal, PROJECT_ONE, arguments, 201, {"Location": location})
-    if answer is not None:
-        return answer
-    response.headers["Location"] = location
-    return ProjectOut.of(view)
+    return await written(
+        settings, principal.user_id, PROJECT_ONE, arguments, 201, {"Location": location}
+    )
 
 
 @router.get(
     "/{key}",
     name="projects.get",
     summary="Get a project",
-    response_model=ProjectOut,
+    response_model=shapes.PROJECT.model,
     responses={304: {"description": "Not modified"}, 401: E401, 403: E403_READ, 404: E404},
 )
 async def get_project(
     slug: str,
     key: str,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> ProjectOut | Response:
+) -> Response:
     """One project, with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
-    body = await compiled(settings, principal, PROJECT_ONE, {"slug": slug, "key": key})
-    if body is not None:
-        return one_answer(request, body)
-    view = await projects.get_project(principal, _ref(slug, key))
-    return not_modified(request, response, view.version) or ProjectOut.of(view)
+    explain = lambda: projects.get_project(principal, _ref(slug, key))  # noqa: E731
+    return one_answer(
+        request, await read(settings, principal, PROJECT_ONE, {"slug": slug, "key": key}, explain)
+    )
 
 
 @router.patch(
     "/{key}",
     summary="Update, archive or unarchive a project",
-    response_model=ProjectOut,
+    response_model=shapes.PROJECT.model,
     responses={
         401: E401,
         403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
@@ -163,21 +119,16 @@ async def update_project(
     slug: str,
     key: str,
     body: ProjectPatch,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
     version: ExpectedVersion,
-) -> ProjectOut | Response:
+) -> Response:
     """Change `name` or `description`, or archive/unarchive with `is_archived` (admins).
     Omitted fields stay as they are. An archived project only accepts
     `{"is_archived": false}`. Honours `If-Match`."""
     view = await projects.update_project(principal, _ref(slug, key), body, version)
     arguments: dict[str, object] = {"slug": slug, "key": view.key}
-    answer = await written(settings, principal, PROJECT_ONE, arguments)
-    if answer is not None:
-        return answer
-    response.headers["ETag"] = f'"v{view.version}"'
-    return ProjectOut.of(view)
+    return await written(settings, principal.user_id, PROJECT_ONE, arguments)
 
 
 @router.delete(

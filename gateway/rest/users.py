@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.reads.reader import rest_obj
 from gateway.reads.roots import Root
-from gateway.rest.compiled import compiled, one_answer, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
+from gateway.rest import shapes
+from gateway.rest.compiled import one_answer, read, written
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import users
 from gateway.throttle import ThrottleDep
@@ -26,30 +24,6 @@ _PASSWORD = "8 to 256 characters."
 _401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
 
 
-class UserOut(BaseModel):
-    """A user. `email` is only shown to the user themselves (and to site admins)."""
-
-    node_id: str = Field(description="The global ID (GraphQL `id`).")
-    username: str
-    email: str | None
-    display_name: str
-    is_site_admin: bool
-    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
-    created_at: datetime
-
-    @classmethod
-    def of(cls, view: users.UserView) -> UserOut:
-        return cls(
-            node_id=view.node_id,
-            username=view.username,
-            email=view.email,
-            display_name=view.display_name,
-            is_site_admin=view.is_site_admin,
-            version=view.version,
-            created_at=view.created_at,
-        )
-
-
 class SignUpIn(InputModel):
     email: users.EmailIn = Field(description="Unique, case-insensitively.")
     username: users.UsernameIn = Field(description=_USERNAME)
@@ -59,9 +33,8 @@ class SignUpIn(InputModel):
     )
 
 
-USER_READ = rest_obj("User", UserOut)
-USER_ONE = Root("user", "r0", obj=USER_READ)
-ME = Root("viewer", "r0", obj=USER_READ)
+USER_ONE = Root("user", "r0", obj=shapes.USER.read)
+ME = Root("viewer", "r0", obj=shapes.USER.read)
 
 
 def _location(request: Request, username: str) -> str:
@@ -72,15 +45,14 @@ def _location(request: Request, username: str) -> str:
     "/users",
     status_code=201,
     summary="Sign up",
+    response_model=shapes.USER.model,
     responses={
         403: _problem("FORBIDDEN: sign-up is disabled on this server"),
         409: _problem("CONFLICT: the username or email is already taken"),
         422: _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)"),
     },
 )
-async def sign_up(
-    body: SignUpIn, request: Request, response: Response, settings: SettingsDep
-) -> UserOut:
+async def sign_up(body: SignUpIn, request: Request, settings: SettingsDep) -> Response:
     """Create an account; sign in afterwards at `/auth/token`.
 
     The username is lower-cased; username and email are unique (email case-insensitively).
@@ -95,15 +67,15 @@ async def sign_up(
         ),
         settings,
     )
-    response.headers["Location"] = _location(request, view.username)
-    return UserOut.of(view)
+    headers = {"Location": _location(request, view.username)}
+    return await written(settings, view.pk, ME, {}, 201, headers)
 
 
 @router.get(
     "/users/{username}",
     name="users.get",
     summary="Get a user",
-    response_model=UserOut,
+    response_model=shapes.USER.model,
     responses={
         304: NOT_MODIFIED,
         401: _401,
@@ -113,45 +85,33 @@ async def sign_up(
 async def get_user(
     username: str,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> UserOut | Response:
+) -> Response:
     """A user's public profile, by username (their email only to themselves or a site
     admin), with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
-    body = await compiled(settings, principal, USER_ONE, {"username": username})
-    if body is not None:
-        return one_answer(request, body)
-    return _unless_unchanged(await users.get_by_username(principal, username), request, response)
+    explain = lambda: users.get_by_username(principal, username)  # noqa: E731
+    arguments = {"username": username.strip().lower()}  # as the service looks it up
+    return one_answer(request, await read(settings, principal, USER_ONE, arguments, explain))
 
 
 @router.get(
     "/me",
     summary="Get the signed-in user",
-    response_model=UserOut,
+    response_model=shapes.USER.model,
     responses={304: NOT_MODIFIED, 401: _401},
 )
-async def get_me(
-    request: Request, response: Response, principal: PrincipalDep, settings: SettingsDep
-) -> UserOut | Response:
+async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """The user the bearer token belongs to, email included, with a strong `ETag`;
     `If-None-Match` with the current ETag answers 304."""
-    body = await compiled(settings, principal, ME, {})
-    if body is not None:
-        return one_answer(request, body)
-    return _unless_unchanged(await users.get_viewer(principal), request, response)
-
-
-def _unless_unchanged(
-    view: users.UserView, request: Request, response: Response
-) -> UserOut | Response:
-    return not_modified(request, response, view.version) or UserOut.of(view)
+    explain = lambda: users.get_viewer(principal)  # noqa: E731
+    return one_answer(request, await read(settings, principal, ME, {}, explain))
 
 
 @router.patch(
     "/me",
     summary="Update the signed-in user",
-    response_model=UserOut,
+    response_model=shapes.USER.model,
     responses={
         401: _401,
         403: _problem("FORBIDDEN: the personal access token lacks the `write` scope"),
@@ -165,21 +125,16 @@ def _unless_unchanged(
 )
 async def update_me(
     body: users.ViewerChanges,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
     throttle: ThrottleDep,
     version: ExpectedVersion,
-) -> UserOut | Response:
+) -> Response:
     """Change any of `display_name`, `email` and `password`; omitted fields stay as they are
     (null is refused).
 
     Changing the email or the password needs `current_password`; wrong guesses count towards
     the same limit as failed sign-ins. A new password signs out every session (all refresh
     tokens are revoked); personal access tokens keep working. Honours `If-Match`."""
-    view = await users.update_viewer(principal, body, throttle=throttle, expected_version=version)
-    answer = await written(settings, principal, ME, {})
-    if answer is not None:
-        return answer
-    response.headers["ETag"] = etag(view.version)
-    return UserOut.of(view)
+    await users.update_viewer(principal, body, throttle=throttle, expected_version=version)
+    return await written(settings, principal.user_id, ME, {})

@@ -8,7 +8,7 @@ for both APIs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Unpack
 
@@ -17,7 +17,7 @@ from gateway.ids import to_global_id
 from gateway.paging import Page, PageArgs
 from gateway.repositories import events as event_repo
 from gateway.repositories import projects as project_repo
-from gateway.repositories.events import JSONObject
+from gateway.repositories.events import EventFilter, JSONObject
 from gateway.security.principal import Principal
 from gateway.services import workspaces
 from gateway.services.access import Action, WorkspaceRef, authorize
@@ -97,16 +97,15 @@ async def list_events(
     key (NOT_FOUND when the workspace has none, as for the project's own path).
     """
     access = await authorize(principal, workspace, Action.read)
-    event_type = None if type is None else _event_type(type).value
+    where = EventFilter(None if type is None else _event_type(type).value)
     project_id = None
     if project is not None:
-        found = await project_repo.find_by_key(access.workspace.id, canonical_key(project))
+        key = canonical_key(project)
+        found = await project_repo.find_by_key(access.workspace.id, key)
         if found is None:
             raise NotFound(f"No project {project!r} in this workspace")
-        project_id = found.id
-    return await event_repo.page_of_workspace(
-        access.workspace.id, paging, type=event_type, project_id=project_id
-    )
+        where, project_id = replace(where, project=key), found.id
+    return await event_repo.page_of_workspace(access.workspace.id, paging, where, project_id)
 
 
 async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[EventView | None]:
