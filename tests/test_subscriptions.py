@@ -253,3 +253,22 @@ async def test_an_idle_socket_is_pinged(app: FastAPI, world: World) -> None:
         assert ws.pings >= 3
         await world.issue("still live after the pings")
         assert (await ws.event("1"))["type"] == "issue.created"
+
+
+async def test_a_lost_feed_ends_the_stream_naming_the_after_to_resume_with(
+    world: World,
+) -> None:
+    broker = runtime.current()
+    assert broker is not None
+    async with Socket.open(world.address, world.ada_auth) as ws:
+        await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
+        await asyncio.sleep(0.1)
+        await world.issue("received")
+        last = (await ws.event("1"))["id"]
+        broker.hub.interrupt_all("the server lost its event feed")  # as a dropped LISTEN does
+        ended = await ws.message("1")
+        assert error_code(ended) == "SERVICE_UNAVAILABLE"
+        assert f'after: "{last}"' in ended["payload"]["errors"][0]["message"]
+        await world.issue("missed live")
+        await ws.subscribe("2", WORKSPACE_EVENTS, {"w": "acme", "after": last})
+        assert (await ws.event("2"))["issue"]["title"] == "missed live"

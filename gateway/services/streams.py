@@ -1,4 +1,4 @@
-"""Event streams (GraphQL subscriptions): the rules, shared with the feed's.
+"""Event streams (GraphQL subscriptions): what each covers and the rules it keeps.
 
 A stream is a workspace's events, or one project's, in commit order as they are committed.
 Opening one checks access exactly as a query would (NOT_FOUND for an unknown or invisible
@@ -27,7 +27,7 @@ from gateway.repositories import events as event_repo
 from gateway.security.principal import Principal
 from gateway.services import projects
 from gateway.services.access import Action, authorize
-from gateway.services.feed import EventView, row_view
+from gateway.services.feed import EventView, node_id, row_view
 from gateway.settings import Settings
 
 __all__ = ["EventStream", "load_views", "project_stream", "workspace_stream"]
@@ -46,7 +46,7 @@ async def load_views(ids: Sequence[int]) -> Mapping[int, EventView]:
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class StreamScope:
     """What one stream covers, and how to check that its caller may still read it."""
 
     workspace_id: int
@@ -82,12 +82,15 @@ class _RecentIds:
 class EventStream:
     """An opened stream: iterate it once for its events (replay, then live)."""
 
-    def __init__(self, scope: Scope, after: int | None, hub: Hub[EventView], settings: Settings):
+    def __init__(
+        self, scope: StreamScope, after: int | None, hub: Hub[EventView], settings: Settings
+    ) -> None:
         self._scope = scope
         self._after = after
         self._hub = hub
         self._settings = settings
-        self._last: str | None = None  # the global ID of the last event handed out
+        # The global ID to resume from: the last event handed out, else `after` itself.
+        self._last = None if after is None else node_id(after)
 
     async def __aiter__(self) -> AsyncIterator[EventView]:
         settings, hub = self._settings, self._hub
@@ -156,7 +159,7 @@ def _live_hub() -> Hub[EventView]:
     return hub
 
 
-async def _after_pk(after: str | None, scope: Scope) -> int | None:
+async def _after_pk(after: str | None, scope: StreamScope) -> int | None:
     """The id of `after`, which must name an event of the stream (VALIDATION_FAILED)."""
     if after is None:
         return None
@@ -183,7 +186,7 @@ async def workspace_stream(
     async def recheck() -> object:
         return await authorize(principal, workspace_id, Action.read)
 
-    scope = Scope(workspace_id, None, recheck)
+    scope = StreamScope(workspace_id, None, recheck)
     return EventStream(scope, await _after_pk(after, scope), _live_hub(), settings)
 
 
@@ -198,5 +201,5 @@ async def project_stream(
     async def recheck() -> object:
         return await projects.locate(principal, project_id, Action.read)
 
-    scope = Scope(row.workspace_id, project_id, recheck)
+    scope = StreamScope(row.workspace_id, project_id, recheck)
     return EventStream(scope, await _after_pk(after, scope), _live_hub(), settings)
