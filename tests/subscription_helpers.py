@@ -16,6 +16,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from gateway.realtime import runtime
+
 PROTOCOL = Subprotocol("graphql-transport-ws")
 EVENT_FIELDS = "id type subjectId actor { username } project { key } issue { number title }"
 WORKSPACE_EVENTS = (
@@ -124,3 +126,15 @@ def error_code(message: dict[str, Any]) -> str:
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     code: str = errors[0]["extensions"]["code"]
     return code
+
+
+async def until_subscribed(count: int) -> None:
+    """Wait until this process's hub has `count` live subscribers (streams register when the
+    server starts running them, a moment after `subscribe` is sent)."""
+    broker = runtime.current()
+    assert broker is not None
+    for _ in range(500):  # 5 s
+        if broker.hub.subscribers >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{broker.hub.subscribers} subscribers, expected {count}")

@@ -29,6 +29,7 @@ from tests.subscription_helpers import (
     Socket,
     error_code,
     serving,
+    until_subscribed,
 )
 
 
@@ -68,7 +69,7 @@ async def test_events_arrive_as_they_commit(world: World) -> None:
     async with Socket.open(world.address, world.ada_auth) as ws:
         await ws.subscribe("all", WORKSPACE_EVENTS, {"w": "acme"})
         await ws.subscribe("web", ISSUE_EVENTS, {"p": world.project_id})
-        await asyncio.sleep(0.1)  # both registered
+        await until_subscribed(2)
         await world.issue("first")
         await world.issue("elsewhere", project="API")
         created = await ws.event("all")
@@ -152,7 +153,7 @@ async def test_after_replays_then_goes_live_without_gap_or_duplicate(world: Worl
     committing: it sees every event once, in commit order."""
     async with Socket.open(world.address, world.ada_auth) as ws:
         await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
-        await asyncio.sleep(0.1)
+        await until_subscribed(1)
         await world.issue("seen before the drop")
         last_seen = (await ws.event("1"))["id"]
 
@@ -189,7 +190,7 @@ async def test_a_removed_member_gets_an_error_and_the_stream_ends(
     async with Socket.open(world.address, bearer(app, bob)) as ws:
         await ws.subscribe("all", WORKSPACE_EVENTS, {"w": "acme"})
         await ws.subscribe("web", ISSUE_EVENTS, {"p": world.project_id})
-        await asyncio.sleep(0.1)
+        await until_subscribed(2)
         await world.issue("bob sees this")
         assert (await ws.event("all"))["type"] == "issue.created"
         assert (await ws.event("web"))["type"] == "issue.created"
@@ -214,7 +215,7 @@ async def test_a_subscriber_that_falls_behind_is_told_to_resume_with_after(
     assert broker is not None
     async with Socket.open(world.address, world.ada_auth) as ws:
         await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
-        await asyncio.sleep(0.1)
+        await until_subscribed(1)
         # A burst announced faster than this subscriber drains: five at once, room for two.
         for row in events:
             broker.hub.notify(Notice(row["workspace_id"], row["id"]))
@@ -262,7 +263,7 @@ async def test_a_lost_feed_ends_the_stream_naming_the_after_to_resume_with(
     assert broker is not None
     async with Socket.open(world.address, world.ada_auth) as ws:
         await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
-        await asyncio.sleep(0.1)
+        await until_subscribed(1)
         await world.issue("received")
         last = (await ws.event("1"))["id"]
         broker.hub.interrupt_all("the server lost its event feed")  # as a dropped LISTEN does

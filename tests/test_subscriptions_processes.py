@@ -105,9 +105,13 @@ async def _write_in_a_reaches_b(app: FastAPI, writer: str, reader: str) -> float
         made = await http.post("/api/v1/workspaces", json={"slug": "acme", "name": "Acme"})
         assert made.status_code == 201, made.text
         await http.post("/api/v1/workspaces/acme/projects", json={"key": "WEB", "name": "Web"})
+        newest = await http.get("/api/v1/workspaces/acme/events", params={"limit": 1})
+        after = newest.json()["items"][0]["node_id"]
         async with Socket.open(reader, auth) as ws:
-            await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
-            assert await ws.quiet("1", 0.3)  # subscribed, and nothing old comes without `after`
+            # With `after`, a write that beat the subscription would still come (replayed);
+            # after the pause, the writes below come live, through the fan-out.
+            await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme", "after": after})
+            assert await ws.quiet("1", 0.3)
             timings = []
             for n in range(3):
                 start = time.monotonic()
