@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi import FastAPI
+from tortoise import Tortoise
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.ids import pk_of
 from gateway.realtime import runtime
 from gateway.realtime.hub import Notice
+from gateway.realtime.transports import PostgresTransport
 from gateway.services.feed import node_id
 from gateway.settings import Settings
 from models import Event, User
@@ -273,3 +275,29 @@ async def test_a_lost_feed_ends_the_stream_naming_the_after_to_resume_with(
         await world.issue("missed live")
         await ws.subscribe("2", WORKSPACE_EVENTS, {"w": "acme", "after": last})
         assert (await ws.event("2"))["issue"]["title"] == "missed live"
+
+
+async def test_a_dropped_listen_connection_ends_streams_then_comes_back(world: World) -> None:
+    broker = runtime.current()
+    assert broker is not None
+    if not isinstance(broker.transport, PostgresTransport):
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL (GATEWAY_TEST_DATABASE_URL)")
+    async with Socket.open(world.address, world.ada_auth) as ws:
+        await ws.subscribe("1", WORKSPACE_EVENTS, {"w": "acme"})
+        await until_subscribed(1)
+        killed = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+        )
+        assert [row["gone"] for row in killed] == [True]
+        ended = await ws.message("1")
+        assert error_code(ended) == "SERVICE_UNAVAILABLE"
+        assert "lost its event feed" in ended["payload"]["errors"][0]["message"]
+        for _ in range(50):  # it listens again within a few seconds
+            if broker.transport.connected:
+                break
+            await asyncio.sleep(0.1)
+        await ws.subscribe("2", WORKSPACE_EVENTS, {"w": "acme"})
+        await until_subscribed(1)
+        await world.issue("heard on the new connection")
+        assert (await ws.event("2"))["issue"]["title"] == "heard on the new connection"

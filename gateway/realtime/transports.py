@@ -70,13 +70,12 @@ class PostgresTransport:
 
     def __init__(self, hub: Hub[Any], database_url: str) -> None:
         self._hub = hub
+        # What asyncpg.connect takes of the URL Tortoise reads (not its pool sizes).
         credentials = expand_db_url(database_url)["credentials"]
         self._connect_args = {
-            "host": credentials.get("host"),
-            "port": credentials.get("port"),
-            "user": credentials.get("user"),
-            "password": credentials.get("password"),
-            "database": credentials.get("database"),
+            name: credentials[name]
+            for name in ("host", "port", "user", "password", "database", "ssl")
+            if name in credentials
         }
         self._connection: asyncpg.Connection | None = None
         self._reconnect: asyncio.Task[None] | None = None
