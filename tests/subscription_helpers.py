@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from tortoise.transactions import in_transaction
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from gateway.realtime import runtime
+from gateway.services import events
+from gateway.services.events import EventType
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 EVENT_FIELDS = "id type subjectId actor { username } project { key } issue { number title }"
@@ -138,3 +142,19 @@ async def until_subscribed(count: int) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"{broker.hub.subscribers} subscribers, expected {count}")
+
+
+async def settle(workspace_id: int) -> None:
+    """Wait until every event of the workspace committed so far has been through this
+    process's hub (announcements arrive a moment after the commit, in commit order), so that a
+    subscription opened next hears only what commits after: commit a marker and wait for it."""
+    broker = runtime.current()
+    assert broker is not None
+    marker = f"settled-{uuid.uuid4().hex}"
+    inbox = broker.hub.subscribe(workspace_id, lambda view: view.subject_id == marker, 1)
+    try:
+        async with in_transaction() as db:
+            await events.record(workspace_id, None, EventType.workspace_updated, marker, db=db)
+        assert await inbox.next(5) is not None, "the marker was not heard"
+    finally:
+        broker.hub.unsubscribe(inbox)

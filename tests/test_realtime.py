@@ -5,18 +5,23 @@ commit order, bounded inboxes."""
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 import pytest
+import redis
 from fastapi import FastAPI
 from tortoise.transactions import in_transaction
 
 from gateway.realtime import runtime
 from gateway.realtime.commit_hooks import after_commit
 from gateway.realtime.hub import Hub, Inbox, Interrupted, Notice
-from gateway.services import events, workspaces
+from gateway.realtime.transports import RedisTransport
+from gateway.services import events, streams, workspaces
 from gateway.services.events import EventType
 from gateway.services.feed import EventView
+from models import Event
 from tests.auth_helpers import make_user, principal_of
 
 
@@ -33,7 +38,10 @@ async def inbox(app: FastAPI) -> AsyncIterator[tuple[int, Inbox[EventView]]]:
     )
     broker = runtime.current()
     assert broker is not None
-    listening: Inbox[EventView] = broker.hub.subscribe(made.pk, lambda view: True, 10)
+    # Only what the tests record: workspace.created may still be on its way to the hub.
+    listening: Inbox[EventView] = broker.hub.subscribe(
+        made.pk, lambda view: view.type == EventType.workspace_updated, 10
+    )
     yield made.pk, listening
     broker.hub.unsubscribe(listening)
 
@@ -136,3 +144,49 @@ async def test_interrupting_wakes_a_waiting_subscriber() -> None:
     inbox.interrupt("the server lost its event feed")
     with pytest.raises(Interrupted, match="lost its event feed"):
         await waiting
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    finally:
+        client.close()
+    return url
+
+
+async def test_redis_carries_only_what_commits(
+    inbox: tuple[int, Inbox[EventView]], redis_url: str
+) -> None:
+    workspace_id, _ = inbox
+    await _record(workspace_id, "over redis", commit=True)
+    event = await Event.filter(subject_id="over redis").first()
+    assert event is not None
+    hub: Hub[EventView] = Hub(streams.load_views)
+    transport = RedisTransport(hub, redis_url, f"switchyard-test:{uuid.uuid4().hex}")
+    hub.start()
+    await transport.start()
+    try:
+        assert transport.connected
+        listening = hub.subscribe(workspace_id, lambda view: True, 10)
+        with pytest.raises(Rollback):
+            await _announce_then_roll_back(transport, Notice(workspace_id, event.id))
+        async with in_transaction() as db:
+            await transport.announce(db, Notice(workspace_id, event.id))
+        heard = await listening.next(2)
+        assert heard is not None
+        assert heard.subject_id == "over redis"
+        assert await listening.next(0.3) is None  # the rolled-back announcement never went
+    finally:
+        await transport.stop()
+        await hub.stop()
+
+
+async def _announce_then_roll_back(transport: RedisTransport, notice: Notice) -> None:
+    async with in_transaction() as db:
+        await transport.announce(db, notice)
+        raise Rollback

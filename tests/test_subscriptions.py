@@ -22,7 +22,7 @@ from gateway.realtime.hub import Notice
 from gateway.realtime.transports import PostgresTransport
 from gateway.services.feed import node_id
 from gateway.settings import Settings
-from models import Event, User
+from models import Event, User, Workspace
 from tests.auth_helpers import bearer, join, make_user, use_memory_throttle
 from tests.subscription_helpers import (
     ISSUE_EVENTS,
@@ -31,6 +31,7 @@ from tests.subscription_helpers import (
     Socket,
     error_code,
     serving,
+    settle,
     until_subscribed,
 )
 
@@ -42,6 +43,7 @@ class World:
     ada: User
     ada_auth: dict[str, str]
     project_id: str
+    workspace_pk: int
 
     async def issue(self, title: str, project: str = "WEB") -> int:
         path = f"/api/v1/workspaces/acme/projects/{project}/issues"
@@ -62,8 +64,10 @@ async def world(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[World]
     await client.post("/api/v1/workspaces", json={"slug": "acme", "name": "Acme"})
     web = await client.post("/api/v1/workspaces/acme/projects", json={"key": "WEB", "name": "W"})
     await client.post("/api/v1/workspaces/acme/projects", json={"key": "API", "name": "A"})
+    workspace_pk = (await Workspace.get(slug="acme")).id
+    await settle(workspace_pk)
     async with serving(app) as address:
-        yield World(address, client, ada, auth, web.json()["node_id"])
+        yield World(address, client, ada, auth, web.json()["node_id"], workspace_pk)
     app.state.settings = original
 
 
@@ -189,6 +193,7 @@ async def test_a_removed_member_gets_an_error_and_the_stream_ends(
 ) -> None:
     bob = await make_user("bob")
     await join("acme", world.ada, bob)
+    await settle(world.workspace_pk)
     async with Socket.open(world.address, bearer(app, bob)) as ws:
         await ws.subscribe("all", WORKSPACE_EVENTS, {"w": "acme"})
         await ws.subscribe("web", ISSUE_EVENTS, {"p": world.project_id})
@@ -212,6 +217,7 @@ async def test_a_subscriber_that_falls_behind_is_told_to_resume_with_after(
     app.state.settings = app.state.settings.model_copy(update={"subscription_queue_size": 2})
     for n in range(5):
         await world.issue(f"burst {n}")
+    await settle(world.workspace_pk)
     events = await Event.filter(type="issue.created").order_by("id").values("id", "workspace_id")
     broker = runtime.current()
     assert broker is not None

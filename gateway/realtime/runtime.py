@@ -56,13 +56,15 @@ async def running(settings: Settings, load: Loader[Any]) -> AsyncIterator[Broker
     hub: Hub[Any] = Hub(load)
     broker = Broker(hub, _transport(hub, settings), settings)
     hub.start()
-    await broker.transport.start()
-    previous, _broker = _broker, broker
     try:
-        yield broker
+        await broker.transport.start()
+        previous, _broker = _broker, broker
+        try:
+            yield broker
+        finally:
+            _broker = previous
+            await broker.transport.stop()
     finally:
-        _broker = previous
-        await broker.transport.stop()
         await hub.stop()
 
 
