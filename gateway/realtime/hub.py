@@ -37,7 +37,7 @@ T = TypeVar("T", bound=Streamed)
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """ "Event `event_id` of workspace `workspace_id` is committed": all a transport carries."""
+    """All a transport carries: event `event_id` of workspace `workspace_id` has committed."""
 
     workspace_id: int
     event_id: int
