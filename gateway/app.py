@@ -21,12 +21,14 @@ from gateway.middleware.cors import install_cors
 from gateway.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitMiddleware
+from gateway.realtime import runtime as realtime
 from gateway.request_id import RequestIdMiddleware
 from gateway.rest import api_router, health
 from gateway.rest.fast_path import CompiledIssueRead
 from gateway.rest.responses import install_openapi
 from gateway.security import passwords
 from gateway.security.jwt import JwtCodec
+from gateway.services.streams import load_views
 from gateway.settings import Settings, get_settings
 from gateway.throttle import build_throttle
 from schema.fast_path import CompiledGraphQL
@@ -75,7 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            realtime.running(settings, load_views),  # subscriptions' fan-out (ADR 0016)
+        ):
             # What exists now (the schema, the models, the routes) lives as long as the process:
             # out of the collector's sight, a full collection no longer walks it.
             gc.freeze()

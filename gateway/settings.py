@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     # is replayed for a retry with the same key and body.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
+    # Subscriptions (gateway.realtime, ADR 0016): events a subscriber may fall behind by before
+    # its stream ends with "resume with `after`"; idle graphql-transport-ws pings; how often an
+    # idle stream checks that its caller may still read it; the Redis channel (with
+    # GATEWAY_REDIS_URL) shared by every process of one deployment.
+    subscription_queue_size: int = Field(default=256, ge=1, le=100_000)
+    subscription_keepalive_seconds: float = Field(default=15.0, gt=0)
+    subscription_recheck_seconds: float = Field(default=30.0, gt=0)
+    redis_events_channel: str = Field(default="switchyard:events", min_length=1)
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: object) -> object:

@@ -1,4 +1,5 @@
-"""The Strawberry GraphQL schema: one `Query` (and later `Mutation`) merged from noun modules."""
+"""The Strawberry GraphQL schema: one `Query` and one `Mutation` merged from noun modules, and
+`Subscription`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from schema.nodes import NodeQuery
 from schema.projects import ProjectMutation, ProjectQuery
 from schema.rate_cost import RateCost
 from schema.scalars import SCALAR_MAP
+from schema.subscriptions import Subscription
 from schema.users import UserMutation, UserQuery
 from schema.workspaces import WorkspaceMutation, WorkspaceQuery
 
@@ -63,6 +65,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return SwitchyardSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
     )

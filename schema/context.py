@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from gateway.deps import OptionalPrincipalDep, SettingsDep
+from gateway.deps import SettingsDep, get_optional_principal
 from gateway.errors import Unauthenticated
 from gateway.security.principal import Principal
 from gateway.settings import Settings
@@ -25,6 +26,7 @@ class Context(BaseContext):
         super().__init__()
         self.settings = settings
         self.principal = principal
+        self.credential_refused = False  # a websocket's upgrade request had a bad credential
         self._loaders = Loaders()  # per request: a shared loader would leak rows across tenants
 
     @property
@@ -40,9 +42,19 @@ class Context(BaseContext):
         return self.principal
 
 
-async def get_context(settings: SettingsDep, principal: OptionalPrincipalDep) -> Context:
+async def get_context(settings: SettingsDep, connection: HTTPConnection) -> Context:
     """FastAPI dependency used as Strawberry's `context_getter`: the same principal
-    dependency as REST, so both APIs authenticate identically."""
+    dependency as REST, so both APIs authenticate identically. A websocket whose upgrade
+    request carries a bad credential is still accepted, so that `connection_init` can close it
+    with graphql-ws's 4403 (`schema.socket`) rather than a bare HTTP refusal."""
+    try:
+        principal = await get_optional_principal(connection)
+    except Unauthenticated:
+        if connection.scope["type"] != "websocket":
+            raise
+        context = Context(settings, None)
+        context.credential_refused = True
+        return context
     return Context(settings, principal)
 
 

@@ -110,3 +110,16 @@ async def by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         return {}
     rows = await Event.filter(id__in=list(set(ids))).values(*FIELDS)
     return {int(row["id"]): row for row in rows}
+
+
+async def committed_after(
+    workspace_id: int, after_id: int, *, project_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` of the workspace's events (of one project when `project_id` is given)
+    with an id above `after_id`, oldest first: a subscription's replay. One statement, on the
+    (workspace, id) or (project_id, id) index."""
+    queryset = Event.filter(workspace_id=workspace_id, id__gt=after_id)
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+    rows: list[dict[str, Any]] = await queryset.order_by("id").limit(limit).values(*FIELDS)
+    return rows

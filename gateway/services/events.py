@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from tortoise.backends.base.client import TransactionalDBClient
 
+from gateway.realtime.runtime import announce
 from gateway.repositories import events as event_repo
 from gateway.repositories.events import JSONObject, JSONValue
 
@@ -63,7 +64,7 @@ async def record(
     the object is deleted); `data` holds what a reader of the feed needs without another query
     (say, the old and new role).
     """
-    return await event_repo.insert(
+    event_id = await event_repo.insert(
         db,
         workspace_id=workspace_id,
         actor_id=actor_id,
@@ -73,3 +74,6 @@ async def record(
         issue_id=issue_id,
         data=data or {},
     )
+    # Subscriptions (gateway.realtime): heard by every process once `db` commits, never before.
+    await announce(db, workspace_id, event_id)
+    return event_id
