@@ -26,6 +26,7 @@ from schema.projects import ProjectMutation, ProjectQuery
 from schema.rate_cost import RateCost
 from schema.scalars import SCALAR_MAP
 from schema.users import UserMutation, UserQuery
+from schema.webhooks import WebhookMutation
 from schema.workspaces import WorkspaceMutation, WorkspaceQuery
 
 Query = merge_types(
@@ -38,6 +39,7 @@ Mutation = clear_loaders_after_each(
             UserMutation,
             WorkspaceMutation,
             InvitationMutation,
+            WebhookMutation,
             ProjectMutation,
             LabelMutation,
             IssueMutation,
