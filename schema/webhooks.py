@@ -19,7 +19,8 @@ from gateway.ids import pk_of
 from gateway.paging import PageArgs
 from gateway.services import feed, webhooks
 from gateway.services.feed import EventView
-from gateway.services.webhooks import DeliveryView, WebhookCreate, WebhookPatch, WebhookView
+from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
+from gateway.services.webhooks import DeliveryView, WebhookView
 from gateway.validation import validated
 from models import DeliveryState
 from schema.connection import After, Before, Connection, First, Last, to_connection

@@ -15,7 +15,8 @@ from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E404
 from gateway.services import webhooks
-from gateway.services.webhooks import DeliveryView, WebhookCreate, WebhookPatch, WebhookView
+from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
+from gateway.services.webhooks import DeliveryView, WebhookView
 from models import DeliveryState
 
 router = APIRouter(prefix="/workspaces/{slug}/webhooks", tags=["webhooks"])

@@ -102,6 +102,8 @@ class DeliveryWorker:
                     claims = await delivery_repo.claim(self.clock(), self.lease, free)
                 except (BaseORMException, OSError) as exc:  # the database is away: try later
                     log.warning("webhook worker could not claim deliveries: %s", exc)
+                except Exception:  # never let one bad round end the worker for good
+                    log.exception("webhook worker: claiming failed")
                 for claim in claims:
                     task = asyncio.create_task(self._deliver(claim))
                     self._in_flight.add(task)
@@ -118,9 +120,16 @@ class DeliveryWorker:
     async def _deliver(self, claim: Claim) -> None:
         try:
             outcome = await self._attempt(claim)
-            await self._record(claim, outcome)
         except (BaseORMException, OSError) as exc:
             # Unrecorded, the lease runs out and the delivery is tried again: at least once.
+            log.warning("webhook delivery %s not attempted: %s", claim.guid, exc)
+            return
+        except Exception:  # a bug here must cost an attempt, not retry the delivery forever
+            log.exception("webhook delivery %s failed unexpectedly", claim.guid)
+            outcome = Outcome(status=None, duration_ms=0, error="internal error; see the logs")
+        try:
+            await self._record(claim, outcome)
+        except (BaseORMException, OSError) as exc:
             log.warning("webhook delivery %s not recorded: %s", claim.guid, exc)
 
     async def _attempt(self, claim: Claim) -> Outcome:
