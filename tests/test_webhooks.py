@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from gateway.ids import to_global_id
 from models import Project, Webhook, WebhookDelivery, Workspace
 from tests.auth_helpers import gql, make_pat
+from tests.sql_counter import count_sql
 from tests.test_projects import World, make_world
 
 HOOKS = "/api/v1/workspaces/acme/webhooks"
+PROJECTS = "/api/v1/workspaces/acme/projects"
 PUBLIC = "https://93.184.216.34/hook"  # a public address literal: no DNS needed
 
 
@@ -437,3 +439,26 @@ async def test_graphql_errors_match_rest(client: httpx.AsyncClient, world: World
         {"input": {"id": to_global_id("Webhook", foreign.id), "active": False}},
     )
     assert _code(answer) == "NOT_FOUND"
+
+
+async def test_workspace_webhooks_fall_back_to_the_resolvers_in_fixed_statements(
+    client: httpx.AsyncClient, world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def statements() -> tuple[int, dict[str, Any]]:
+        with count_sql() as sql:
+            answer = await gql(client, LIST, world.h("admin"))
+        assert "errors" not in answer, answer
+        return sql.count, answer
+
+    await create(client, world, events=["*"])
+    await client.post(PROJECTS, json={"key": "AAA", "name": "A"}, headers=world.h("admin"))
+    one, _ = await statements()
+    for _ in range(3):
+        await create(client, world, events=["*"])
+    await client.post(PROJECTS, json={"key": "BBB", "name": "B"}, headers=world.h("admin"))
+    many, compiled = await statements()
+    assert many == one  # the shape decides, not how many webhooks or deliveries there are
+    assert len(compiled["data"]["workspace"]["webhooks"]["nodes"]) == 4
+    monkeypatch.setattr(settings, "compiled_reads", False)
+    _, resolved = await statements()
+    assert resolved == compiled

@@ -187,7 +187,7 @@ async def test_retries_follow_the_schedule_then_fail_then_redeliver(
 async def test_timeouts_and_hang_ups_are_recorded_and_retried(
     client: httpx.AsyncClient, world: World, local: Settings
 ) -> None:
-    slow = Receiver(delay=2.0)
+    slow = Receiver(delay=1.0)
     async with receiving(slow), hanging_up() as hangs_up:
         slow_hook = await hook(world, local, slow.url)
         closing_hook = await hook(world, local, hangs_up)
