@@ -29,6 +29,7 @@ from tests.webhook_receiver import Receiver, receiving
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PENDING = 4
+CONCURRENCY = 8
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def _env(database_url: str) -> dict[str, str]:
         "GATEWAY_WEBHOOK_ALLOW_PRIVATE": "true",
         "GATEWAY_WEBHOOK_TIMEOUT_SECONDS": "1",
         "GATEWAY_WEBHOOK_POLL_SECONDS": "0.1",
+        "GATEWAY_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
     }
 
 
@@ -160,3 +162,39 @@ async def test_kill_9_loses_no_pending_delivery(
     assert delivered.count(pending[0]) == 2  # the one in flight, sent again: at least once
     assert delivered[1:] == pending  # in commit order
     assert all(row.attempts == 1 and row.response_status == 200 for row in rows)
+
+
+async def test_two_processes_on_postgresql_send_each_delivery_once(
+    client: httpx.AsyncClient,
+    world: World,
+    settings: Settings,
+    database_url: str,
+    servers: list[Server],
+) -> None:
+    if not database_url.startswith("postgres"):
+        pytest.skip("processes share an outbox on PostgreSQL; SQLite runs one process")
+    local = settings.model_copy(update={"webhook_allow_private": True})
+    # 16 webhooks, so 16 deliveries may be under way at once, but one process sends at most 8
+    # (GATEWAY_WEBHOOK_CONCURRENCY): the receiver holds them until 9 arrive, which only two
+    # processes sharing the outbox can do.
+    async with receiving(Receiver(gather=CONCURRENCY + 1)) as receiver:
+        for _ in range(2 * CONCURRENCY):
+            await webhooks.create_webhook(
+                principal_of(world.users["admin"]),
+                local,
+                "acme",
+                WebhookCreate(url=receiver.url, events=["project.created"]),
+            )
+        for n in range(2):
+            made = await client.post(
+                "/api/v1/workspaces/acme/projects",
+                json={"key": f"P{n}X", "name": f"Project {n}"},
+                headers=world.h("admin"),
+            )
+            assert made.status_code == 201, made.text
+        servers.extend([Server(database_url), Server(database_url)])
+        rows = await _all_sent(time.monotonic() + 40)
+        assert receiver.gathered.is_set(), "the two processes never sent at the same time"
+    delivered = receiver.guids()
+    assert len(rows) == 4 * CONCURRENCY
+    assert sorted(delivered) == sorted(str(row.guid) for row in rows)  # each once, none twice

@@ -5,6 +5,7 @@ connection without answering."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+
+GATHER_WAIT = 15.0
 
 
 @dataclass(frozen=True)
@@ -23,15 +26,18 @@ class Received:
 @dataclass
 class Receiver:
     """An ASGI app recording each POST; answers `statuses` in turn (then `status`), after
-    `delay` seconds, or holds each request until `release` is set when `hold` is on."""
+    `delay` seconds, or holds each request until `release` is set when `hold` is on, or (with
+    `gather`) until that many requests are under way at once (at most `GATHER_WAIT` s)."""
 
     status: int = 200
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
     hold: bool = False
+    gather: int = 0
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    gathered: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
 
     def guids(self) -> list[str]:
@@ -51,6 +57,11 @@ class Receiver:
         self.arrived.set()
         if self.hold:
             await self.release.wait()
+        if self.gather:
+            if len(self.received) >= self.gather:
+                self.gathered.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.gathered.wait(), GATHER_WAIT)
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self.statuses.pop(0) if self.statuses else self.status
