@@ -340,3 +340,24 @@ async def test_claims_skip_rows_another_transaction_holds(
         assert select.rstrip().endswith("FOR UPDATE SKIP LOCKED"), select
     assert await delivery_repo.claim(clock.now, timedelta(seconds=30), 10) == []
     assert claimed.attempts == 0
+
+
+async def test_the_background_worker_sends_in_order_as_events_commit(
+    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+) -> None:
+    fast = local.model_copy(update={"webhook_poll_seconds": 0.05})
+    await hook(world, fast, receiver.url, ["project.created"])
+    worker = DeliveryWorker(fast)
+    worker.start()
+    try:
+        for key in ("AAA", "BBB", "CCC"):
+            await project(client, world, key)
+        async with asyncio.timeout(10):
+            while True:
+                receiver.arrived.clear()
+                if len(receiver.received) >= 3:
+                    break
+                await receiver.arrived.wait()
+    finally:
+        await worker.stop()
+    assert [json.loads(r.body)["data"]["key"] for r in receiver.received] == ["AAA", "BBB", "CCC"]

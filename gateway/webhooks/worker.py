@@ -90,11 +90,17 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=self.settings.webhook_timeout_seconds)
+            _, late = await asyncio.wait(
+                self._in_flight, timeout=self.settings.webhook_timeout_seconds
+            )
+            for task in late:  # unrecorded: their leases lapse and they are sent again
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         await self.sender.aclose()
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before claiming: an attempt ending meanwhile wakes the wait
             free = self.settings.webhook_concurrency - len(self._in_flight)
             claims: list[Claim] = []
             if free > 0:
@@ -109,7 +115,6 @@ class DeliveryWorker:
                     self._in_flight.add(task)
                     task.add_done_callback(self._done)
             if free == 0 or len(claims) < free:  # else more may be due at once
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_seconds)
 
