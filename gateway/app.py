@@ -31,6 +31,7 @@ from gateway.security.jwt import JwtCodec
 from gateway.services.streams import load_views
 from gateway.settings import Settings, get_settings
 from gateway.throttle import build_throttle
+from gateway.webhooks.worker import DeliveryWorker
 from schema.fast_path import CompiledGraphQL
 from schema.router import SwitchyardGraphQLRouter
 
@@ -84,9 +85,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # What exists now (the schema, the models, the routes) lives as long as the process:
             # out of the collector's sight, a full collection no longer walks it.
             gc.freeze()
+            # Webhooks (ADR 0017): this process's delivery worker, sharing the outbox with
+            # every other process's through the database.
+            worker = DeliveryWorker(settings) if settings.webhook_worker else None
+            if worker is not None:
+                worker.start()
             try:
                 yield
             finally:
+                if worker is not None:
+                    await worker.stop()
                 await app.state.throttle.aclose()
 
     app = FastAPI(

@@ -22,6 +22,8 @@ NODE_TYPES = frozenset(
         "Issue",
         "Comment",
         "Event",
+        "Webhook",
+        "WebhookDelivery",
     }
 )
 

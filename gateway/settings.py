@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -94,6 +95,19 @@ class Settings(BaseSettings):
     subscription_keepalive_seconds: float = Field(default=15.0, gt=0)
     subscription_recheck_seconds: float = Field(default=30.0, gt=0)
     redis_events_channel: str = Field(default="switchyard:events", min_length=1)
+    # Webhooks (gateway.webhooks, ADR 0017). The signing secrets are stored encrypted with
+    # `webhook_secret_key` (a Fernet key: `Fernet.generate_key()`); unset, a key is derived from
+    # the JWT secret, which production accepts only when that secret is not the default.
+    webhook_secret_key: SecretStr | None = None
+    # Targets on private, loopback, link-local, multicast or reserved addresses are refused
+    # unless this is on (self-hosted intranets, tests).
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # The delivery worker (one per process): on by default, except under `environment=test`,
+    # where tests run workers of their own.
+    webhook_worker_enabled: bool | None = None
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_concurrency: int = Field(default=8, ge=1, le=100)
 
     @model_validator(mode="before")
     @classmethod
@@ -158,6 +172,31 @@ class Settings(BaseSettings):
                 " cheaper password hashing"
             )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_bad_webhook_key(self) -> Settings:
+        key = self.webhook_secret_key
+        if key is not None:
+            try:
+                Fernet(key.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "GATEWAY_WEBHOOK_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded"
+                    " bytes, as `Fernet.generate_key()` makes)"
+                ) from None
+        elif self.is_production and self.jwt_secret.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError(
+                "GATEWAY_WEBHOOK_SECRET_KEY is unset and GATEWAY_JWT_SECRET is the development"
+                " default; production needs one of them set to derive the webhook key from"
+            )
+        return self
+
+    @property
+    def webhook_worker(self) -> bool:
+        """Whether this process runs a delivery worker: on unless turned off, or in tests."""
+        if self.webhook_worker_enabled is None:
+            return self.environment is not Environment.test
+        return self.webhook_worker_enabled
 
     @property
     def is_production(self) -> bool:

@@ -9,10 +9,12 @@ from models.label import Label
 from models.project import Project
 from models.token import PersonalAccessToken, RefreshToken
 from models.user import User
+from models.webhook import DeliveryState, Webhook, WebhookDelivery
 from models.workspace import Membership, Role, Workspace
 
 __all__ = [
     "Comment",
+    "DeliveryState",
     "Event",
     "IdempotencyRecord",
     "Invitation",
@@ -28,5 +30,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
 ]

@@ -28,6 +28,7 @@ from schema.rate_cost import RateCost
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
 from schema.users import UserMutation, UserQuery
+from schema.webhooks import WebhookMutation
 from schema.workspaces import WorkspaceMutation, WorkspaceQuery
 
 Query = merge_types(
@@ -40,6 +41,7 @@ Mutation = clear_loaders_after_each(
             UserMutation,
             WorkspaceMutation,
             InvitationMutation,
+            WebhookMutation,
             ProjectMutation,
             LabelMutation,
             IssueMutation,

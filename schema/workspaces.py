@@ -29,6 +29,7 @@ from schema.members import MemberMutation, Membership, Role
 from schema.node import Node
 from schema.nodes import register_node
 from schema.projects import Project, workspace_projects
+from schema.webhooks import Webhook, workspace_webhooks
 
 
 @declared(nouns.WORKSPACE, "A tenant: it holds projects and has members.", {"viewer_role": Role})
@@ -65,6 +66,19 @@ class Workspace(Node):
         before: Before = None,
     ) -> Connection[Invitation] | None:
         return await workspace_invitations(info, self.pk, first, after, last, before)
+
+    @strawberry.field(
+        description="The webhooks, oldest first. Null, with FORBIDDEN, unless you are an admin."
+    )
+    async def webhooks(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Webhook] | None:
+        return await workspace_webhooks(info, self.pk, first, after, last, before)
 
     @strawberry.field(description="The workspace's projects, by key.")
     async def projects(

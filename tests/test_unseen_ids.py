@@ -53,6 +53,10 @@ CASES = (
     Case("addComment", "issueId", {"body": "Hello"}),
     Case("updateComment", "id", {"body": "Edited"}),
     Case("deleteComment", "id", {}),
+    Case("createWebhook", "workspaceId", {"url": "https://93.184.216.34/hook", "events": ["*"]}),
+    Case("updateWebhook", "id", {"active": False}),
+    Case("deleteWebhook", "id", {}),
+    Case("redeliverWebhookDelivery", "id", {}),
 )
 # Users are public (`GET /users/{username}`), so naming one reveals nothing.
 PUBLIC_ID_FIELDS = frozenset({"userId", "assigneeId"})
@@ -103,10 +107,24 @@ async def _tenant(client: httpx.AsyncClient, headers: dict[str, str], slug: str)
     data = await _ok(
         client,
         headers,
+        f'mutation {{ createWebhook(input: {{workspaceId: "{ids["Workspace"]}",'
+        ' url: "https://93.184.216.34/hook", events: ["*"]}) { webhook { id } } }',
+    )
+    ids["Webhook"] = data["createWebhook"]["webhook"]["id"]
+    data = await _ok(
+        client,
+        headers,
         f'mutation {{ inviteMember(input: {{workspaceId: "{ids["Workspace"]}",'
         ' email: "dan@example.com"}) { invitation { id } } }',
     )
     ids["Invitation"] = data["inviteMember"]["invitation"]["id"]
+    data = await _ok(  # the invitation's event made a delivery
+        client,
+        headers,
+        f'{{ node(id: "{ids["Webhook"]}")'
+        " { ... on Webhook { deliveries { nodes { id } } } } }",
+    )
+    ids["WebhookDelivery"] = data["node"]["deliveries"]["nodes"][0]["id"]
     return ids
 
 
@@ -159,7 +177,7 @@ def _type_of(case: Case) -> str:
     """The type of object `case.field` names: `closeIssue.id` an Issue, `projectId` a Project."""
     if case.field != "id":
         return case.field.removesuffix("Id").capitalize()
-    for verb in ("update", "delete", "close", "reopen", "revoke", "accept", "decline"):
+    for verb in ("update", "delete", "close", "reopen", "revoke", "accept", "decline", "redeliver"):
         if case.mutation.startswith(verb):
             return case.mutation.removeprefix(verb)
     raise AssertionError(case)

@@ -25,6 +25,7 @@ Lookup = Literal[
     "user",
     "invitation",
     "invitation:mine",
+    "event",
     "node:User",
     "node:Workspace",
     "node:Membership",
@@ -67,6 +68,9 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "invitation:mine": "FROM invitations t WHERE t.id = {pk} AND (t.invitee_id = {viewer}"
         " OR t.email_key IN (SELECT ie.email_key FROM users ie WHERE ie.id = {viewer}))"
         " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
+        # An event by id with no caller: what a webhook delivers (authorized when the webhook
+        # was registered by an admin of the event's workspace).
+        "event": "FROM events t WHERE t.id = {pk}",
         # Any active user, to any active caller (`GET /users/{username}`, `node(id:)`).
         "user": "FROM users t WHERE t.username = {username} AND t.is_active"
         " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",

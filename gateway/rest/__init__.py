@@ -9,6 +9,7 @@ from gateway.rest import events as events_rest
 from gateway.rest import issues as issues_rest
 from gateway.rest import labels as labels_rest
 from gateway.rest import projects as projects_rest
+from gateway.rest import webhooks as webhooks_rest
 from gateway.rest.params import text_parameters
 
 api_router = APIRouter(
@@ -23,6 +24,7 @@ api_router.include_router(workspaces.router)
 api_router.include_router(members.router)
 api_router.include_router(invitations.router)
 api_router.include_router(invitations.me_router)
+api_router.include_router(webhooks_rest.router)
 api_router.include_router(projects_rest.router)
 api_router.include_router(labels_rest.router)
 api_router.include_router(issues_rest.router)

@@ -47,6 +47,8 @@ class Action(StrEnum):
     manage_members = "manage_members"  # invite, change roles up to admin, remove non-owners
     see_invitations = "see_invitations"  # the workspace's invitations, which name outsiders
     answer_invitation = "answer_invitation"  # accept or decline one addressed to the caller
+    see_webhooks = "see_webhooks"  # the workspace's webhooks and their delivery log
+    manage_webhooks = "manage_webhooks"  # create, change, delete webhooks; redeliver
     manage_owners = "manage_owners"  # make or remove owners
     manage_workspace = "manage_workspace"  # rename, delete
     delete_projects = "delete_projects"
@@ -78,6 +80,9 @@ RULES: Final[Mapping[Action, Rule]] = MappingProxyType(
         Action.see_invitations: Rule(Role.admin, Scope.read),
         # Joining (or refusing to join) is a membership change, like leaving: `admin` scope.
         Action.answer_invitation: Rule(None, Scope.admin),
+        # Webhooks send the workspace's events elsewhere: admins only, even to look.
+        Action.see_webhooks: Rule(Role.admin, Scope.read),
+        Action.manage_webhooks: Rule(Role.admin, Scope.admin),
         Action.manage_owners: Rule(Role.owner, Scope.admin),
         Action.manage_workspace: Rule(Role.owner, Scope.admin),
         Action.delete_projects: Rule(Role.owner, Scope.admin),

@@ -4,15 +4,21 @@ The activity feed, the audit log and (later) subscriptions and webhooks all read
 an event must never exist without its change, nor a change without its event. `record()` takes
 the transaction connection (`async with in_transaction() as db:`) as a required argument: the
 type checker refuses a plain connection, and the event commits or rolls back with the change.
+
+The webhook outbox is written here too: a pending delivery per matching webhook, in the same
+transaction, so no committed event misses its webhooks and no rolled-back one reaches them
+(ADR 0017).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.realtime.runtime import announce
+from gateway.repositories import deliveries as delivery_repo
 from gateway.repositories import events as event_repo
 from gateway.repositories.events import JSONObject, JSONValue
 
@@ -73,6 +79,11 @@ async def record(
         project_id=project_id,
         issue_id=issue_id,
         data=data or {},
+    )
+    # Webhooks (ADR 0017): the outbox rows commit or roll back with the event.
+    now = datetime.now(UTC)
+    await delivery_repo.enqueue(
+        db, workspace_id=workspace_id, event_id=event_id, event_type=type.value, now=now
     )
     # Subscriptions (gateway.realtime): heard by every process once `db` commits, never before.
     await announce(db, workspace_id, event_id)

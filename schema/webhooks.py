@@ -1,0 +1,293 @@
+"""GraphQL webhooks: the `Webhook` and `WebhookDelivery` types, `Workspace.webhooks` (through
+`workspace_webhooks`), each webhook's `deliveries`, and the `createWebhook`, `updateWebhook`,
+`deleteWebhook` and `redeliverWebhookDelivery` mutations.
+
+Resolvers only translate; every rule lives in `gateway.services.webhooks`, shared with REST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from functools import partial
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gateway.ids import pk_of
+from gateway.paging import PageArgs
+from gateway.services import feed, webhooks
+from gateway.services.feed import EventView
+from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
+from gateway.services.webhooks import DeliveryView, WebhookView
+from gateway.validation import validated
+from models import DeliveryState
+from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.context import Context
+from schema.events import Event
+from schema.inputs import given
+from schema.loaders import nested_page
+from schema.node import Node
+from schema.nodes import register_node
+
+
+@strawberry.enum(name="WebhookDeliveryState", description="Where a delivery stands.")
+class WebhookDeliveryState(Enum):
+    PENDING = strawberry.enum_value("pending", description="To be sent, or sent again.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="The URL answered 2xx.")
+    FAILED = strawberry.enum_value(
+        "failed", description="Every attempt failed; `redeliverWebhookDelivery` tries again."
+    )
+
+    @classmethod
+    def of(cls, state: DeliveryState) -> WebhookDeliveryState:
+        return cls[state.name.upper()]
+
+
+@strawberry.type(description="One event's delivery to a webhook, with its last attempt.")
+class WebhookDelivery(Node):
+    guid: str = strawberry.field(
+        description="The `X-Switchyard-Delivery` header: the same on every attempt."
+    )
+    event_type: str = strawberry.field(description="The `X-Switchyard-Event` header.")
+    state: WebhookDeliveryState = strawberry.field(description="PENDING, SUCCEEDED or FAILED.")
+    attempts: int = strawberry.field(description="Attempts made so far.")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When a PENDING delivery is tried next."
+    )
+    last_attempt_at: datetime | None = strawberry.field(description="When it was last tried.")
+    response_status: int | None = strawberry.field(
+        description="The HTTP status of the last answer; null when there was none."
+    )
+    duration_ms: int | None = strawberry.field(description="How long the last attempt took.")
+    error: str | None = strawberry.field(description="What went wrong with the last attempt.")
+    created_at: datetime = strawberry.field(description="When the event was committed.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    event_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The event delivered.")
+    async def event(self, info: Info[Context, None]) -> Event | None:
+        view = await _events(info).load(self.event_pk)
+        return None if view is None else Event.of(view)
+
+    @classmethod
+    def of(cls, view: DeliveryView) -> WebhookDelivery:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            guid=view.guid,
+            event_type=view.event_type,
+            state=WebhookDeliveryState.of(view.state),
+            attempts=view.attempts,
+            next_attempt_at=view.next_attempt_at,
+            last_attempt_at=view.last_attempt_at,
+            response_status=view.response_status,
+            duration_ms=view.duration_ms,
+            error=view.error,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            event_pk=view.event_id,
+        )
+
+
+def _events(info: Info[Context, None]) -> DataLoader[int, EventView | None]:
+    principal = info.context.viewer
+
+    async def batch(ids: list[int]) -> list[EventView | None]:
+        return await feed.visible_by_pk(principal, ids)
+
+    return info.context.loaders.loader("webhooks.event", batch)
+
+
+@strawberry.type(description="A URL that receives the workspace's events, signed.")
+class Webhook(Node):
+    url: str = strawberry.field(description="Where events are POSTed.")
+    events: list[str] = strawberry.field(description='The event types sent, or `["*"]` for all.')
+    active: bool = strawberry.field(description="Inactive webhooks receive nothing.")
+    version: int = strawberry.field(description="Grows with every change.")
+    created_at: datetime = strawberry.field(description="When the webhook was created.")
+    updated_at: datetime = strawberry.field(description="When the webhook last changed.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The webhook's deliveries, newest first.")
+    async def deliveries(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[WebhookDelivery]:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        pages = partial(webhooks.delivery_pages, info.context.viewer, **paging)
+        totals = info.context.loaders.loader("webhook.deliveries.count", webhooks.delivery_counts)
+        page = await nested_page(
+            info.context.loaders, "webhook.deliveries", self.pk, paging, pages, totals
+        )
+        return to_connection(page, lambda row: WebhookDelivery.of(webhooks.delivery_row_view(row)))
+
+    @classmethod
+    def of(cls, view: WebhookView) -> Webhook:
+        return cls(
+            id=strawberry.ID(view.node_id),
+            url=view.url,
+            events=view.events,
+            active=view.active,
+            version=view.version,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
+            pk=view.pk,
+        )
+
+
+async def webhooks_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for webhooks: null unless the caller is an admin of the workspace."""
+    views = await webhooks.visible_by_pk(info.context.viewer, pks)
+    return [None if v is None else Webhook.of(v) for v in views]
+
+
+async def deliveries_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+    """`node(id:)` for deliveries: null unless the caller is an admin of the workspace."""
+    views = await webhooks.deliveries_visible_by_pk(info.context.viewer, pks)
+    return [None if v is None else WebhookDelivery.of(v) for v in views]
+
+
+register_node("Webhook", webhooks_by_pk)
+register_node("WebhookDelivery", deliveries_by_pk)
+
+
+async def workspace_webhooks(
+    info: Info[Context, None],
+    workspace_pk: int,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Webhook]:
+    """The resolver of `Workspace.webhooks`."""
+    page = await webhooks.list_webhooks(
+        info.context.viewer, workspace_pk, first=first, after=after, last=last, before=before
+    )
+    return to_connection(page, lambda row: Webhook.of(webhooks.row_view(row)))
+
+
+@strawberry.input(description="A new webhook; the secret is generated unless given.")
+class CreateWebhookInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace's global ID.")
+    url: str = strawberry.field(description="An http(s) URL reaching a public address.")
+    events: list[str] = strawberry.field(
+        description='Event types to send (e.g. `issue.created`), or `["*"]` for all.'
+    )
+    secret: str | None = strawberry.field(
+        default=strawberry.UNSET, description="16 to 256 printable ASCII characters."
+    )
+    active: bool | None = strawberry.field(default=strawberry.UNSET, description="True unless set.")
+
+
+@strawberry.input(description="Changes to a webhook; omitted fields stay as they are.")
+class UpdateWebhookInput:
+    id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
+    )
+    url: str | None = strawberry.field(default=strawberry.UNSET, description="A new URL.")
+    events: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="New event types."
+    )
+    secret: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A new secret, in effect at once."
+    )
+    active: bool | None = strawberry.field(default=strawberry.UNSET, description="On or off.")
+
+
+@strawberry.input(description="The webhook to delete.")
+class DeleteWebhookInput:
+    id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
+    )
+
+
+@strawberry.input(description="The delivery to send again.")
+class RedeliverWebhookDeliveryInput:
+    id: strawberry.ID = strawberry.field(description="The delivery's global ID.")
+
+
+@strawberry.type(description="The result of `createWebhook`.")
+class CreateWebhookPayload:
+    webhook: Webhook = strawberry.field(description="The new webhook.")
+    secret: str = strawberry.field(
+        description="The signing secret: keep it now, no other answer shows it."
+    )
+
+
+@strawberry.type(description="The result of `updateWebhook`.")
+class UpdateWebhookPayload:
+    webhook: Webhook = strawberry.field(description="The webhook, changed.")
+
+
+@strawberry.type(description="The result of `deleteWebhook`.")
+class DeleteWebhookPayload:
+    deleted_id: strawberry.ID = strawberry.field(description="The global ID of the webhook.")
+
+
+@strawberry.type(description="The result of `redeliverWebhookDelivery`.")
+class RedeliverWebhookDeliveryPayload:
+    webhook_delivery: WebhookDelivery = strawberry.field(description="The delivery, PENDING.")
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(
+        description="Register a webhook (workspace admins). Each matching event is POSTed as"
+        " JSON signed with `X-Switchyard-Signature-256`. VALIDATION_FAILED on `url` when it is"
+        " not http(s), too long, or reaches a private address."
+    )
+    async def create_webhook(
+        self, info: Info[Context, None], input: CreateWebhookInput
+    ) -> CreateWebhookPayload | None:
+        data = validated(
+            WebhookCreate,
+            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
+        )
+        workspace = pk_of(input.workspace_id, "Workspace")
+        context = info.context
+        created = await webhooks.create_webhook(context.viewer, context.settings, workspace, data)
+        return CreateWebhookPayload(webhook=Webhook.of(created.webhook), secret=created.secret)
+
+    @strawberry.mutation(
+        description="Change a webhook's URL, events, secret or state (workspace admins)."
+        " PRECONDITION_FAILED when `expectedVersion` is stale."
+    )
+    async def update_webhook(
+        self, info: Info[Context, None], input: UpdateWebhookInput
+    ) -> UpdateWebhookPayload | None:
+        patch = validated(
+            WebhookPatch,
+            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
+        )
+        webhook = pk_of(input.id, "Webhook")
+        context = info.context
+        view = await webhooks.update_webhook(
+            context.viewer, context.settings, webhook, patch, input.expected_version
+        )
+        return UpdateWebhookPayload(webhook=Webhook.of(view))
+
+    @strawberry.mutation(description="Delete a webhook and its delivery log (workspace admins).")
+    async def delete_webhook(
+        self, info: Info[Context, None], input: DeleteWebhookInput
+    ) -> DeleteWebhookPayload | None:
+        deleted = await webhooks.delete_webhook(
+            info.context.viewer, pk_of(input.id, "Webhook"), input.expected_version
+        )
+        return DeleteWebhookPayload(deleted_id=strawberry.ID(webhooks.node_id(deleted)))
+
+    @strawberry.mutation(
+        description="Send a delivery again (workspace admins): a PENDING one now, a SUCCEEDED"
+        " or FAILED one from scratch. It keeps its `guid`."
+    )
+    async def redeliver_webhook_delivery(
+        self, info: Info[Context, None], input: RedeliverWebhookDeliveryInput
+    ) -> RedeliverWebhookDeliveryPayload | None:
+        view = await webhooks.redeliver(info.context.viewer, pk_of(input.id, "WebhookDelivery"))
+        return RedeliverWebhookDeliveryPayload(webhook_delivery=WebhookDelivery.of(view))
