@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
-from gateway.reads import nouns
+from gateway.reads import admin_nouns as nouns
 from gateway.services import invitations, users
 from gateway.services.invitations import InvitationCreate, InvitationView
 from gateway.services.users import UserView

@@ -7,7 +7,6 @@ Resolvers only translate; every rule lives in `gateway.services.webhooks`, share
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 from functools import partial
 
@@ -17,6 +16,7 @@ from strawberry.types import Info
 
 from gateway.ids import pk_of
 from gateway.paging import PageArgs
+from gateway.reads import admin_nouns as nouns
 from gateway.services import feed, webhooks
 from gateway.services.feed import EventView
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
@@ -25,6 +25,7 @@ from gateway.validation import validated
 from models import DeliveryState
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
+from schema.declared import declared, values
 from schema.events import Event
 from schema.inputs import given
 from schema.loaders import nested_page
@@ -45,25 +46,12 @@ class WebhookDeliveryState(Enum):
         return cls[state.name.upper()]
 
 
-@strawberry.type(description="One event's delivery to a webhook, with its last attempt.")
+@declared(
+    nouns.WEBHOOK_DELIVERY,
+    "One event's delivery to a webhook, with its last attempt.",
+    {"state": WebhookDeliveryState},
+)
 class WebhookDelivery(Node):
-    guid: str = strawberry.field(
-        description="The `X-Switchyard-Delivery` header: the same on every attempt."
-    )
-    event_type: str = strawberry.field(description="The `X-Switchyard-Event` header.")
-    state: WebhookDeliveryState = strawberry.field(description="PENDING, SUCCEEDED or FAILED.")
-    attempts: int = strawberry.field(description="Attempts made so far.")
-    next_attempt_at: datetime | None = strawberry.field(
-        description="When a PENDING delivery is tried next."
-    )
-    last_attempt_at: datetime | None = strawberry.field(description="When it was last tried.")
-    response_status: int | None = strawberry.field(
-        description="The HTTP status of the last answer; null when there was none."
-    )
-    duration_ms: int | None = strawberry.field(description="How long the last attempt took.")
-    error: str | None = strawberry.field(description="What went wrong with the last attempt.")
-    created_at: datetime = strawberry.field(description="When the event was committed.")
-    updated_at: datetime = strawberry.field(description="When it last changed.")
     event_pk: strawberry.Private[int]
 
     @strawberry.field(description="The event delivered.")
@@ -73,21 +61,7 @@ class WebhookDelivery(Node):
 
     @classmethod
     def of(cls, view: DeliveryView) -> WebhookDelivery:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            guid=view.guid,
-            event_type=view.event_type,
-            state=WebhookDeliveryState.of(view.state),
-            attempts=view.attempts,
-            next_attempt_at=view.next_attempt_at,
-            last_attempt_at=view.last_attempt_at,
-            response_status=view.response_status,
-            duration_ms=view.duration_ms,
-            error=view.error,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            event_pk=view.event_id,
-        )
+        return cls(**values(cls, view), event_pk=view.event_id)
 
 
 def _events(info: Info[Context, None]) -> DataLoader[int, EventView | None]:
@@ -99,14 +73,8 @@ def _events(info: Info[Context, None]) -> DataLoader[int, EventView | None]:
     return info.context.loaders.loader("webhooks.event", batch)
 
 
-@strawberry.type(description="A URL that receives the workspace's events, signed.")
+@declared(nouns.WEBHOOK, "A URL that receives the workspace's events, signed.")
 class Webhook(Node):
-    url: str = strawberry.field(description="Where events are POSTed.")
-    events: list[str] = strawberry.field(description='The event types sent, or `["*"]` for all.')
-    active: bool = strawberry.field(description="Inactive webhooks receive nothing.")
-    version: int = strawberry.field(description="Grows with every change.")
-    created_at: datetime = strawberry.field(description="When the webhook was created.")
-    updated_at: datetime = strawberry.field(description="When the webhook last changed.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The webhook's deliveries, newest first.")
@@ -128,16 +96,7 @@ class Webhook(Node):
 
     @classmethod
     def of(cls, view: WebhookView) -> Webhook:
-        return cls(
-            id=strawberry.ID(view.node_id),
-            url=view.url,
-            events=view.events,
-            active=view.active,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            pk=view.pk,
-        )
+        return cls(**values(cls, view), pk=view.pk)
 
 
 async def webhooks_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:

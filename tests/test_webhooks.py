@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.ids import to_global_id
+from gateway.rest import shapes
 from models import Project, Webhook, WebhookDelivery, Workspace
 from tests.auth_helpers import gql, make_pat
 from tests.sql_counter import count_sql
@@ -441,7 +442,7 @@ async def test_graphql_errors_match_rest(client: httpx.AsyncClient, world: World
     assert _code(answer) == "NOT_FOUND"
 
 
-async def test_workspace_webhooks_fall_back_to_the_resolvers_in_fixed_statements(
+async def test_workspace_webhooks_read_in_one_statement_as_the_resolvers_answer(
     client: httpx.AsyncClient, world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def statements() -> tuple[int, dict[str, Any]]:
@@ -457,8 +458,29 @@ async def test_workspace_webhooks_fall_back_to_the_resolvers_in_fixed_statements
         await create(client, world, events=["*"])
     await client.post(PROJECTS, json={"key": "BBB", "name": "B"}, headers=world.h("admin"))
     many, compiled = await statements()
-    assert many == one  # the shape decides, not how many webhooks or deliveries there are
+    assert many == one == 1  # compiled: the shape decides, not how many webhooks or deliveries
     assert len(compiled["data"]["workspace"]["webhooks"]["nodes"]) == 4
     monkeypatch.setattr(settings, "compiled_reads", False)
     _, resolved = await statements()
     assert resolved == compiled
+
+
+async def test_rest_reads_are_one_statement_each(client: httpx.AsyncClient, world: World) -> None:
+    """The list, one webhook and its delivery log: the caller's lookup, then one statement,
+    whatever the number of rows; each body as documented (`gateway.rest.shapes`)."""
+    hook = (await create(client, world, events=["*"])).json()
+    for key in ("AAA", "BBB", "CCC"):
+        await client.post(PROJECTS, json={"key": key, "name": key}, headers=world.h("admin"))
+    for path, shape in (
+        (HOOKS, shapes.WEBHOOK),
+        (f"{HOOKS}/{hook['id']}", shapes.WEBHOOK),
+        (f"{HOOKS}/{hook['id']}/deliveries", shapes.DELIVERY),
+    ):
+        with count_sql() as sql:
+            answer = await client.get(path, headers=world.h("admin"))
+        assert answer.status_code == 200, answer.text
+        assert sql.count == 2, (path, sql)
+        body = answer.json()
+        for item in body.get("items", [body]):
+            assert set(item) == set(shape.model.model_fields), item
+            shape.model.model_validate(item)

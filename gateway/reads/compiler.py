@@ -5,23 +5,18 @@ PostgreSQL builds the JSON with `json_build_object`/`json_agg`, SQLite with `jso
 page (`LIMIT n + 1` in keyset order, numbered, then aggregated: edges, `pageInfo`, cursors).
 Every value is a bind parameter named in `Statement.names` (`gateway.reads.values` gives them
 per request); the text depends only on the selection and on each page's `variant()`, so it is
-cached. Names (aliases) are inlined only after checking they are GraphQL names (`sql`). Roots,
-and whole statements, are `gateway.reads.roots`'. See history/adr/0015-compiled-reads.md.
+cached. Names (aliases) are inlined only after checking they are GraphQL names (`sql`). Which
+rows a list holds and its keysets are `gateway.reads.keysets`'; roots, and whole statements,
+`gateway.reads.roots`'. See history/adr/0015-compiled-reads.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Final
 
-from tortoise.models import Model
-
-from gateway.paging import Ordering, ordering_plan
 from gateway.reads import encoding
-from gateway.reads.filters import where_sql
-from gateway.reads.model import Connection, Dialect, Kind, Noun, Scalar, Scope, ToOne
+from gateway.reads.keysets import KeysetCompiler, model_of, sort_columns
+from gateway.reads.model import Connection, Kind, Scalar, ToOne
 from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import (
     Cursor,
@@ -37,85 +32,13 @@ from gateway.reads.selection import (
     Total,
     Typename,
 )
-from gateway.reads.sql import MAX_KEYS, CannotCompile, Params, json_key, literal
-from gateway.repositories.events import EventFilter
-from models import (
-    Comment,
-    Event,
-    Invitation,
-    Issue,
-    Label,
-    Membership,
-    Project,
-    User,
-    Workspace,
-)
+from gateway.reads.sql import CannotCompile, literal
+
+__all__ = ["Compiler", "model_of", "sort_columns"]
 
 
-class Compiler:
-    """Renders one statement; `pages` holds the request's page of each connection."""
-
-    def __init__(
-        self,
-        dialect: Dialect,
-        pages: Mapping[str, PageRequest],
-        direct: frozenset[str] = frozenset(),
-    ) -> None:
-        self.dialect = dialect
-        self.pages = pages
-        self.direct = direct  # the ids of the root's own lists (`roots.direct_pages`)
-        self.params = Params(dialect)
-        self._aliases = 0
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def alias(self) -> str:
-        self._aliases += 1
-        return f"t{self._aliases}"
-
-    @property
-    def pg(self) -> bool:
-        return self.dialect == "postgres"
-
-    def scope(self, alias: str) -> Scope:
-        now = self.params("now", "timestamptz")
-        return Scope(alias, self.viewer, self.admin, self.dialect, now)
-
-    @property
-    def viewer(self) -> str:
-        return self.params("viewer", "bigint")
-
-    @property
-    def admin(self) -> str:
-        """Whether the caller is a site admin, read with the rows (not taken from the caller's
-        credential): the statement needs nothing but the caller's id."""
-        return f"(SELECT va.is_site_admin FROM users va WHERE va.id = {self.viewer})"
-
-    def json_object(self, pairs: list[tuple[str, str]]) -> str:
-        if len(pairs) > MAX_KEYS:
-            raise CannotCompile("too many keys in one object")
-        args = ", ".join(f"{json_key(k)}, {v}" for k, v in pairs)
-        return f"json_build_object({args})" if self.pg else f"json_object({args})"
-
-    def embed(self, subquery: str) -> str:
-        """A subquery's JSON as a value of an enclosing object or array."""
-        return f"({subquery})" if self.pg else f"json(({subquery}))"
-
-    def boolean(self, condition: str) -> str:
-        if self.pg:
-            return f"({condition})"
-        return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
-
-    def visible(self, workspace_id: str) -> str:
-        """The caller, an active user, may read the workspace: a member, or a site admin."""
-        member = (
-            f"EXISTS (SELECT 1 FROM memberships vm WHERE vm.workspace_id = {workspace_id}"
-            f" AND vm.user_id = va.id)"
-        )
-        return (
-            f"EXISTS (SELECT 1 FROM users va WHERE va.id = {self.viewer} AND va.is_active"
-            f" AND (va.is_site_admin OR {member}))"
-        )
+class Compiler(KeysetCompiler):
+    """Renders one statement's JSON: objects, relations and connections."""
 
     # -- objects -----------------------------------------------------------------------------
 
@@ -149,7 +72,7 @@ class Compiler:
                 return encoding.date_sql(self.dialect, value)
             case Kind.boolean:
                 return self.boolean(value)
-            case Kind.json:
+            case Kind.json | Kind.texts:
                 return value if self.pg else f"json({value})"
             case Kind.enum:
                 assert scalar.enum is not None
@@ -285,22 +208,6 @@ class Compiler:
         assert isinstance(through, ToOne)
         return self.nested(Nested(through, obj), row)
 
-    def conditions(self, paged: Paged, page: PageRequest, parent: str, rows: str) -> list[str]:
-        """Which of the target's rows the list holds: the parent's, those the caller may see,
-        those the filter keeps."""
-        rel = paged.relation
-        found = [] if rel.fk is None else [f"{rows}.{rel.fk} = {parent}.id"]
-        if rel.rows is not None:
-            found.append(rel.rows(self.scope(parent), rows))
-        return found + self.filters(paged.id, page, rows)
-
-    def bound_to(self, rel: Connection, parent: str) -> str:
-        """What follows a list's scope prefix in its cursors' signature: the parent's id (and
-        the suffix the list adds)."""
-        if rel.scope_suffix is None:
-            return f"{parent}.id"
-        return f"({parent}.id || {rel.scope_suffix(self.scope(parent))})"
-
     def aggregate(self, element: str, view: _Page) -> str:
         """The JSON array of `element` over the rows shown, in the order shown."""
         if self.pg:
@@ -323,85 +230,6 @@ class Compiler:
         shown = f"json_group_array({view.cursor}) FILTER (WHERE {view.included})"
         return f"json_extract({shown}, '{path}')"
 
-    def cursor(
-        self,
-        paged: Paged,
-        ordering: Ordering,
-        keys: list[tuple[str, encoding.KeyKind]],
-        node: str,
-        parent: str,
-    ) -> str:
-        rel = paged.relation
-        if rel.filter == "issues":
-            signature = self.params(f"{paged.id}.signature", "text")
-        else:
-            prefix = self.params(f"{paged.id}.scope", "text")
-            signature = encoding.signature_sql(self.dialect, prefix, self.bound_to(rel, parent))
-        return encoding.cursor_sql(
-            self.dialect, signature, [(f"{node}.{column}", kind) for column, kind in keys]
-        )
-
-    def page_checks(self, paged: Paged, parent: str) -> list[str]:
-        """For a root's page: the cursors given to a list bound to its parent's id were
-        decoded unchecked (`gateway.reads.values.page_request`), so the parent must be the one
-        their signatures name (a cursor of another list finds no row); a feed filtered by
-        project finds no workspace without that project (the services' NOT_FOUND); a guarded
-        list's parent is found only where its guard holds."""
-        page = self.pages.get(paged.id)
-        rel = paged.relation
-        checks = [] if rel.guard is None else [rel.guard(self.scope(parent))]
-        if page is None or rel.filter == "issues":
-            return checks
-        if isinstance(page.where, EventFilter) and page.where.project is not None:
-            project = self.params(f"{paged.id}.project", "text")
-            checks.append(
-                f"EXISTS (SELECT 1 FROM projects fp WHERE fp.workspace_id = {parent}.id"
-                f" AND fp.key = {project})"
-            )
-        prefix = self.params(f"{paged.id}.scope", "text")
-        expected = encoding.signature_sql(self.dialect, prefix, self.bound_to(rel, parent))
-        return checks + [
-            f"{expected} = {self.params(f'{paged.id}.{side}sig', 'text')}"
-            for bound, side in ((page.after, "a"), (page.before, "b"))
-            if bound is not None
-        ]
-
-    def beyond(
-        self,
-        page_id: str,
-        ordering: Ordering,
-        keys: list[tuple[str, encoding.KeyKind]],
-        rows: str,
-        values: tuple[object, ...],
-        forward: bool,
-    ) -> str:
-        """Rows strictly after (or before) a position, as one row-value comparison
-        (`gateway.paging._beyond`)."""
-        side = "a" if forward else "b"
-        types = {
-            encoding.KeyKind.integer: "bigint",
-            encoding.KeyKind.text: "text",
-            encoding.KeyKind.timestamp: "timestamptz",
-        }
-        placeholders = ", ".join(
-            self.params(f"{page_id}.{side}{i}", types[kind]) for i, (_, kind) in enumerate(keys)
-        )
-        columns = ", ".join(f"{rows}.{column}" for column, _ in keys)
-        operator = ">" if ordering[0].descending != forward else "<"
-        if not values:
-            raise CannotCompile("an empty position")
-        return f"({columns}) {operator} ({placeholders})"
-
-    def filters(self, page_id: str, page: PageRequest, rows: str) -> list[str]:
-        """The list's filter as conditions on `rows`, every value a parameter."""
-        if page.where is None:
-            return []
-
-        def param(name: str, kind: str = "text") -> str:
-            return self.params(f"{page_id}.{name}", kind)
-
-        return where_sql(page.where, rows, param, pg=self.pg)
-
 
 @dataclass(frozen=True, slots=True)
 class _Page:
@@ -412,22 +240,3 @@ class _Page:
     included: str  # the rows shown (not the extra one)
     more: str  # whether rows follow the page
     shown: str  # ASC or DESC: the order rows are shown in, by fetch number
-
-
-def model_of(noun: Noun) -> type[Model]:
-    """The Tortoise model of a noun's table (for its sort keys' columns and types)."""
-    return _MODELS[noun.table]
-
-
-def sort_columns(noun: Noun, ordering: Ordering) -> list[tuple[str, encoding.KeyKind]]:
-    """The columns of an ordering with how their cursor values are printed."""
-    keys = ordering_plan(model_of(noun), ordering)
-    return [(key.column, encoding.key_kind(key.target)) for key in keys]
-
-
-_MODELS: Final[Mapping[str, type[Model]]] = MappingProxyType(
-    {
-        m._meta.db_table: m
-        for m in (Comment, Event, Invitation, Issue, Label, Membership, Project, User, Workspace)
-    }
-)

@@ -34,6 +34,7 @@ class Kind(StrEnum):
     node_id = "node_id"  # the global id of the noun's row
     ref = "ref"  # the global id of another noun's row (text; GraphQL `ID`)
     json = "json"  # a stored JSON document, as it is
+    texts = "texts"  # a stored JSON array of strings, as it is
 
 
 PYTHON_TYPES: Final[Mapping[Kind, type]] = MappingProxyType(
@@ -45,6 +46,7 @@ PYTHON_TYPES: Final[Mapping[Kind, type]] = MappingProxyType(
         Kind.date: date,
         Kind.node_id: str,
         Kind.ref: str,
+        Kind.texts: list[str],
     }
 )
 """The Python type of a value of each kind, as both APIs' models type it (each adds its own

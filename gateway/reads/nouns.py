@@ -12,9 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 from gateway.reads import expressions as sql
+from gateway.reads.admin_nouns import INVITATION, WEBHOOK, WEBHOOK_DELIVERY
+from gateway.reads.fields import (
+    PRIORITIES,
+    ROLES,
+    STATES,
+    column,
+    created,
+    node_id,
+    updated,
+    version,
+)
 from gateway.reads.model import Connection, Kind, Noun, Scalar, ToMany, ToOne
 from gateway.repositories.comments import OLDEST_FIRST
 from gateway.repositories.events import NEWEST_FIRST
@@ -23,46 +34,15 @@ from gateway.repositories.issues import ORDERINGS as ISSUE_ORDERINGS
 from gateway.repositories.labels import BY_NAME
 from gateway.repositories.members import JOINED
 from gateway.repositories.projects import BY_KEY
-from models import InvitationState, IssuePriority, IssueState, Role
-
-
-def _spellings(values: Mapping[object, str]) -> Mapping[object, str]:
-    return MappingProxyType(dict(values))
-
-
-ROLES: Final = _spellings({role.value: role.value for role in Role})
-STATES: Final = _spellings({state.value: state.value for state in IssueState})
-PRIORITIES: Final = _spellings({p.value: p.name for p in IssuePriority})
-INVITATION_STATES: Final = _spellings({s.value: s.value for s in InvitationState})
-
-
-def _id() -> Scalar:
-    return Scalar("id", Kind.node_id, "The global ID (GraphQL `id`, REST `node_id`).", column="id")
-
-
-def _column(name: str, kind: Kind, doc: str, **options: Any) -> Scalar:
-    return Scalar(name, kind, doc, column=name, **options)
-
-
-def _version(doc: str = 'Grows with every change; the ETag is `"v<version>"`.') -> Scalar:
-    return _column("version", Kind.integer, doc)
-
-
-def _created(what: str) -> Scalar:
-    return _column("created_at", Kind.timestamp, f"When the {what} was created.")
-
-
-def _updated(what: str) -> Scalar:
-    return _column("updated_at", Kind.timestamp, f"When the {what} last changed.")
-
+from gateway.repositories.webhooks import OLDEST_FIRST as REGISTERED_FIRST
 
 USER: Final = Noun(
     "User",
     "users",
     (
-        _id(),
-        _column("username", Kind.text, "Unique; a-z, 0-9 and `-`, 2 to 39 long."),
-        _column("display_name", Kind.text, "The name to show; may be empty."),
+        node_id(),
+        column("username", Kind.text, "Unique; a-z, 0-9 and `-`, 2 to 39 long."),
+        column("display_name", Kind.text, "The name to show; may be empty."),
         Scalar(
             "email",
             Kind.text,
@@ -70,11 +50,11 @@ USER: Final = Noun(
             compute=sql.email,
             nullable=True,
         ),
-        _column(
+        column(
             "is_site_admin", Kind.boolean, "Whether the user may read and manage every workspace."
         ),
-        _version(),
-        _column("created_at", Kind.timestamp, "When the account was created."),
+        version(),
+        column("created_at", Kind.timestamp, "When the account was created."),
     ),
     (
         Connection(
@@ -106,9 +86,9 @@ WORKSPACE: Final = Noun(
     "Workspace",
     "workspaces",
     (
-        _id(),
-        _column("slug", Kind.text, _SLUG),
-        _column("name", Kind.text, _NAME),
+        node_id(),
+        column("slug", Kind.text, _SLUG),
+        column("name", Kind.text, _NAME),
         Scalar(
             "viewer_role",
             Kind.enum,
@@ -116,9 +96,9 @@ WORKSPACE: Final = Noun(
             compute=sql.viewer_role,
             enum=ROLES,
         ),
-        _version(),
-        _created("workspace"),
-        _updated("workspace"),
+        version(),
+        created("workspace"),
+        updated("workspace"),
     ),
     (
         Connection(
@@ -144,6 +124,14 @@ WORKSPACE: Final = Noun(
             rows=sql.unanswered,
             guard=sql.manages,
         ),
+        Connection(
+            "webhooks",
+            "Webhook",
+            "workspace_id",
+            {"oldest": REGISTERED_FIRST},
+            scope_prefix="webhooks-of:",
+            guard=sql.manages,
+        ),
     ),
 )
 
@@ -151,11 +139,11 @@ MEMBERSHIP: Final = Noun(
     "Membership",
     "memberships",
     (
-        _id(),
-        _column("role", Kind.enum, "What the member may do in the workspace.", enum=ROLES),
-        _version(),
-        _column("created_at", Kind.timestamp, "When the user joined the workspace."),
-        _column("updated_at", Kind.timestamp, "When the role last changed."),
+        node_id(),
+        column("role", Kind.enum, "What the member may do in the workspace.", enum=ROLES),
+        version(),
+        column("created_at", Kind.timestamp, "When the user joined the workspace."),
+        column("updated_at", Kind.timestamp, "When the role last changed."),
     ),
     (
         ToOne("user", "User", "user_id", "The member."),
@@ -167,20 +155,20 @@ PROJECT: Final = Noun(
     "Project",
     "projects",
     (
-        _id(),
-        _column("key", Kind.text, "Unique in the workspace, e.g. `WEB`."),
-        _column("name", Kind.text, _NAME),
-        _column("description", Kind.text, "Up to 10,000 characters; may be empty."),
-        _column("is_archived", Kind.boolean, "Archived projects are read-only."),
+        node_id(),
+        column("key", Kind.text, "Unique in the workspace, e.g. `WEB`."),
+        column("name", Kind.text, _NAME),
+        column("description", Kind.text, "Up to 10,000 characters; may be empty."),
+        column("is_archived", Kind.boolean, "Archived projects are read-only."),
         Scalar(
             "issue_count",
             Kind.integer,
             "Issues ever created in the project.",
             column="issue_counter",
         ),
-        _version(),
-        _created("project"),
-        _updated("project"),
+        version(),
+        created("project"),
+        updated("project"),
     ),
     (
         ToOne("workspace", "Workspace", "workspace_id", "The workspace the project belongs to."),
@@ -199,13 +187,13 @@ LABEL: Final = Noun(
     "Label",
     "labels",
     (
-        _id(),
-        _column("name", Kind.text, "Unique in the project, ignoring case; 1 to 50."),
-        _column("color", Kind.text, "`#rrggbb`, lower-case."),
-        _column("description", Kind.text, "Up to 200 characters; may be empty."),
-        _version(),
-        _created("label"),
-        _updated("label"),
+        node_id(),
+        column("name", Kind.text, "Unique in the project, ignoring case; 1 to 50."),
+        column("color", Kind.text, "`#rrggbb`, lower-case."),
+        column("description", Kind.text, "Up to 200 characters; may be empty."),
+        version(),
+        created("label"),
+        updated("label"),
     ),
 )
 
@@ -213,13 +201,13 @@ ISSUE: Final = Noun(
     "Issue",
     "issues",
     (
-        _id(),
-        _column("number", Kind.integer, "Sequential per project from 1; never reused."),
-        _column("title", Kind.text, "1 to 256 characters."),
-        _column("body", Kind.text, "Markdown, up to 65,536 characters."),
-        _column("state", Kind.enum, "Whether the issue is open or closed.", enum=STATES),
-        _column("priority", Kind.enum, "How urgent the issue is.", enum=PRIORITIES),
-        _column("due_date", Kind.date, "When it is due; null if never.", nullable=True),
+        node_id(),
+        column("number", Kind.integer, "Sequential per project from 1; never reused."),
+        column("title", Kind.text, "1 to 256 characters."),
+        column("body", Kind.text, "Markdown, up to 65,536 characters."),
+        column("state", Kind.enum, "Whether the issue is open or closed.", enum=STATES),
+        column("priority", Kind.enum, "How urgent the issue is.", enum=PRIORITIES),
+        column("due_date", Kind.date, "When it is due; null if never.", nullable=True),
         Scalar(
             "comment_count", Kind.integer, "How many comments it has.", compute=sql.comment_count
         ),
@@ -230,12 +218,12 @@ ISSUE: Final = Noun(
             compute=sql.project_key,
             graphql=False,
         ),
-        _version('Grows with every change (`expectedVersion`; the ETag is `"v<version>"`).'),
-        _column(
+        version('Grows with every change (`expectedVersion`; the ETag is `"v<version>"`).'),
+        column(
             "closed_at", Kind.timestamp, "When it was last closed; null while open.", nullable=True
         ),
-        _created("issue"),
-        _updated("issue"),
+        created("issue"),
+        updated("issue"),
     ),
     (
         ToOne("author", "User", "author_id", "Who opened the issue."),
@@ -258,7 +246,7 @@ COMMENT: Final = Noun(
     "Comment",
     "comments",
     (
-        _id(),
+        node_id(),
         Scalar("pk", Kind.integer, "The comment's id in REST paths.", column="id", graphql=False),
         Scalar(
             "issue_id",
@@ -267,16 +255,16 @@ COMMENT: Final = Noun(
             compute=sql.issue_node_id,
             graphql=False,
         ),
-        _column("body", Kind.text, "Markdown, 1 to 65,536 characters."),
-        _version(),
-        _column(
+        column("body", Kind.text, "Markdown, 1 to 65,536 characters."),
+        version(),
+        column(
             "edited_at",
             Kind.timestamp,
             "When the body last changed; null if it never did.",
             nullable=True,
         ),
-        _column("created_at", Kind.timestamp, "When the comment was written."),
-        _updated("comment"),
+        column("created_at", Kind.timestamp, "When the comment was written."),
+        updated("comment"),
     ),
     (
         ToOne("author", "User", "author_id", "Who wrote the comment."),
@@ -295,17 +283,17 @@ EVENT: Final = Noun(
     "Event",
     "events",
     (
-        _id(),
-        _column("type", Kind.text, "What happened, e.g. `issue.created` or `comment.deleted`."),
-        _column(
+        node_id(),
+        column("type", Kind.text, "What happened, e.g. `issue.created` or `comment.deleted`."),
+        column(
             "subject_id",
             Kind.ref,
             "The global ID of the object the event is about (it may no longer exist).",
         ),
-        _column("data", Kind.json, "Details of the change, depending on `type`."),
+        column("data", Kind.json, "Details of the change, depending on `type`."),
         _ref("Project", "project_id", "The global ID of the project concerned, if any."),
         _ref("Issue", "issue_id", "The global ID of the issue concerned, if any."),
-        _column("created_at", Kind.timestamp, "When the change was committed."),
+        column("created_at", Kind.timestamp, "When the change was committed."),
     ),
     (
         # An event outlives what it names: a deleted actor, project or issue reads as null.
@@ -317,71 +305,22 @@ EVENT: Final = Noun(
     ),
 )
 
-_USER_GONE = "null once their account is gone or deactivated"
-
-INVITATION: Final = Noun(
-    "Invitation",
-    "invitations",
-    (
-        _id(),
-        Scalar("pk", Kind.integer, "Names the invitation in paths.", column="id", graphql=False),
-        _column("role", Kind.enum, "The role the invitee gets by accepting.", enum=ROLES),
-        Scalar(
-            "state",
-            Kind.enum,
-            "Expired once unanswered past `expires_at`.",
-            compute=sql.invitation_state,
-            enum=INVITATION_STATES,
-        ),
-        Scalar(
-            "email",
-            Kind.text,
-            "The invited address (lower-cased); null for an invitation by username.",
-            column="email_key",
-            nullable=True,
-        ),
-        _column("expires_at", Kind.timestamp, "After this it can no longer be accepted."),
-        _column(
-            "responded_at",
-            Kind.timestamp,
-            "When it was answered or revoked.",
-            nullable=True,
-        ),
-        _version(),
-        _column("created_at", Kind.timestamp, "When it was sent."),
-        _updated("invitation"),
-    ),
-    (
-        ToOne(
-            "workspace",
-            "Workspace",
-            "workspace_id",
-            "The workspace it invites to.",
-            graphql_type="WorkspaceInfo",
-        ),
-        ToOne(
-            "invitee",
-            "User",
-            "invitee_id",
-            f"The invited account; null for an invitation by email, {_USER_GONE}.",
-            nullable=True,
-            active_only=True,
-        ),
-        ToOne(
-            "inviter",
-            "User",
-            "inviter_id",
-            f"Who sent it; {_USER_GONE}.",
-            nullable=True,
-            active_only=True,
-        ),
-    ),
-)
-
 NOUNS: Final[Mapping[str, Noun]] = MappingProxyType(
     {
         n.name: n
-        for n in (USER, WORKSPACE, MEMBERSHIP, PROJECT, LABEL, ISSUE, COMMENT, EVENT, INVITATION)
+        for n in (
+            USER,
+            WORKSPACE,
+            MEMBERSHIP,
+            PROJECT,
+            LABEL,
+            ISSUE,
+            COMMENT,
+            EVENT,
+            INVITATION,
+            WEBHOOK,
+            WEBHOOK_DELIVERY,
+        )
     }
 )
 

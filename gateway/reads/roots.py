@@ -25,6 +25,8 @@ Lookup = Literal[
     "user",
     "invitation",
     "invitation:mine",
+    "webhook",
+    "delivery",
     "event",
     "node:User",
     "node:Workspace",
@@ -68,6 +70,12 @@ _LOOKUPS: Final[Mapping[Lookup, str]] = MappingProxyType(
         "invitation:mine": "FROM invitations t WHERE t.id = {pk} AND (t.invitee_id = {viewer}"
         " OR t.email_key IN (SELECT ie.email_key FROM users ie WHERE ie.id = {viewer}))"
         " AND EXISTS (SELECT 1 FROM users va WHERE va.id = {viewer} AND va.is_active)",
+        # A webhook and a delivery of one, to the workspace's admins (`see_webhooks`).
+        "webhook": "FROM webhooks t JOIN workspaces w ON w.id = t.workspace_id"
+        " WHERE w.slug = {slug} AND t.id = {pk} AND {manages}",
+        "delivery": "FROM webhook_deliveries t JOIN webhooks tw ON tw.id = t.webhook_id"
+        " JOIN workspaces w ON w.id = tw.workspace_id"
+        " WHERE w.slug = {slug} AND tw.id = {parent} AND t.id = {pk} AND {manages}",
         # An event by id with no caller: what a webhook delivers (authorized when the webhook
         # was registered by an admin of the event's workspace).
         "event": "FROM events t WHERE t.id = {pk}",
@@ -174,6 +182,7 @@ def _source(compiler: Compiler, root: Root, pk: str) -> str:
         username=compiler.params(f"{root.id}.username", "text"),
         name=compiler.params(f"{root.id}.name", "text"),
         pk=compiler.params(f"{root.id}.{pk}", "bigint"),
+        parent=compiler.params(f"{root.id}.parent", "bigint"),
         visible=compiler.visible("t.id" if root.lookup == "workspace" else "w.id"),
         manages=manages(compiler.scope("w")),
     )

@@ -63,11 +63,12 @@ def root_values(root_id: str, arguments: Mapping[str, object]) -> dict[str, obje
     name = arguments.get("name")
     if isinstance(name, str):
         found[f"{root_id}.name"] = name_key(name)
-    pk = arguments.get("pk")
-    if isinstance(pk, int):
-        if not 0 < pk <= _INT64:
-            raise CannotCompile("key out of range")
-        found[f"{root_id}.pk"] = pk
+    for name in ("pk", "parent"):  # a row's id, and its parent's (a webhook's delivery)
+        pk = arguments.get(name)
+        if isinstance(pk, int):
+            if not 0 < pk <= _INT64:
+                raise CannotCompile("key out of range")
+            found[f"{root_id}.{name}"] = pk
     return found
 
 

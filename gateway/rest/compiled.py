@@ -86,16 +86,18 @@ async def written(
     arguments: Mapping[str, object],
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    *,
+    versioned: bool = True,
 ) -> Response:
     """The answer to a write, read back through the read model (so it shows what a read would
-    show, never a stale copy), with its `ETag`. The writer sees what it wrote, whatever its
-    token's scopes (`user_id`: the writer, or the user just signed up)."""
+    show, never a stale copy), with its `ETag` when the object is `versioned`. The writer sees
+    what it wrote, whatever its token's scopes (`user_id`: the writer, or the user just signed
+    up)."""
     body = await read_root(root, dialect_of(settings), user_id, arguments)
     if body is None:
         raise NotFound("It was deleted as it was written")
-    return Response(
-        body, status, headers={**(headers or {}), "ETag": etag_of(body)}, media_type=JSON
-    )
+    tag = {"ETag": etag_of(body)} if versioned else {}
+    return Response(body, status, headers={**(headers or {}), **tag}, media_type=JSON)
 
 
 def etag_of(body: bytes) -> str:

@@ -15,10 +15,11 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
+from gateway.reads.fields import DELIVERY_STATES, INVITATION_STATES, PRIORITIES, ROLES, STATES
 from gateway.reads.model import PYTHON_TYPES, Kind, Scalar, ToMany, ToOne
-from gateway.reads.nouns import INVITATION_STATES, NOUNS, PRIORITIES, ROLES, STATES
+from gateway.reads.nouns import NOUNS
 from gateway.reads.selection import Listed, Nested, Obj
-from models import InvitationState, IssueState, Role
+from models import DeliveryState, InvitationState, IssueState, Role
 
 IssuePriority = StrEnum("IssuePriority", [(name, name) for name in PRIORITIES.values()])  # type: ignore[misc]
 
@@ -28,6 +29,7 @@ _ENUMS: Final[dict[int, type[StrEnum]]] = {  # by the identity of the noun's spe
     id(STATES): IssueState,
     id(PRIORITIES): IssuePriority,
     id(INVITATION_STATES): InvitationState,
+    id(DELIVERY_STATES): DeliveryState,
 }
 _KEYS: Final = {"id": "node_id", "pk": "id"}  # the noun's name → REST's key
 
@@ -210,6 +212,38 @@ INVITATION: Final = shape(
     "expires_at",
     "responded_at",
     "version",
+    "created_at",
+    "updated_at",
+)
+WEBHOOK: Final = shape(
+    "Webhook",
+    "Webhook",
+    "A webhook (its secret is shown only when it is created).",
+    "pk",
+    "id",
+    "url",
+    "events",
+    "active",
+    "version",
+    "created_at",
+    "updated_at",
+)
+DELIVERY: Final = shape(
+    "WebhookDelivery",
+    "WebhookDelivery",
+    "One event's delivery to a webhook, with its last attempt.",
+    "pk",
+    "id",
+    "guid",
+    "event_id",
+    "event_type",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_attempt_at",
+    "response_status",
+    "duration_ms",
+    "error",
     "created_at",
     "updated_at",
 )

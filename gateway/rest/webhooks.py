@@ -3,21 +3,24 @@ delivery log and manual redelivery."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Final
 
+import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field, create_model
 
 from gateway.deps import PrincipalDep, SettingsDep
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
-from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.reads.reader import rest_page
+from gateway.reads.roots import Root
+from gateway.rest import shapes
+from gateway.rest.compiled import JSON, one_answer, page_answer, read, written
+from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.paging import PageParamsDep, page_of
 from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E404
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
-from gateway.services.webhooks import DeliveryView, WebhookView
-from models import DeliveryState
 
 router = APIRouter(prefix="/workspaces/{slug}/webhooks", tags=["webhooks"])
 
@@ -33,164 +36,113 @@ E422_BODY = problem_doc(
 )
 
 
-class WebhookOut(BaseModel):
-    """A webhook (its secret is shown only when it is created)."""
-
-    id: int = Field(description="Names the webhook in paths.")
-    node_id: str = Field(description="The global ID (GraphQL `Webhook.id`).")
-    url: str = Field(description="Where events are POSTed.")
-    events: list[str] = Field(description='The event types sent, or `["*"]` for all.')
-    active: bool = Field(description="Inactive webhooks receive nothing until reactivated.")
-    version: int = Field(description='Grows with every change; the ETag is `"v<version>"`.')
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, view: WebhookView) -> WebhookOut:
-        return cls(
-            id=view.pk,
-            node_id=view.node_id,
-            url=view.url,
-            events=view.events,
-            active=view.active,
-            version=view.version,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
+CreatedWebhook: Final = create_model(
+    "CreatedWebhook",
+    __base__=shapes.WEBHOOK.model,
+    __doc__="A new webhook with its signing secret: keep it now, no other answer shows it.",
+    secret=(
+        str,
+        Field(description="The HMAC-SHA256 key of `X-Switchyard-Signature-256`; shown only here."),
+    ),
+)
+WEBHOOK_ONE: Final = Root("webhook", "r0", obj=shapes.WEBHOOK.read)
+DELIVERY_ONE: Final = Root("delivery", "r0", obj=shapes.DELIVERY.read)
+_OF_WORKSPACE: Final = Root(
+    "workspace", "r0", paged=rest_page("Workspace", "webhooks", shapes.WEBHOOK.read)
+)
+_DELIVERIES: Final = Root(
+    "webhook", "r0", paged=rest_page("Webhook", "deliveries", shapes.DELIVERY.read)
+)
 
 
-class CreatedWebhookOut(WebhookOut):
-    """A new webhook with its signing secret: keep it now, no other answer shows it."""
-
-    secret: str = Field(
-        description="The HMAC-SHA256 key of `X-Switchyard-Signature-256`; shown only here."
-    )
-
-
-class DeliveryOut(BaseModel):
-    """One event's delivery to a webhook, with its last attempt."""
-
-    id: int = Field(description="Names the delivery in paths.")
-    node_id: str = Field(description="The global ID (GraphQL `WebhookDelivery.id`).")
-    guid: str = Field(description="`X-Switchyard-Delivery`: the same on every attempt.")
-    event_id: str = Field(description="The global ID of the event delivered.")
-    event_type: str = Field(description="`X-Switchyard-Event`, e.g. `issue.created`.")
-    state: DeliveryState = Field(description="pending, succeeded or failed.")
-    attempts: int = Field(description="Attempts made so far.")
-    next_attempt_at: datetime | None = Field(description="When a pending one is tried next.")
-    last_attempt_at: datetime | None = Field(description="When it was last tried.")
-    response_status: int | None = Field(
-        description="The HTTP status of the last answer; null when there was none."
-    )
-    duration_ms: int | None = Field(description="How long the last attempt took.")
-    error: str | None = Field(description="What went wrong with the last attempt, if anything.")
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, view: DeliveryView) -> DeliveryOut:
-        return cls(
-            id=view.pk,
-            node_id=view.node_id,
-            guid=view.guid,
-            event_id=view.event_node_id,
-            event_type=view.event_type,
-            state=view.state,
-            attempts=view.attempts,
-            next_attempt_at=view.next_attempt_at,
-            last_attempt_at=view.last_attempt_at,
-            response_status=view.response_status,
-            duration_ms=view.duration_ms,
-            error=view.error,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
-
-
-@router.get("", summary="List webhooks", responses={401: E401, 403: E403_SEE, 404: E404})
+@router.get(
+    "",
+    summary="List webhooks",
+    response_model=page_of(shapes.WEBHOOK),
+    responses={401: E401, 403: E403_SEE, 404: E404},
+)
 async def list_webhooks(
     slug: str,
     paging: PageParamsDep,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> PageOut[WebhookOut]:
+    settings: SettingsDep,
+) -> Response:
     """The workspace's webhooks, oldest first (admins). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
-    page = await webhooks.list_webhooks(principal, slug, **paging.args())
-    return page_out(
-        page, lambda row: WebhookOut.of(webhooks.row_view(row)), request=request, response=response
-    )
+    explain = lambda: webhooks.list_webhooks(principal, slug, **paging.args())  # noqa: E731
+    body = await read(settings, principal, _OF_WORKSPACE, {"slug": slug}, explain, paging.args())
+    return page_answer(request, body)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Create a webhook",
+    response_model=CreatedWebhook,
     responses={401: E401, 403: E403_MANAGE, 404: E404, 422: E422_BODY},
 )
 async def create_webhook(
     slug: str,
     body: WebhookCreate,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> CreatedWebhookOut:
+) -> Response:
     """Register a URL to receive the workspace's events of the types in `events` (admins).
     Each is POSTed as the JSON of an item of `GET /workspaces/{slug}/events`, signed with
     `X-Switchyard-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`. The `secret` is
     generated unless given, and this answer is the only one that shows it. Answers 201 with a
     `Location`."""
     created = await webhooks.create_webhook(principal, settings, slug, body)
-    view = created.webhook
-    response.headers["Location"] = str(
-        request.app.url_path_for("webhooks.get", slug=slug, webhook_id=str(view.pk))
-    )
-    return CreatedWebhookOut(**WebhookOut.of(view).model_dump(), secret=created.secret)
+    pk = created.webhook.pk
+    location = str(request.app.url_path_for("webhooks.get", slug=slug, webhook_id=str(pk)))
+    answer = await written(settings, principal.user_id, WEBHOOK_ONE, {"slug": slug, "pk": pk})
+    shown = {**orjson.loads(answer.body), "secret": created.secret}
+    headers = {"Location": location, "ETag": answer.headers["ETag"]}
+    return Response(orjson.dumps(shown), 201, headers=headers, media_type=JSON)
 
 
 @router.get(
     "/{webhook_id}",
     name="webhooks.get",
     summary="Get a webhook",
+    response_model=shapes.WEBHOOK.model,
     responses={304: NOT_MODIFIED, 401: E401, 403: E403_SEE, 404: E404_WEBHOOK},
 )
 async def get_webhook(
     slug: str,
     webhook_id: RowId,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> WebhookOut:
+    settings: SettingsDep,
+) -> Response:
     """One webhook (admins), with a strong `ETag`; `If-None-Match` with the current ETag
     answers 304."""
-    view = await webhooks.get_webhook(principal, (slug, webhook_id))
-    unchanged = not_modified(request, response, view.version)
-    if unchanged is not None:
-        return unchanged  # type: ignore[return-value]
-    return WebhookOut.of(view)
+    explain = lambda: webhooks.get_webhook(principal, (slug, webhook_id))  # noqa: E731
+    arguments = {"slug": slug, "pk": webhook_id}
+    return one_answer(request, await read(settings, principal, WEBHOOK_ONE, arguments, explain))
 
 
 @router.patch(
     "/{webhook_id}",
     summary="Update a webhook",
+    response_model=shapes.WEBHOOK.model,
     responses={401: E401, 403: E403_MANAGE, 404: E404_WEBHOOK, 412: E412, 422: E422_BODY},
 )
 async def update_webhook(
     slug: str,
     webhook_id: RowId,
     body: WebhookPatch,
-    response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
     version: ExpectedVersion,
-) -> WebhookOut:
+) -> Response:
     """Change the URL, the events, the secret (it takes effect at once) or `active` (admins);
     omitted fields stay as they are. Honours `If-Match`."""
-    view = await webhooks.update_webhook(principal, settings, (slug, webhook_id), body, version)
-    response.headers["ETag"] = etag(view.version)
-    return WebhookOut.of(view)
+    await webhooks.update_webhook(principal, settings, (slug, webhook_id), body, version)
+    arguments = {"slug": slug, "pk": webhook_id}
+    return await written(settings, principal.user_id, WEBHOOK_ONE, arguments)
 
 
 @router.delete(
@@ -210,6 +162,7 @@ async def delete_webhook(
 @router.get(
     "/{webhook_id}/deliveries",
     summary="List a webhook's deliveries",
+    response_model=page_of(shapes.DELIVERY),
     responses={401: E401, 403: E403_SEE, 404: E404_WEBHOOK},
 )
 async def list_deliveries(
@@ -217,31 +170,36 @@ async def list_deliveries(
     webhook_id: RowId,
     paging: PageParamsDep,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
-) -> PageOut[DeliveryOut]:
+    settings: SettingsDep,
+) -> Response:
     """The webhook's deliveries, newest first, each with its state and last attempt (admins).
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    page = await webhooks.list_deliveries(principal, (slug, webhook_id), **paging.args())
-    return page_out(
-        page,
-        lambda row: DeliveryOut.of(webhooks.delivery_row_view(row)),
-        request=request,
-        response=response,
+    explain = lambda: webhooks.list_deliveries(  # noqa: E731
+        principal, (slug, webhook_id), **paging.args()
     )
+    arguments = {"slug": slug, "pk": webhook_id}
+    body = await read(settings, principal, _DELIVERIES, arguments, explain, paging.args())
+    return page_answer(request, body)
 
 
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
     summary="Redeliver",
+    response_model=shapes.DELIVERY.model,
     responses={401: E401, 403: E403_MANAGE, 404: E404_DELIVERY},
 )
 async def redeliver(
-    slug: str, webhook_id: RowId, delivery_id: RowId, principal: PrincipalDep
-) -> DeliveryOut:
+    slug: str,
+    webhook_id: RowId,
+    delivery_id: RowId,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> Response:
     """Send a delivery again (admins): a pending one now, a succeeded or failed one from
     scratch with the whole retry schedule ahead. It keeps its `guid`. Answers 202 with the
     delivery, now pending: the worker sends it in the webhook's order."""
-    view = await webhooks.redeliver(principal, ((slug, webhook_id), delivery_id))
-    return DeliveryOut.of(view)
+    await webhooks.redeliver(principal, ((slug, webhook_id), delivery_id))
+    arguments = {"slug": slug, "parent": webhook_id, "pk": delivery_id}
+    return await written(settings, principal.user_id, DELIVERY_ONE, arguments, 202, versioned=False)
