@@ -54,7 +54,7 @@ LIMIT $3
 REST_ISSUE = f"SELECT {ISSUE_COLUMNS} WHERE i.project_id = {PROJECT} AND i.number = $3"
 REST_COMMENTS = f"""
 SELECT c.id, c.issue_id, c.body, c.edited_at, c.version, c.created_at, c.updated_at,
-       u.id AS author_id, u.username AS author_username
+       u.id AS author_id, u.username AS author_username, u.display_name AS author_display_name
 FROM comments c JOIN users u ON u.id = c.author_id
 WHERE c.issue_id = (SELECT id FROM issues WHERE project_id = {PROJECT} AND number = $3)
 ORDER BY c.id
@@ -198,10 +198,7 @@ async def rest_comments(request: Request) -> Response:
             "node_id": node_id("Comment", row["id"]),
             "id": row["id"],
             "issue_id": node_id("Issue", row["issue_id"]),
-            "author": {
-                "node_id": node_id("User", row["author_id"]),
-                "username": row["author_username"],
-            },
+            "author": user(row["author_id"], row["author_username"], row["author_display_name"]),
             "body": row["body"],
             "edited_at": row["edited_at"],
             "version": row["version"],
