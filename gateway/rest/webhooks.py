@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.deps import PrincipalDep, SettingsDep
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion, etag, not_modified
-from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.paging import PageOut, PageParamsDep, page_named, page_out
 from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E404
@@ -33,7 +33,7 @@ E422_BODY = problem_doc(
 )
 
 
-class WebhookOut(BaseModel):
+class Webhook(BaseModel):
     """A webhook (its secret is shown only when it is created)."""
 
     id: int = Field(description="Names the webhook in paths.")
@@ -46,7 +46,7 @@ class WebhookOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, view: WebhookView) -> WebhookOut:
+    def of(cls, view: WebhookView) -> Webhook:
         return cls(
             id=view.pk,
             node_id=view.node_id,
@@ -59,7 +59,7 @@ class WebhookOut(BaseModel):
         )
 
 
-class CreatedWebhookOut(WebhookOut):
+class CreatedWebhook(Webhook):
     """A new webhook with its signing secret: keep it now, no other answer shows it."""
 
     secret: str = Field(
@@ -67,7 +67,7 @@ class CreatedWebhookOut(WebhookOut):
     )
 
 
-class DeliveryOut(BaseModel):
+class Delivery(BaseModel):
     """One event's delivery to a webhook, with its last attempt."""
 
     id: int = Field(description="Names the delivery in paths.")
@@ -88,7 +88,7 @@ class DeliveryOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, view: DeliveryView) -> DeliveryOut:
+    def of(cls, view: DeliveryView) -> Delivery:
         return cls(
             id=view.pk,
             node_id=view.node_id,
@@ -107,19 +107,24 @@ class DeliveryOut(BaseModel):
         )
 
 
-@router.get("", summary="List webhooks", responses={401: E401, 403: E403_SEE, 404: E404})
+@router.get(
+    "",
+    summary="List webhooks",
+    response_model=page_named(Webhook),
+    responses={401: E401, 403: E403_SEE, 404: E404},
+)
 async def list_webhooks(
     slug: str,
     paging: PageParamsDep,
     request: Request,
     response: Response,
     principal: PrincipalDep,
-) -> PageOut[WebhookOut]:
+) -> PageOut[Webhook]:
     """The workspace's webhooks, oldest first (admins). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
     page = await webhooks.list_webhooks(principal, slug, **paging.args())
     return page_out(
-        page, lambda row: WebhookOut.of(webhooks.row_view(row)), request=request, response=response
+        page, lambda row: Webhook.of(webhooks.row_view(row)), request=request, response=response
     )
 
 
@@ -136,7 +141,7 @@ async def create_webhook(
     response: Response,
     principal: PrincipalDep,
     settings: SettingsDep,
-) -> CreatedWebhookOut:
+) -> CreatedWebhook:
     """Register a URL to receive the workspace's events of the types in `events` (admins).
     Each is POSTed as the JSON of an item of `GET /workspaces/{slug}/events`, signed with
     `X-Switchyard-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`. The `secret` is
@@ -147,7 +152,7 @@ async def create_webhook(
     response.headers["Location"] = str(
         request.app.url_path_for("webhooks.get", slug=slug, webhook_id=str(view.pk))
     )
-    return CreatedWebhookOut(**WebhookOut.of(view).model_dump(), secret=created.secret)
+    return CreatedWebhook(**Webhook.of(view).model_dump(), secret=created.secret)
 
 
 @router.get(
@@ -162,14 +167,14 @@ async def get_webhook(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-) -> WebhookOut:
+) -> Webhook:
     """One webhook (admins), with a strong `ETag`; `If-None-Match` with the current ETag
     answers 304."""
     view = await webhooks.get_webhook(principal, (slug, webhook_id))
     unchanged = not_modified(request, response, view.version)
     if unchanged is not None:
         return unchanged  # type: ignore[return-value]
-    return WebhookOut.of(view)
+    return Webhook.of(view)
 
 
 @router.patch(
@@ -185,12 +190,12 @@ async def update_webhook(
     principal: PrincipalDep,
     settings: SettingsDep,
     version: ExpectedVersion,
-) -> WebhookOut:
+) -> Webhook:
     """Change the URL, the events, the secret (it takes effect at once) or `active` (admins);
     omitted fields stay as they are. Honours `If-Match`."""
     view = await webhooks.update_webhook(principal, settings, (slug, webhook_id), body, version)
     response.headers["ETag"] = etag(view.version)
-    return WebhookOut.of(view)
+    return Webhook.of(view)
 
 
 @router.delete(
@@ -210,6 +215,7 @@ async def delete_webhook(
 @router.get(
     "/{webhook_id}/deliveries",
     summary="List a webhook's deliveries",
+    response_model=page_named(Delivery),
     responses={401: E401, 403: E403_SEE, 404: E404_WEBHOOK},
 )
 async def list_deliveries(
@@ -219,13 +225,13 @@ async def list_deliveries(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-) -> PageOut[DeliveryOut]:
+) -> PageOut[Delivery]:
     """The webhook's deliveries, newest first, each with its state and last attempt (admins).
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
     page = await webhooks.list_deliveries(principal, (slug, webhook_id), **paging.args())
     return page_out(
         page,
-        lambda row: DeliveryOut.of(webhooks.delivery_row_view(row)),
+        lambda row: Delivery.of(webhooks.delivery_row_view(row)),
         request=request,
         response=response,
     )
@@ -239,9 +245,9 @@ async def list_deliveries(
 )
 async def redeliver(
     slug: str, webhook_id: RowId, delivery_id: RowId, principal: PrincipalDep
-) -> DeliveryOut:
+) -> Delivery:
     """Send a delivery again (admins): a pending one now, a succeeded or failed one from
     scratch with the whole retry schedule ahead. It keeps its `guid`. Answers 202 with the
     delivery, now pending: the worker sends it in the webhook's order."""
     view = await webhooks.redeliver(principal, ((slug, webhook_id), delivery_id))
-    return DeliveryOut.of(view)
+    return Delivery.of(view)

@@ -75,7 +75,9 @@ InvitationRef = tuple[WorkspaceRef, int] | int
 def _email_key(raw: str) -> str:
     """The address as `User.email_key` stores it, so a later sign-up with it matches."""
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
+        return validate_email(
+            raw, check_deliverability=False, test_environment=True
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 
