@@ -9,7 +9,7 @@ operations that are not plain CRUD are named in `_ACTIONS`. Ids are part of the 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from fastapi.routing import APIRoute
 
@@ -47,3 +47,19 @@ def operation_id(route: APIRoute) -> str:
         verbs = _ON_OBJECT if path.endswith("}") else _ON_COLLECTION
         verb = verbs.get(method, method.lower())
     return f"{tag}-{verb}"
+
+
+# Operations that need no credentials: documented with `security: []`, so generated clients
+# call them with a plain client (sign-up and sign-in come before any token exists).
+PUBLIC: Final = frozenset(
+    {"auth-token", "auth-refresh", "auth-logout", "users-create", "health-live", "health-ready"}
+)
+
+
+def mark_public(schema: dict[str, Any]) -> dict[str, Any]:
+    """Give every operation in `PUBLIC` an empty security requirement."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("operationId") in PUBLIC:
+                operation["security"] = []
+    return schema

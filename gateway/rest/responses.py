@@ -18,6 +18,7 @@ from gateway.errors import ErrorCode
 from gateway.problems import PROBLEM_JSON
 from gateway.rest.openapi_enums import share_enums
 from gateway.rest.openapi_headers import document_headers
+from gateway.rest.operation_ids import mark_public
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -88,20 +89,21 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = share_enums(
-                _rename_components(
-                    _document_problems(
-                        document_headers(
-                            get_openapi(
-                                title=app.title,
-                                version=app.version,
-                                description=app.description,
-                                routes=app.routes,
-                            )
-                        )
-                    )
-                )
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
             )
+            for step in (
+                document_headers,
+                _document_problems,
+                _rename_components,
+                share_enums,
+                mark_public,
+            ):
+                schema = step(schema)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
