@@ -108,13 +108,17 @@ def default_assets_dir() -> Path:
 
 
 # GraphiQL opens with this in its editor (a JavaScript template literal: no backticks).
-EXAMPLE_QUERY: Final = """# Switchyard GraphQL. Ctrl-Enter runs the query; Ctrl-Space completes.
+EXAMPLE_QUERY: Final = """# Welcome to Switchyard's GraphQL API.
+# Ctrl-Enter runs the query; Ctrl-Space completes.
 #
-# Sign in first: POST /api/v1/auth/token gives an access token, and
-# POST /api/v1/me/tokens a personal access token (sy_pat_...). Then put
-# this in the Headers tab below:
+# Sign in first, then put your token in the
+# Headers tab below:
 #
 #   {"Authorization": "Bearer <your token>"}
+#
+# An access token comes from POST /api/v1/auth/token,
+# a personal access token (sy_pat_...) from
+# POST /api/v1/me/tokens (see /docs).
 #
 query Viewer {
   viewer {
