@@ -172,7 +172,8 @@ def check_contract() -> None:
 
     verdict = check()
     click.echo(f"baseline: {verdict.baseline or 'none'}")
-    for line in [*verdict.notes, *(f"acknowledged: {c}" for c in verdict.breaking)]:
+    accepted = [c for c in verdict.breaking if c not in verdict.unacknowledged]
+    for line in [*verdict.notes, *(f"acknowledged: {c}" for c in accepted)]:
         click.echo(line)
     if verdict.failures:
         raise click.ClickException("\n".join(verdict.failures))

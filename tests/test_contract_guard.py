@@ -109,9 +109,11 @@ def test_a_breaking_change_on_a_branch_fails_until_acknowledged(
 
     ack = tmp_path / "history" / "contract-changes.md"
     ack.parent.mkdir()
-    ack.write_text(
-        "- `graphql: FIELD_REMOVED: Field Issue.title was removed.`: gone, clients told.\n"
-    )
+    example = "Name changes like `openapi: path.remove: paths./api/v1/meta`.\n"
+    ack.write_text(example)
+    assert acknowledged(tmp_path) == set()  # an example above the heading acknowledges nothing
+    entry = "- `graphql: FIELD_REMOVED: Field Issue.title was removed.`: clients told.\n"
+    ack.write_text(f"{example}\n## Acknowledged\n{entry}")
     assert set(changes) - acknowledged(tmp_path) == {"openapi: path.remove: paths./api/v1/meta"}
 
     # On main after the merge, the baseline is the tip's first parent: main before it.

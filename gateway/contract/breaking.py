@@ -22,6 +22,7 @@ from gateway.contract.artefacts import REPO_ROOT
 from gateway.contract.openapi30 import as_openapi30
 
 ACK_FILE: Final = "history/contract-changes.md"
+ACK_HEADING: Final = "\n## Acknowledged\n"
 OPENAPI_DIFF: Final = Path("node_modules") / ".bin" / "openapi-diff"
 _ACKNOWLEDGED = re.compile(r"`((?:graphql|openapi): [^`]+)`")
 
@@ -68,8 +69,10 @@ def openapi_breaking(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def acknowledged(root: Path) -> set[str]:
-    """Every change named (in backticks) in `history/contract-changes.md`."""
+    """Every change named (in backticks) under the `## Acknowledged` heading of
+    `history/contract-changes.md` (the examples above it acknowledge nothing)."""
     path = root / ACK_FILE
     if not path.is_file():
         return set()
-    return set(_ACKNOWLEDGED.findall(path.read_text("utf-8")))
+    _, heading, entries = path.read_text("utf-8").partition(ACK_HEADING)
+    return set(_ACKNOWLEDGED.findall(entries)) if heading else set()
