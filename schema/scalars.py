@@ -6,7 +6,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.schema.types.base_scalars import DateDefinition
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.types.scalar import ScalarDefinition
 
 
@@ -33,4 +35,9 @@ DATE = replace(
     description="A calendar day, ISO 8601 `YYYY-MM-DD` (an issue's `dueDate`), no time zone.",
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME, date: DATE}
+JSON_VALUE = replace(
+    DEFAULT_SCALAR_REGISTRY[JSON],
+    description="Any JSON value; an event's `data` holds its details, shaped by its `type`.",
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME, date: DATE, JSON: JSON_VALUE}

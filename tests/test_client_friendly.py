@@ -108,6 +108,8 @@ def test_scalars_are_described_in_our_words() -> None:
     sdl = str(build_schema())
     assert "Date (isoformat)" not in sdl
     assert "A calendar day, ISO 8601 `YYYY-MM-DD`" in sdl
+    assert "The `JSON` scalar type represents" not in sdl
+    assert "Any JSON value; an event's `data` holds its details" in sdl
 
 
 def _preflight(settings: Settings, origin: str) -> httpx.Response:
