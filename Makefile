@@ -47,6 +47,7 @@ seed: install
 
 schema: install
 	$(BIN)/gateway export-schema
+	$(BIN)/gateway export-openapi
 
 clean:
 	rm -rf $(VENV) node_modules var

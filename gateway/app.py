@@ -25,6 +25,7 @@ from gateway.realtime import runtime as realtime
 from gateway.request_id import RequestIdMiddleware
 from gateway.rest import api_router, health
 from gateway.rest.fast_path import CompiledIssueRead
+from gateway.rest.operation_ids import operation_id
 from gateway.rest.responses import install_openapi
 from gateway.security import passwords
 from gateway.security.jwt import JwtCodec
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     passwords.use_cost(settings)

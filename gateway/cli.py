@@ -1,4 +1,5 @@
-"""The `gateway` command: serve, migrate, seed, create-user, export-schema, makemigrations."""
+"""The `gateway` command: serve, migrate, seed, create-user, export-schema, export-openapi,
+check-contract, makemigrations."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from gateway.settings import Settings
 from gateway.settings import get_settings as _read_settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+OPENAPI_FILE = SCHEMA_FILE.with_name("openapi.json")
 
 T = TypeVar("T")
 
@@ -146,7 +148,33 @@ def seed(issues: int, random_seed: int) -> None:
 @click.option("--output", type=click.Path(path_type=Path), default=SCHEMA_FILE, show_default=True)
 def export_schema(output: Path) -> None:
     """Write the GraphQL SDL (schema.graphql)."""
-    from schema import build_schema
+    from gateway.contract.artefacts import render_sdl
 
-    output.write_text(str(build_schema()) + "\n")
+    output.write_text(render_sdl())
     click.echo(f"wrote {output}")
+
+
+@main.command("export-openapi")
+@click.option("--output", type=click.Path(path_type=Path), default=OPENAPI_FILE, show_default=True)
+def export_openapi(output: Path) -> None:
+    """Write the REST API's OpenAPI document (openapi.json)."""
+    from gateway.contract.artefacts import render_openapi
+
+    output.write_text(render_openapi(), "utf-8")
+    click.echo(f"wrote {output}")
+
+
+@main.command("check-contract")
+def check_contract() -> None:
+    """Fail when schema.graphql or openapi.json differs from the code, or when either breaks
+    the previous contract without an entry in history/contract-changes.md (ADR 0018)."""
+    from gateway.contract.guard import check
+
+    verdict = check()
+    click.echo(f"baseline: {verdict.baseline or 'none'}")
+    accepted = [c for c in verdict.breaking if c not in verdict.unacknowledged]
+    for line in [*verdict.notes, *(f"acknowledged: {c}" for c in accepted)]:
+        click.echo(line)
+    if verdict.failures:
+        raise click.ClickException("\n".join(verdict.failures))
+    click.echo("contract ok")

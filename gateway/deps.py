@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import Depends
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 from tortoise.exceptions import BaseORMException
@@ -25,6 +25,12 @@ from gateway.settings import Settings
 # Documents the password flow in OpenAPI, so Swagger UI's "Authorize" button works. The token
 # itself is read by `get_optional_principal`, which also serves websockets.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# And a plain bearer scheme, so a personal access token (`sy_pat_…`) can be pasted there too.
+bearer_scheme = HTTPBearer(
+    scheme_name="BearerToken",
+    description="A personal access token (`sy_pat_…`) or an access token, pasted as is.",
+    auto_error=False,
+)
 
 
 # Where `resolve_principal` keeps its outcome in `scope["state"]`.

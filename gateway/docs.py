@@ -107,6 +107,51 @@ def default_assets_dir() -> Path:
     return REPO_ROOT / "node_modules"
 
 
+# GraphiQL opens with this in its editor (a JavaScript template literal: no backticks).
+EXAMPLE_QUERY: Final = """# Welcome to Switchyard's GraphQL API.
+# Ctrl-Enter runs the query; Ctrl-Space completes.
+#
+# Sign in first, then put your token in the
+# Headers tab below:
+#
+#   {"Authorization": "Bearer <your token>"}
+#
+# An access token comes from POST /api/v1/auth/token,
+# a personal access token (sy_pat_...) from
+# POST /api/v1/me/tokens (see /docs).
+#
+query Viewer {
+  viewer {
+    username
+    workspaces(first: 10) {
+      nodes {
+        slug
+        name
+        projects(first: 5) {
+          nodes { key name }
+        }
+      }
+    }
+  }
+}
+"""
+_STRAWBERRY_EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `[^`]*`;")
+_STRAWBERRY_ICON = re.compile(r'<link\s+rel="icon"\s+href="[^"]*"\s*/>')
+
+
+def _brand(page: str) -> str:
+    """Switchyard's title and opening query instead of Strawberry's."""
+    branded = page.replace(
+        "<title>Strawberry GraphiQL</title>", "<title>Switchyard GraphiQL</title>"
+    )
+    branded = _STRAWBERRY_ICON.sub("", branded, count=1)
+    example = f"const EXAMPLE_QUERY = `{EXAMPLE_QUERY}`;"
+    branded = _STRAWBERRY_EXAMPLE.sub(lambda _: example, branded, count=1)
+    if "Switchyard GraphiQL" not in branded or example not in branded:
+        raise RuntimeError("Strawberry's GraphiQL page changed: its title or example not found")
+    return branded
+
+
 def _localise(match: re.Match[str]) -> str:
     name = _BY_SOURCE.get((match["package"], match["version"], match["file"]))
     if name is None:
@@ -121,9 +166,10 @@ def _localise(match: re.Match[str]) -> str:
 
 @lru_cache(maxsize=1)
 def graphiql_html() -> str:
-    """Strawberry's own GraphiQL page (same fetcher, headers editor, explorer plugin and
-    subscriptions URL), with every CDN script and stylesheet loaded from `/assets` instead."""
-    page = _UNPKG_URL.sub(_localise, get_graphql_ide_html("graphiql"))
+    """Strawberry's own GraphiQL page, branded Switchyard (same fetcher, headers editor,
+    explorer plugin and subscriptions URL), with every CDN script and stylesheet loaded from
+    `/assets` instead."""
+    page = _UNPKG_URL.sub(_localise, _brand(get_graphql_ide_html("graphiql")))
     page = _SRI_ATTRIBUTE.sub("", page)
     external = _EXTERNAL_REFERENCE.search(page)
     if external is not None:

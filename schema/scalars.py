@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import strawberry
+from strawberry.scalars import JSON
+from strawberry.schema.types.base_scalars import DateDefinition
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.types.scalar import ScalarDefinition
 
 
@@ -25,4 +29,15 @@ DATETIME = strawberry.scalar(
     parse_value=_parse,
 )
 
-SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME}
+# Strawberry's own Date (same parsing and errors), described in our words.
+DATE = replace(
+    DateDefinition,
+    description="A calendar day, ISO 8601 `YYYY-MM-DD` (an issue's `dueDate`), no time zone.",
+)
+
+JSON_VALUE = replace(
+    DEFAULT_SCALAR_REGISTRY[JSON],
+    description="Any JSON value; an event's `data` holds its details, shaped by its `type`.",
+)
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DATETIME, date: DATE, JSON: JSON_VALUE}

@@ -152,10 +152,12 @@ async def send(
     if isinstance(body, str):
         body = body.encode()
     assert body is None or isinstance(body, bytes), type(body)
-    headers_sent = {
-        name: value if isinstance(value, str) else value.decode("latin-1")
+    # As bytes: a generated header may hold Latin-1 characters, which httpx would refuse to
+    # encode from a str (requests sends them as Latin-1 bytes).
+    headers_sent = [
+        (name.encode("latin-1"), value.encode("latin-1") if isinstance(value, str) else value)
         for name, value in prepared.headers.items()
-    }
+    ]
     return await client.request(
         str(prepared.method), str(prepared.url), headers=headers_sent, content=body
     )

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from gateway.deps import oauth2_scheme
+from gateway.deps import bearer_scheme, oauth2_scheme
 from gateway.rest import auth, invitations, members, meta, tokens, users, workspaces
 from gateway.rest import comments as comments_rest
 from gateway.rest import events as events_rest
@@ -13,7 +13,8 @@ from gateway.rest import webhooks as webhooks_rest
 from gateway.rest.params import text_parameters
 
 api_router = APIRouter(
-    prefix="/api/v1", dependencies=[Depends(oauth2_scheme), Depends(text_parameters)]
+    prefix="/api/v1",
+    dependencies=[Depends(oauth2_scheme), Depends(bearer_scheme), Depends(text_parameters)],
 )
 api_router.include_router(meta.router)
 api_router.include_router(auth.router)

@@ -2,7 +2,7 @@
 `Link: <…>; rel="next"` header out. The paging itself is `gateway.paging.keyset_page` (or the
 compiled reads' keyset pages, `gateway.reads`).
 
-    @router.get("/me/tokens", response_model=PageOut[TokenOut])
+    @router.get("/me/tokens", response_model=page_named(Token))
     async def list_tokens(paging: PageParamsDep, request: Request, response: Response, …):
         page = await tokens.list_tokens(principal, **paging.args())
         return page_out(page, to_token, request=request, response=response)
@@ -87,7 +87,13 @@ def page_out(
 @cache
 def page_of(shape: Shape) -> type[BaseModel]:
     """The documented body of a list of `shape`: `IssuePage` for `Issue`…"""
-    item = shape.model
+    return page_named(shape.model)
+
+
+@cache
+def page_named(item: type[BaseModel]) -> type[BaseModel]:
+    """`PageOut[item]` under the name generated clients should use: `TokenPage` for `Token`
+    (not `PageOut_Token_`)."""
     page = PageOut[item]  # type: ignore[valid-type]
     return create_model(
         f"{item.__name__}Page", __base__=page, __doc__=f"A page of {item.__name__}s."

@@ -229,7 +229,7 @@ WEBHOOK: Final = shape(
     "updated_at",
 )
 DELIVERY: Final = shape(
-    "WebhookDelivery",
+    "Delivery",
     "WebhookDelivery",
     "One event's delivery to a webhook, with its last attempt.",
     "pk",

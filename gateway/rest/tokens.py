@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field, StrictInt, StrictStr
 
 from gateway.deps import PrincipalDep
-from gateway.rest.paging import PageOut, PageParamsDep, page_out
+from gateway.rest.paging import PageOut, PageParamsDep, page_named, page_out
 from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.security.principal import Scope
@@ -25,8 +25,9 @@ def _integral(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-JsonInt = Annotated[StrictInt, BeforeValidator(_integral)]
-"""An integer as JSON Schema has it: `30.0` is one too; strings and booleans are not."""
+ExpiryDays = Annotated[StrictInt, Field(ge=1, le=tokens.MAX_DAYS), BeforeValidator(_integral)]
+"""Days as an integer as JSON Schema has it: `30.0` is one too; strings and booleans are not.
+(The bounds sit inside the validator, so OpenAPI shows `minimum`/`maximum`, not a stray `ge`.)"""
 
 
 _401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
@@ -34,7 +35,7 @@ _403 = _problem("FORBIDDEN: a personal access token without the `admin` scope")
 _404 = _problem("NOT_FOUND: no such token among the caller's unrevoked ones")
 
 
-class TokenOut(BaseModel):
+class Token(BaseModel):
     """A personal access token, without its secret."""
 
     id: int
@@ -48,7 +49,7 @@ class TokenOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, view: tokens.TokenView) -> TokenOut:
+    def of(cls, view: tokens.TokenView) -> Token:
         return cls(
             id=view.id,
             name=view.name,
@@ -60,11 +61,11 @@ class TokenOut(BaseModel):
         )
 
 
-class NewTokenOut(TokenOut):
+class NewToken(Token):
     token: str = Field(description="The secret (`sy_pat_…`). Shown this once, never again.")
 
 
-class CreateTokenIn(InputModel):
+class TokenCreate(InputModel):
     name: StrictStr = Field(
         max_length=tokens.NAME_MAX,
         pattern=r"\S",  # not blank: the name is trimmed
@@ -76,21 +77,26 @@ class CreateTokenIn(InputModel):
         description="`read` (reads), `write` (reads and changes), `admin` (everything the"
         " user may do, including managing tokens and members).",
     )
-    expires_in_days: Annotated[JsonInt, Field(ge=1, le=tokens.MAX_DAYS)] | None = Field(
+    expires_in_days: ExpiryDays | None = Field(
         default=None, description="1 to 365; omitted: valid until revoked."
     )
 
 
-@router.get("", summary="List personal access tokens", responses={401: _401, 403: _403})
+@router.get(
+    "",
+    summary="List personal access tokens",
+    response_model=page_named(Token),
+    responses={401: _401, 403: _403},
+)
 async def list_tokens(
     paging: PageParamsDep, request: Request, response: Response, principal: PrincipalDep
-) -> PageOut[TokenOut]:
+) -> PageOut[Token]:
     """The caller's unrevoked tokens, newest first, expired ones included; never a secret.
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header). Needs a
     signed-in session or a token with the `admin` scope."""
     page = await tokens.list_tokens(principal, **paging.args())
     return page_out(
-        page, lambda row: TokenOut.of(tokens.row_view(row)), request=request, response=response
+        page, lambda row: Token.of(tokens.row_view(row)), request=request, response=response
     )
 
 
@@ -105,8 +111,8 @@ async def list_tokens(
     },
 )
 async def create_token(
-    body: CreateTokenIn, request: Request, response: Response, principal: PrincipalDep
-) -> NewTokenOut:
+    body: TokenCreate, request: Request, response: Response, principal: PrincipalDep
+) -> NewToken:
     """Create a token for scripts. The answer carries the secret in `token`: store it now,
     it cannot be shown again. Needs a signed-in session or a token with the `admin` scope."""
     created = await tokens.create_token(
@@ -122,7 +128,7 @@ async def create_token(
     )
     # A secret must not sit in any cache.
     response.headers["Cache-Control"] = "no-store"
-    return NewTokenOut(**TokenOut.of(created.token).model_dump(), token=created.secret)
+    return NewToken(**Token.of(created.token).model_dump(), token=created.secret)
 
 
 @router.get(
@@ -131,9 +137,9 @@ async def create_token(
     summary="Get a personal access token",
     responses={401: _401, 403: _403, 404: _404},
 )
-async def get_token(token_id: RowId, principal: PrincipalDep) -> TokenOut:
+async def get_token(token_id: RowId, principal: PrincipalDep) -> Token:
     """One of the caller's unrevoked tokens, without its secret."""
-    return TokenOut.of(await tokens.get_token(principal, token_id))
+    return Token.of(await tokens.get_token(principal, token_id))
 
 
 @router.delete(

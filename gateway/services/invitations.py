@@ -75,7 +75,9 @@ InvitationRef = tuple[WorkspaceRef, int] | int
 def _email_key(raw: str) -> str:
     """The address as `User.email_key` stores it, so a later sign-up with it matches."""
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
+        return validate_email(
+            raw, check_deliverability=False, test_environment=True
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 
@@ -98,6 +100,27 @@ Email = Annotated[
 ]
 
 
+def _exactly_one_invitee(schema: dict[str, Any]) -> None:
+    """`oneOf` two complete, named shapes (by username, by email), so a generated client has a
+    class for each that carries `role` too, not two fragments."""
+    properties = schema["properties"]
+
+    def invitee(name: str) -> dict[str, Any]:
+        value = next(s for s in properties[name]["anyOf"] if s.get("type") != "null")
+        return {**value, "description": properties[name]["description"]}
+
+    schema["oneOf"] = [
+        {
+            "title": f"InvitationBy{name.title()}",
+            "type": "object",
+            "properties": {name: invitee(name), "role": properties["role"]},
+            "required": [name],
+            "additionalProperties": False,
+        }
+        for name in ("username", "email")
+    ]
+
+
 class InvitationCreate(InputModel):
     """Whom to invite (exactly one of `username` and `email`) and with which role."""
 
@@ -105,12 +128,7 @@ class InvitationCreate(InputModel):
         extra="forbid",
         strict=True,
         # The "exactly one" rule, for OpenAPI (the service enforces it).
-        json_schema_extra={
-            "oneOf": [
-                {"required": [name], "properties": {name: {"type": "string"}}}
-                for name in ("username", "email")
-            ]
-        },
+        json_schema_extra=_exactly_one_invitee,
     )
 
     username: Username | None = Field(

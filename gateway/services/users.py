@@ -52,8 +52,10 @@ SIGNUP_DISABLED = "Sign-up is disabled on this server"
 
 def _email_syntax(raw: str) -> str:
     """`raw` if it is an email address (so the models list a bad one with the other fields)."""
+    # Syntax only, never delivery; `test_environment` lets the RFC 2606 testing domain `.test`
+    # through too (a valid address that generated clients and test suites use).
     try:
-        validate_email(raw.strip(), check_deliverability=False)
+        validate_email(raw.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     return raw
@@ -151,7 +153,9 @@ def view(user: User, viewer: Principal) -> UserView:
 def _email(raw: str, errors: list[FieldError]) -> tuple[str, str]:
     """(email as stored, its lower-cased uniqueness key); appends to `errors` when invalid."""
     try:
-        email = validate_email(raw.strip(), check_deliverability=False).normalized
+        email = validate_email(
+            raw.strip(), check_deliverability=False, test_environment=True
+        ).normalized
     except EmailNotValidError as exc:
         errors.append(FieldError("email", str(exc)))
         return "", ""
