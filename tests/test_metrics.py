@@ -16,11 +16,14 @@ from pydantic import SecretStr, ValidationError
 from gateway.app import create_app
 from gateway.observability import graphql
 from gateway.observability.endpoint import listener
-from gateway.observability.metrics import REGISTRY, WEBHOOK_DELIVERIES
+from gateway.observability.metrics import REGISTRY
 from gateway.settings import Environment, Settings
+from gateway.webhooks.worker import DeliveryWorker
 from tests.auth_helpers import bearer, make_user, use_memory_throttle
 from tests.sql_counter import count_sql
 from tests.test_projects import World, create, make_world
+from tests.test_webhooks_delivery import Clock, hook, project
+from tests.webhook_receiver import Receiver, receiving
 
 ISSUES = "/api/v1/workspaces/acme/projects/WEB/issues"
 ISSUE_TEMPLATE = "/api/v1/workspaces/{slug}/projects/{key}/issues/{number}"
@@ -178,12 +181,30 @@ async def test_rate_limit_refusals_are_counted(app: FastAPI, settings: Settings)
     assert value("switchyard_rate_limit_refusals_total", api="rest") == before + 1
 
 
-def test_webhook_attempts_are_labelled_by_outcome() -> None:
-    for outcome in ("succeeded", "retrying", "failed"):
-        WEBHOOK_DELIVERIES.labels(outcome)
-    families = {f.name: f for f in REGISTRY.collect()}
-    family = families["switchyard_webhook_delivery_attempts"]
-    assert {s.labels["outcome"] for s in family.samples} >= {"succeeded", "retrying", "failed"}
+async def test_webhook_attempts_are_counted_by_outcome(
+    client: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
+    local = settings.model_copy(
+        update={"webhook_allow_private": True, "webhook_timeout_seconds": 0.5}
+    )
+    before = value("switchyard_webhook_delivery_attempts_total", outcome="succeeded")
+    retrying = value("switchyard_webhook_delivery_attempts_total", outcome="retrying")
+    async with receiving(Receiver()) as receiver:
+        await hook(world, local, receiver.url)
+        await project(client, world, "OPS")
+        worker = DeliveryWorker(local, clock=Clock())
+        try:
+            assert await worker.run_once() == 1
+        finally:
+            await worker.stop()
+    assert value("switchyard_webhook_delivery_attempts_total", outcome="succeeded") == before + 1
+    await project(client, world, "GONE")  # its receiver has stopped: refused, then retried
+    worker = DeliveryWorker(local, clock=Clock())
+    try:
+        assert await worker.run_once() == 1
+    finally:
+        await worker.stop()
+    assert value("switchyard_webhook_delivery_attempts_total", outcome="retrying") == (retrying + 1)
 
 
 def _app(settings: Settings, **changes: object) -> FastAPI:
