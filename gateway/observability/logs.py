@@ -81,6 +81,10 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     return JsonFormatter() if log_format is LogFormat.json else TextFormatter()
 
 
+def _rank(level: str) -> int:
+    return logging.getLevelNamesMapping()[level]
+
+
 def dict_config(settings: Settings) -> dict[str, Any]:
     """A `logging.config.dictConfig` for `gateway serve` (uvicorn applies it in every worker):
     the gateway's, uvicorn's and everything else's records through one handler on stderr, in
@@ -100,7 +104,9 @@ def dict_config(settings: Settings) -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
             }
         },
-        "root": {"handlers": [_HANDLER_NAME], "level": settings.log_level},
+        # DEBUG is for the gateway's own loggers: other libraries' debug output (Tortoise logs
+        # every statement with its values) would put digests and personal data in the log.
+        "root": {"handlers": [_HANDLER_NAME], "level": max(settings.log_level, "INFO", key=_rank)},
         "loggers": {
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
