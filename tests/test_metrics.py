@@ -180,11 +180,15 @@ async def test_rate_limit_refusals_are_counted(app: FastAPI, settings: Settings)
     limited = create_app(settings.model_copy(update={"rate_limit_anonymous_per_minute": 1}))
     use_memory_throttle(limited)
     before = value("switchyard_rate_limit_refusals_total", api="rest")
+    graphql_before = value("switchyard_rate_limit_refusals_total", api="graphql")
     transport = httpx.ASGITransport(app=limited, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         assert (await http.get("/api/v1/meta")).status_code == 200
         assert (await http.get("/api/v1/meta")).status_code == 429
+        graph = await http.post("/graphql", json={"query": "{ serverInfo { version } }"})
+        assert graph.status_code == 429
     assert value("switchyard_rate_limit_refusals_total", api="rest") == before + 1
+    assert value("switchyard_rate_limit_refusals_total", api="graphql") == graphql_before + 1
 
 
 async def test_webhook_attempts_are_counted_by_outcome(

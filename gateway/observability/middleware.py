@@ -138,7 +138,7 @@ class ObservabilityMiddleware:
             _statements(route).observe(tally.count)
             _sql_seconds(route).observe(tally.seconds)
             if status == 429:
-                _refused("graphql" if operation is not None else "rest").inc()
+                _refused("graphql" if scope["path"] == GRAPHQL_PATH else "rest").inc()
             if operation is not None:
                 _operations(operation.name, operation.type).inc()
                 for code in codes:
