@@ -4,7 +4,11 @@ tests/sql_counter.py counts it, and who may read the endpoint."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -299,3 +303,16 @@ async def test_a_user_route_is_counted_under_its_template(
         )
         >= 1
     )
+
+
+def test_serve_refuses_a_metrics_port_with_several_workers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env |= {"GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'm.sqlite3'}"}
+    env |= {"GATEWAY_METRICS_PORT": "9464"}
+    gateway = str(Path(sys.executable).parent / "gateway")
+    result = subprocess.run(
+        [gateway, "serve", "--workers", "2"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: refusing to start: GATEWAY_METRICS_PORT serves one process's")
