@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
@@ -19,6 +19,10 @@ from gateway.idempotency import IdempotencyMiddleware
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.cors import install_cors
 from gateway.middleware.security_headers import SecurityHeadersMiddleware
+from gateway.observability import logs, sql, tracing
+from gateway.observability.endpoint import install_endpoint
+from gateway.observability.endpoint import listener as metrics_listener
+from gateway.observability.middleware import ObservabilityMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.realtime import runtime as realtime
@@ -80,9 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
+            AsyncExitStack() as stack,
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             realtime.running(settings, load_views),  # subscriptions' fan-out (ADR 0016)
         ):
+            # Operations (ADR 0019): the metrics' own listener, when configured.
+            app.state.metrics_address = stack.enter_context(metrics_listener(settings))
             # What exists now (the schema, the models, the routes) lives as long as the process:
             # out of the collector's sight, a full collection no longer walks it.
             gc.freeze()
@@ -108,14 +115,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    logs.install(settings)  # operations (ADR 0019): the log format, the SQL tally
+    sql.install()
     passwords.use_cost(settings)
     app.state.jwt = JwtCodec(settings)
     app.state.throttle = build_throttle(settings)
     install_problem_handlers(app)
     _allow_every_method(app)
-    # Added innermost first. Outermost to innermost: request id, security headers, CORS, rate
-    # limit, body limit, idempotency (which reads the body, so the limit must come first), and
-    # the compiled reads of GraphQL and of an issue (which answer what they can before routing).
+    # Added innermost first. Outermost to innermost: tracing (when on), observability (metrics
+    # and the access log: outside everything, the fast paths included, ADR 0019), request id,
+    # security headers, CORS, rate limit, body limit, idempotency (which reads the body, so the
+    # limit must come first), and the compiled reads of GraphQL and of an issue (which answer
+    # what they can before routing).
     graphql = SwitchyardGraphQLRouter(settings)
     app.add_middleware(CompiledGraphQL, reads=graphql.compiled)
     app.add_middleware(CompiledIssueRead, settings=settings)
@@ -129,7 +140,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_cors(app, settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ObservabilityMiddleware, settings=settings)
+    if tracing.active(settings):
+        tracing.install(app, settings)
     app.include_router(health.router)
+    install_endpoint(app, settings)  # GET /metrics (ADR 0019)
     # GraphQL documents itself (introspection, schema.graphql); it is not a REST operation.
     # Included before the REST routes: routing tries routes in order, and `/graphql` is the
     # busiest path.

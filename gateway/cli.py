@@ -14,6 +14,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway import db
+from gateway.observability.logs import dict_config
 from gateway.security import passwords
 from gateway.settings import Settings
 from gateway.settings import get_settings as _read_settings
@@ -65,6 +66,12 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Apply pending migrations once, then serve with uvicorn."""
     settings = get_settings()  # fails here, with the reason, on unsafe production settings
+    if settings.metrics_port is not None and workers > 1:
+        # Each worker keeps its own metrics: one listener could show only one worker's.
+        raise click.ClickException(
+            "refusing to start: GATEWAY_METRICS_PORT serves one process's metrics; use"
+            " --workers 1 (one process per container) or scrape /metrics with a token"
+        )
     applied = on_database(settings.database_url, db.migrate(settings.database_url))
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}")
@@ -81,6 +88,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,
         server_header=False,
+        # Operations (ADR 0019): every record in GATEWAY_LOG_FORMAT; the gateway writes one
+        # access line per request itself, so uvicorn's is off.
+        log_config=dict_config(settings),
+        access_log=False,
     )
 
 

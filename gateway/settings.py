@@ -30,6 +30,14 @@ class Environment(StrEnum):
     production = "production"
 
 
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class Settings(BaseSettings):
     """Every knob of the gateway; the README has a table of them."""
 
@@ -108,6 +116,64 @@ class Settings(BaseSettings):
     webhook_worker_enabled: bool | None = None
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     webhook_concurrency: int = Field(default=8, ge=1, le=100)
+
+    # Operations (gateway.observability, ADR 0019). Logs: `json` (one object a line) or `text`;
+    # unset, json in production and text elsewhere. Metrics at `GET /metrics`: on by default
+    # except in production; with `metrics_token` set the endpoint wants `Authorization: Bearer
+    # <token>`, which production demands unless the metrics have a listener of their own
+    # (`metrics_port`, on `metrics_host`, loopback by default). Tracing needs the `otel` extra
+    # and `GATEWAY_TRACING_ENABLED`; the exporter is configured by the standard `OTEL_*`.
+    log_format: LogFormat | None = None
+    log_level: str = "INFO"
+    access_log: bool = True
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    tracing_enabled: bool = False
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _check_log_format(cls, value: object) -> object:
+        if value is None or isinstance(value, LogFormat):
+            return value
+        text = str(value).strip().lower()
+        if text not in LogFormat.__members__:
+            raise ValueError(f"GATEWAY_LOG_FORMAT must be json or text, not {value!r}")
+        return text
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _check_log_level(cls, value: object) -> object:
+        text = str(value).strip().upper()
+        if text not in LOG_LEVELS:
+            raise ValueError(f"GATEWAY_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return text
+
+    @model_validator(mode="after")
+    def _refuse_open_metrics(self) -> Settings:
+        if (
+            self.is_production
+            and self.metrics
+            and self.metrics_token is None
+            and self.metrics_port is None
+        ):
+            raise ValueError(
+                "GATEWAY_METRICS_ENABLED in production needs GATEWAY_METRICS_TOKEN (scrapers send"
+                " it as a bearer token) or GATEWAY_METRICS_PORT (a listener of their own)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_tracing_without_otel(self) -> Settings:
+        if self.tracing_enabled:
+            from gateway.observability.tracing import available
+
+            if not available():
+                raise ValueError(
+                    "GATEWAY_TRACING_ENABLED needs the otel extra: pip install 'switchyard[otel]'"
+                )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -197,6 +263,18 @@ class Settings(BaseSettings):
         if self.webhook_worker_enabled is None:
             return self.environment is not Environment.test
         return self.webhook_worker_enabled
+
+    @property
+    def logs_as(self) -> LogFormat:
+        """The log format: as set, else json in production and text elsewhere."""
+        if self.log_format is None:
+            return LogFormat.json if self.is_production else LogFormat.text
+        return self.log_format
+
+    @property
+    def metrics(self) -> bool:
+        """Metrics default to on, except in production."""
+        return not self.is_production if self.metrics_enabled is None else self.metrics_enabled
 
     @property
     def is_production(self) -> bool:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import BaseORMException
 
+from gateway.observability.metrics import WEBHOOK_DELIVERIES
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.roots import Root
 from gateway.repositories import deliveries as delivery_repo
@@ -175,3 +176,5 @@ class DeliveryWorker:
             duration_ms=outcome.duration_ms,
             error=outcome.error,
         )
+        outcome_label = "retrying" if state is DeliveryState.pending else state.value
+        WEBHOOK_DELIVERIES.labels(outcome_label).inc()  # operations (ADR 0019)
