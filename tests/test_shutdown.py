@@ -24,7 +24,9 @@ from tests.subscription_helpers import PROTOCOL, WORKSPACE_EVENTS
 DRAIN = 1.5
 
 
-def test_drain_hooks_run_once_and_late_hooks_at_once() -> None:
+def test_drain_hooks_run_once_and_late_hooks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The session app's hooks stay out of it: its streams must not end.
+    monkeypatch.setattr(lifecycle, "_hooks", [])
     calls: list[str] = []
     lifecycle.reset()
     remove = lifecycle.on_drain(lambda: calls.append("a"))
