@@ -13,13 +13,20 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway import lifecycle
 from gateway.realtime.hub import Hub, Interrupted
+from gateway.settings import Settings
+from gateway.webhooks.worker import DeliveryWorker
+from models import DeliveryState, WebhookDelivery
 from tests.gateway_process import bootstrap, serving
 from tests.subscription_helpers import PROTOCOL, WORKSPACE_EVENTS
+from tests.test_projects import make_world
+from tests.test_webhooks_delivery import hook, project
+from tests.webhook_receiver import Receiver, receiving
 
 DRAIN = 1.5
 
@@ -140,3 +147,33 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
     assert closed.rcvd is not None
     assert closed.rcvd.code == 1012
     assert "timeout graceful shutdown exceeded" not in served.output()
+
+
+async def test_a_stopping_worker_hands_unfinished_deliveries_back(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    """An attempt cut by shutdown is unrecorded and its lease cleared: due again at once."""
+    world = await make_world(app)
+    slow = Receiver(hold=True)  # the attempt is under way until the worker gives up
+    local = settings.model_copy(
+        update={
+            "webhook_allow_private": True,
+            "webhook_timeout_seconds": 10.0,
+            "webhook_poll_seconds": 0.05,
+        }
+    )
+    async with receiving(slow):
+        await hook(world, local, slow.url)
+        await project(client, world, "WEB")
+        worker = DeliveryWorker(local)
+        worker.start()
+        await asyncio.wait_for(slow.arrived.wait(), 5)
+        began = time.monotonic()
+        await worker.stop(grace=0.2)
+        stopped_in = time.monotonic() - began
+        slow.release.set()
+    row = await WebhookDelivery.get()
+    assert stopped_in < 2
+    assert (row.state, row.attempts, row.lease_token, row.leased_until) == (
+        DeliveryState.pending, 0, None, None,
+    )  # fmt: skip
