@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from gateway import replicas
 from gateway.settings import Settings
 from tests import pg_cluster
-from tests.gateway_process import bootstrap, serving
+from tests.gateway_process import GATEWAY, bootstrap, serving
 
 ISSUES = "issues"  # named by every statement that reads or writes issues
 
@@ -30,6 +31,19 @@ def test_an_invalid_replica_url_refuses_to_start() -> None:
     with pytest.raises(ValidationError, match="on PostgreSQL too"):
         Settings(database_url="sqlite://x.db", database_replica_url=primary)
     assert Settings(database_url=primary, database_replica_url="").database_replica_url is None
+
+
+def test_serve_refuses_an_invalid_replica_url_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")} | {
+        "GATEWAY_DATABASE_URL": "postgres://postgres@127.0.0.1:1/x",
+        "GATEWAY_DATABASE_REPLICA_URL": "postgres://replica:notaport/x",
+    }
+    result = subprocess.run(
+        [GATEWAY, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()  # before any connection attempt, no traceback
+    assert line == "Error: refusing to start: GATEWAY_DATABASE_REPLICA_URL has an invalid port"
 
 
 def test_reads_route_to_the_replica_until_the_principal_writes() -> None:
