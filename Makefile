@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with Python 3.11+ (and Node.js/npm for the docs assets):
-#   make run    create .venv, install, migrate the SQLite default, serve on 127.0.0.1:$(PORT)
-#   make test   create .venv if needed and run the whole suite
+#   make run    create .venv, install the runtime only, migrate the SQLite default, serve on 127.0.0.1:$(PORT)
+#   make test   create .venv if needed, add the dev tools, and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
 .PHONY: install run test lint format migrate seed schema clean
 
@@ -14,28 +15,35 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/gateway compress-assets
 	@touch $@
 
-install: $(STAMP)
+# Development tools (pytest, ruff, mypy, schemathesis) on top of the runtime: `make run` never
+# needs them.
+$(DEV): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
 
-run: install
+install: $(DEV)
+
+run: $(STAMP)
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
-test: install
+test: $(DEV)
 	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$GATEWAY_TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL ($$GATEWAY_TEST_DATABASE_URL)"; \
 		$(BIN)/pytest; \
 	fi
 
-lint: install
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format: install
+format: $(DEV)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

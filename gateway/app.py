@@ -12,12 +12,14 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from gateway import __version__
+from gateway import __version__, lifecycle, replicas
 from gateway.db import tortoise_config
 from gateway.docs import install_docs
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.middleware.body_limit import BodyLimitMiddleware
+from gateway.middleware.compression import CompressionMiddleware
 from gateway.middleware.cors import install_cors
+from gateway.middleware.outage import OutageMiddleware
 from gateway.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.observability import logs, sql, tracing
 from gateway.observability.endpoint import install_endpoint
@@ -80,12 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The database is opened in the lifespan; migrations are not applied here
     (`gateway serve` and `gateway migrate` apply them once, before any worker starts)."""
     settings = settings or get_settings()
+    replica = replicas.Replica.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lifecycle.reset()
         async with (
             AsyncExitStack() as stack,
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            replicas.connected(replica),  # reads to a streaming replica, if any (ADR 0020)
             realtime.running(settings, load_views),  # subscriptions' fan-out (ADR 0016)
         ):
             # Operations (ADR 0019): the metrics' own listener, when configured.
@@ -99,10 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 worker.start()
             try:
-                yield
+                # Graceful shutdown (ADR 0020): SIGTERM turns readiness 503 first.
+                with lifecycle.draining_on_signals(settings.shutdown_drain_seconds):
+                    yield
             finally:
                 if worker is not None:
-                    await worker.stop()
+                    await worker.stop(grace=settings.shutdown_grace_seconds)
                 await app.state.throttle.aclose()
 
     app = FastAPI(
@@ -122,11 +129,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.throttle = build_throttle(settings)
     install_problem_handlers(app)
     _allow_every_method(app)
-    # Added innermost first. Outermost to innermost: tracing (when on), observability (metrics
-    # and the access log: outside everything, the fast paths included, ADR 0019), request id,
-    # security headers, CORS, rate limit, body limit, idempotency (which reads the body, so the
-    # limit must come first), and the compiled reads of GraphQL and of an issue (which answer
-    # what they can before routing).
+    # Added innermost first. Outermost to innermost: tracing (when on), compression, read
+    # routing (with a replica), observability (metrics and the access log: outside the rest,
+    # the fast paths included, ADR 0019), request id, security headers, outage answers, CORS,
+    # rate limit, body limit, idempotency (which reads the body, so the limit must come first),
+    # and the compiled reads of GraphQL and of an issue (which answer what they can before
+    # routing).
     graphql = SwitchyardGraphQLRouter(settings)
     app.add_middleware(CompiledGraphQL, reads=graphql.compiled)
     app.add_middleware(CompiledIssueRead, settings=settings)
@@ -138,9 +146,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware)  # inside RequestIdMiddleware: 429s carry the id
     install_cors(app, settings)
+    app.add_middleware(OutageMiddleware)  # a database outage is 503 wherever it surfaces
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(ObservabilityMiddleware, settings=settings)
+    # Outside observability (which reads GraphQL answers for their error codes), so every
+    # answer, the compiled fast paths' and the errors' included, can be compressed, and reads
+    # are routed (to a replica, if any) before anything touches the database.
+    if replica is not None:
+        app.add_middleware(replicas.ReadRouting, replica=replica)
+    app.add_middleware(CompressionMiddleware, min_bytes=settings.compression_min_bytes)
     if tracing.active(settings):
         tracing.install(app, settings)
     app.include_router(health.router)

@@ -92,6 +92,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         # access line per request itself, so uvicorn's is off.
         log_config=dict_config(settings),
         access_log=False,
+        # Graceful shutdown (gateway.lifecycle): requests in flight get this long to finish.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
 
 
@@ -153,6 +155,21 @@ def seed(issues: int, random_seed: int) -> None:
 
     on_database(url, run())
     click.echo(f"password of every demo user: {password}")
+
+
+@main.command("compress-assets")
+def compress_assets() -> None:
+    """Write gzip and br copies of the GraphiQL/Swagger UI assets (`make install` runs it)."""
+    from gateway import docs, precompressed
+
+    node_modules = get_settings().assets_dir or docs.default_assets_dir()
+    paths = [
+        asset.path(node_modules)
+        for asset in docs.ASSETS.values()
+        if asset.media_type.startswith(precompressed.COMPRESSIBLE_TYPES)
+    ]
+    written = precompressed.write_all(paths)
+    click.echo(f"compressed {len(written)} asset files" if written else "assets are compressed")
 
 
 @main.command("export-schema")

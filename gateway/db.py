@@ -34,6 +34,37 @@ UNREACHABLE: tuple[type[Exception], ...] = (
 )
 
 
+# What a statement raises while the database is away (stopped, restarting, failing over): the
+# pool's connections break mid-operation, new ones are refused. Answered 503 with Retry-After
+# (gateway.problems, schema.errors), never 500.
+OUTAGE: tuple[type[Exception], ...] = (
+    DBConnectionError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, terminated
+    # asyncpg's protocol left mid-operation ("cannot switch to state 12; another operation
+    # is in progress"): what a connection cut under a statement leaves behind.
+    asyncpg.exceptions.InternalClientError,
+)
+# asyncpg's misuse errors: an outage only when they name the lost connection ("cannot call
+# Transaction.rollback(): the underlying connection is closed").
+AFTERMATH: tuple[type[Exception], ...] = (asyncpg.InterfaceError,)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Did `exc` come from the database being unreachable (not from a bug or bad input)?"""
+    seen: BaseException | None = exc
+    for _ in range(6):  # the exception and what it was raised from or while handling
+        if seen is None:
+            return False
+        if isinstance(seen, OUTAGE):
+            return True
+        if isinstance(seen, AFTERMATH) and "connection" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise configuration for one database URL (our models plus aerich's table).
 

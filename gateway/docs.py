@@ -18,11 +18,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse
 from strawberry.http.ides import get_graphql_ide_html
 
+from gateway import precompressed
+from gateway.middleware.codings import negotiate
 from gateway.settings import Settings
 
 logger = logging.getLogger("gateway.docs")
@@ -203,13 +205,23 @@ def check_assets(node_modules: Path) -> list[str]:
 
 def _install_assets(app: FastAPI, node_modules: Path) -> None:
     # A plain `def`: FastAPI runs it in the threadpool, so the stat stays off the event loop.
-    def serve_asset(name: str) -> FileResponse:
+    def serve_asset(name: str, request: Request) -> Response:
         asset = ASSETS.get(name)
         if asset is None or not asset.path(node_modules).is_file():
             raise HTTPException(status_code=404, detail=f"No asset {name!r}")
-        return FileResponse(
-            asset.path(node_modules), media_type=asset.media_type, headers=dict(CACHE_HEADERS)
-        )
+        path = asset.path(node_modules)
+        if not asset.media_type.startswith(precompressed.COMPRESSIBLE_TYPES):
+            return FileResponse(path, media_type=asset.media_type, headers=dict(CACHE_HEADERS))
+        # Compressed once (ADR 0020): at install, or else on first request.
+        headers = {**CACHE_HEADERS, "Vary": "Accept-Encoding"}
+        coding = negotiate(request.headers.get("accept-encoding"))
+        if coding is None:
+            return FileResponse(path, media_type=asset.media_type, headers=headers)
+        headers["Content-Encoding"] = coding
+        variant = precompressed.encoded(path, coding)
+        if isinstance(variant, Path):
+            return FileResponse(variant, media_type=asset.media_type, headers=headers)
+        return Response(variant, media_type=asset.media_type, headers=headers)
 
     app.add_api_route(
         f"{ASSETS_PREFIX}/{{name:path}}",

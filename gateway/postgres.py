@@ -17,6 +17,8 @@ release. Named as the engine of PostgreSQL URLs in `gateway.db`.
   the one that has waited longest, which goes to the back of the queue. Under load some
   requests waited 30 times the median (bench p99). Statements outside transactions queue in a
   FIFO semaphore first, so connections are handed out in arrival order.
+- With a read replica (`gateway.replicas`, ADR 0020), the `default` client hands the reads of
+  a request that may read there to the `replica` connection, and notes every write.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from typing import Any, Final
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
-from tortoise.backends.base.client import BaseDBAsyncClient, PoolConnectionWrapper
+from tortoise.backends.base.client import (
+    BaseDBAsyncClient,
+    PoolConnectionWrapper,
+    TransactionContext,
+)
+
+from gateway import replicas
 
 SERVER_SETTINGS: Final = {"plan_cache_mode": "force_generic_plan"}
 
@@ -76,6 +84,41 @@ class Client(AsyncpgDBClient):
         if self._turns is None:
             self._turns = asyncio.Semaphore(int(self.pool_maxsize))
         return _InTurn(self, self._pool_init_lock, self._turns)
+
+    # Read routing (gateway.replicas). Statements inside a transaction run on its connection
+    # (Tortoise's TransactionWrapper), never through these.
+    def _replica(self, query: str) -> BaseDBAsyncClient | None:
+        if self.connection_name == replicas.REPLICA:
+            return None
+        return replicas.client_for(query)
+
+    async def execute_query(self, query: str, values: list[Any] | None = None) -> Any:
+        replica = self._replica(query)
+        if replica is not None:
+            return await replica.execute_query(query, values)
+        return await super().execute_query(query, values)
+
+    async def execute_query_dict(self, query: str, values: list[Any] | None = None) -> Any:
+        replica = self._replica(query)
+        if replica is not None:
+            return await replica.execute_query_dict(query, values)
+        return await super().execute_query_dict(query, values)
+
+    def _in_transaction(self) -> TransactionContext:
+        replicas.wrote()
+        return super()._in_transaction()
+
+    async def execute_insert(self, query: str, values: list[Any]) -> Any:
+        replicas.wrote()
+        return await super().execute_insert(query, values)
+
+    async def execute_many(self, query: str, values: list[Any]) -> None:
+        replicas.wrote()
+        await super().execute_many(query, values)
+
+    async def execute_script(self, query: str) -> None:
+        replicas.wrote()
+        await super().execute_script(query)
 
 
 client_class = Client

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from tortoise.exceptions import DBConnectionError
 
+from gateway.db import AFTERMATH, OUTAGE, is_outage
 from gateway.errors import (
     STATUS,
     TITLES,
@@ -130,17 +131,30 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(code, detail, headers=dict(exc.headers or {}), status=exc.status_code)
 
 
-async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unreachable: %s", exc)
+def database_down(path: str, exc: Exception) -> JSONResponse:
+    """503 SERVICE_UNAVAILABLE with `Retry-After`, as a problem or in GraphQL's shape."""
+    logger.warning("database unreachable: %s", " ".join(str(exc).split()) or type(exc).__name__)
     error = ServiceUnavailable(
         "The database is unreachable; retry shortly", headers={"Retry-After": "5"}
     )
-    if request.url.path.rstrip("/") == GRAPHQL_PATH:
+    if path.rstrip("/") == GRAPHQL_PATH:
         return graphql_request_error(error)
     return problem(error.code, error.detail, headers=error.headers)
 
 
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    return database_down(request.url.path, exc)
+
+
+async def _maybe_database_down(request: Request, exc: Exception) -> JSONResponse:
+    if is_outage(exc):
+        return await _database_down(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_outage(exc):  # raised in a middleware, outside the handlers above
+        return await _database_down(request, exc)
     logger.exception("unhandled error (request %s)", current_request_id(), exc_info=exc)
     # This handler answers outside every middleware, the security headers' one included (which
     # imports this module, hence the late import).
@@ -160,4 +174,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBConnectionError, _database_down)
     app.add_exception_handler(ConnectionError, _database_down)
+    for raised in (*OUTAGE, *AFTERMATH):
+        app.add_exception_handler(raised, _maybe_database_down)
     app.add_exception_handler(Exception, _unexpected)

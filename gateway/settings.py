@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     database_url: str = "sqlite://./var/switchyard.sqlite3"
+    # Scale-out (gateway.replicas, ADR 0020): a PostgreSQL streaming replica that answers reads;
+    # writes, and a principal's reads for `read_your_writes_seconds` after its own write, go to
+    # the primary (`database_url`).
+    database_replica_url: str | None = None
+    read_your_writes_seconds: float = Field(default=5.0, ge=0, le=3600)
     redis_url: str | None = None
 
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
@@ -175,6 +181,15 @@ class Settings(BaseSettings):
                 )
         return self
 
+    # Graceful shutdown (gateway.lifecycle, ADR 0020): after SIGTERM readiness is 503 for
+    # `shutdown_drain_seconds` before the socket closes; requests in flight then get up to
+    # `shutdown_grace_seconds` to finish.
+    shutdown_drain_seconds: float = Field(default=1.0, ge=0, le=300)
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Compression (gateway.middleware.compression): JSON answers of at least this many bytes
+    # are sent gzip- or br-encoded when the client accepts it; 0 turns it off.
+    compression_min_bytes: int = Field(default=1024, ge=0)
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: object) -> object:
@@ -255,6 +270,27 @@ class Settings(BaseSettings):
                 "GATEWAY_WEBHOOK_SECRET_KEY is unset and GATEWAY_JWT_SECRET is the development"
                 " default; production needs one of them set to derive the webhook key from"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_bad_replica(self) -> Settings:
+        url = self.database_replica_url
+        if url is None or not url.strip():
+            self.database_replica_url = None
+            return self
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "asyncpg") or not parts.hostname:
+            raise ValueError(
+                "GATEWAY_DATABASE_REPLICA_URL must be a postgres://user@host:port/database URL"
+            )
+        if urlsplit(self.database_url).scheme not in ("postgres", "asyncpg"):
+            raise ValueError(
+                "GATEWAY_DATABASE_REPLICA_URL needs GATEWAY_DATABASE_URL on PostgreSQL too"
+            )
+        try:
+            parts.port  # noqa: B018 (a port that is not a number raises here)
+        except ValueError:
+            raise ValueError("GATEWAY_DATABASE_REPLICA_URL has an invalid port") from None
         return self
 
     @property

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors
-from tortoise.exceptions import DBConnectionError
 
+from gateway.db import is_outage
 from gateway.errors import DomainError, ErrorCode, GraphQLErrorCode
 from gateway.request_id import current_request_id
 
@@ -62,7 +62,7 @@ def to_catalogue(error: GraphQLError) -> GraphQLError:
         )
         code = (error.extensions or {}).get("code") or default.value
         return _with_extensions(error, error.message, {"code": code})
-    if isinstance(original, DBConnectionError | ConnectionError):
+    if is_outage(original):
         # The database went away mid-operation: as REST's 503, the client may retry.
         logger.warning("database unreachable: %s", original)
         return _with_extensions(

@@ -112,6 +112,7 @@ class Hub(Generic[T]):
         self._inboxes: dict[int, set[Inbox[T]]] = {}
         self._notices: asyncio.Queue[Notice] = asyncio.Queue(BACKLOG)
         self._task: asyncio.Task[None] | None = None
+        self._closing: str | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -126,6 +127,8 @@ class Hub(Generic[T]):
 
     def subscribe(self, workspace_id: int, accepts: Callable[[T], bool], capacity: int) -> Inbox[T]:
         inbox = Inbox(workspace_id, accepts, capacity)
+        if self._closing is not None:  # draining: a new stream ends at once, with the hint
+            inbox.interrupt(self._closing)
         self._inboxes.setdefault(workspace_id, set()).add(inbox)
         return inbox
 
@@ -154,6 +157,11 @@ class Hub(Generic[T]):
         for inboxes in self._inboxes.values():
             for inbox in inboxes:
                 inbox.interrupt(reason)
+
+    def close_for_restart(self, reason: str) -> None:
+        """End every stream, present and to come, with `reason` (graceful shutdown)."""
+        self._closing = reason
+        self.interrupt_all(reason)
 
     def _drop_backlog(self) -> None:
         while not self._notices.empty():

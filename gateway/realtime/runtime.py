@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import TransactionalDBClient
 
+from gateway import lifecycle
 from gateway.realtime.hub import Hub, Loader, Notice
 from gateway.realtime.transports import (
     LocalTransport,
@@ -34,6 +35,7 @@ class Broker:
 
 
 _broker: Broker | None = None
+RESTART_REASON = "the server is restarting (reconnect, to this address or another)"
 
 
 def current() -> Broker | None:
@@ -56,6 +58,9 @@ async def running(settings: Settings, load: Loader[Any]) -> AsyncIterator[Broker
     hub: Hub[Any] = Hub(load)
     broker = Broker(hub, _transport(hub, settings), settings)
     hub.start()
+    # Graceful shutdown: streams end before uvicorn closes their sockets (with close code 1012,
+    # "service restart"), each with the `after` to resume from on another process.
+    stop_hint = lifecycle.on_drain(lambda: hub.close_for_restart(RESTART_REASON))
     try:
         await broker.transport.start()
         previous, _broker = _broker, broker
@@ -65,6 +70,7 @@ async def running(settings: Settings, load: Loader[Any]) -> AsyncIterator[Broker
             _broker = previous
             await broker.transport.stop()
     finally:
+        stop_hint()
         await hub.stop()
 
 

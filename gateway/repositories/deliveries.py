@@ -218,6 +218,17 @@ async def finish(
     return bool(changed)
 
 
+async def release(claims: Sequence[Claim]) -> int:
+    """Give leases back unrecorded (a worker stopping mid-attempt): the deliveries are due again
+    at once for any worker, instead of after their leases run out. Returns how many."""
+    released = 0
+    for claim in claims:
+        released += await WebhookDelivery.filter(id=claim.id, lease_token=claim.lease_token).update(
+            lease_token=None, leased_until=None
+        )
+    return released
+
+
 async def find(delivery_id: int, *, webhook_id: int) -> DeliveryRow | None:
     """The delivery with this id, if it belongs to the webhook."""
     rows = await WebhookDelivery.filter(id=delivery_id, webhook_id=webhook_id).values(*FIELDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway import db
+from gateway import db, lifecycle
 from gateway.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
@@ -30,14 +30,19 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     summary="Readiness",
-    responses={503: {"description": "Database unreachable or migrations pending"}},
+    responses={503: {"description": "Shutting down, database unreachable or migrations pending"}},
 )
 async def readyz() -> Readiness:
-    """200 when the database answers and every migration has been applied; 503 otherwise."""
+    """200 when the database answers and every migration has been applied; 503 otherwise, and
+    503 from the moment the process is told to stop (before it stops accepting)."""
+    if lifecycle.draining():
+        raise ServiceUnavailable("The server is shutting down", headers={"Retry-After": "1"})
     try:
         await db.ping()
     except Exception as exc:
-        raise ServiceUnavailable("The database is unreachable") from exc
+        raise ServiceUnavailable(
+            "The database is unreachable", headers={"Retry-After": "5"}
+        ) from exc
     pending = await db.pending_migrations()
     if pending:
         raise ServiceUnavailable(f"Migrations pending: {', '.join(pending)}")

@@ -73,7 +73,7 @@ class DeliveryWorker:
         # Longer than an attempt can take (the sender bounds it by the timeout, DNS included).
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN
         self._wake = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], Claim] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
@@ -88,20 +88,36 @@ class DeliveryWorker:
         """Run in the background until `stop()`."""
         self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
 
-    async def stop(self) -> None:
-        """Stop claiming, let the attempts under way finish (bounded by the timeout), close."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, let the attempts under way finish (bounded by the timeout, and by
+        `grace` when shutting down), hand the unfinished ones back to the outbox, close."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._in_flight:
+            timeout = self.settings.webhook_timeout_seconds
             _, late = await asyncio.wait(
-                self._in_flight, timeout=self.settings.webhook_timeout_seconds
+                set(self._in_flight), timeout=timeout if grace is None else min(grace, timeout)
             )
-            for task in late:  # unrecorded: their leases lapse and they are sent again
+            unfinished = [self._in_flight[task] for task in late if task in self._in_flight]
+            for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+            await self._hand_back(unfinished)
         await self.sender.aclose()
+
+    async def _hand_back(self, claims: list[Claim]) -> None:
+        # Unrecorded attempts: due again at once for any process (at least once), rather than
+        # when their leases run out. If the database is away the leases still lapse.
+        if not claims:
+            return
+        try:
+            released = await delivery_repo.release(claims)
+        except (BaseORMException, OSError) as exc:
+            log.warning("webhook worker could not hand %d deliveries back: %s", len(claims), exc)
+            return
+        log.info("webhook worker handed %d unfinished deliveries back to the outbox", released)
 
     async def _run(self) -> None:
         while True:
@@ -117,14 +133,14 @@ class DeliveryWorker:
                     log.exception("webhook worker: claiming failed")
                 for claim in claims:
                     task = asyncio.create_task(self._deliver(claim))
-                    self._in_flight.add(task)
+                    self._in_flight[task] = claim
                     task.add_done_callback(self._done)
             if free == 0 or len(claims) < free:  # else more may be due at once
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_seconds)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
+        self._in_flight.pop(task, None)
         self._wake.set()  # a slot is free, and that webhook's next delivery may be due
 
     async def _deliver(self, claim: Claim) -> None:
