@@ -10,6 +10,8 @@ names the principal by id, never by credential.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import sys
 from datetime import UTC, datetime
@@ -84,6 +86,45 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class BatchedStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Records to stderr, written out in batches: `sys.stderr` is line-buffered, so every
+    access line would cost a system call (measured with wrk: a sixth of a small request's
+    time). Here lines wait in a block buffer until `DELAY` seconds after the first of them,
+    on the event loop that wrote it; a warning or worse, a record from outside a loop and the
+    process's exit write everything at once."""
+
+    DELAY: Final = 0.2
+
+    def __init__(self) -> None:
+        stream = open(  # noqa: SIM115  # stderr's descriptor, kept open for the process
+            sys.stderr.fileno(), "w", buffering=1 << 16, encoding="utf-8", closefd=False
+        )
+        super().__init__(stream)
+        self._due = False
+        atexit.register(self.write_out)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        super().emit(record)
+        if record.levelno >= logging.WARNING:
+            self.write_out()
+
+    def flush(self) -> None:
+        """After each record (`StreamHandler.emit`): write out soon, not now."""
+        if self._due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.write_out()
+            return
+        self._due = True
+        loop.call_later(self.DELAY, self.write_out)
+
+    def write_out(self) -> None:
+        self._due = False
+        super().flush()
+
+
 def formatter(log_format: LogFormat) -> logging.Formatter:
     return JsonFormatter() if log_format is LogFormat.json else TextFormatter()
 
@@ -106,9 +147,8 @@ def dict_config(settings: Settings) -> dict[str, Any]:
         },
         "handlers": {
             _HANDLER_NAME: {
-                "class": "logging.StreamHandler",
+                "()": f"{__name__}.BatchedStderr",
                 "formatter": name,
-                "stream": "ext://sys.stderr",
             }
         },
         # DEBUG is for the gateway's own loggers: other libraries' debug output (Tortoise logs
@@ -142,7 +182,7 @@ def install(settings: Settings) -> None:
     ours = [h for h in root.handlers if h.get_name() == _HANDLER_NAME]
     if root.handlers and not ours:
         return  # someone else's configuration: leave it alone
-    handler = ours[0] if ours else logging.StreamHandler(sys.stderr)
+    handler = ours[0] if ours else BatchedStderr()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter(settings.logs_as))
     if not ours:
