@@ -12,6 +12,7 @@ history/adr/0008-graphql-over-http-and-persisted-queries.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from json import JSONDecodeError
 from typing import Any, Final
@@ -333,7 +334,11 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
             )
         if to_remember is not None:
             await self.persisted_queries.put(to_remember, query)
-        response = self._respond(body, sub_response.status_code or 200, media_type)
+        status = sub_response.status_code or 200
+        if _outage(body):  # the database went away mid-operation: retry it, as REST's 503 says
+            status = 503
+            sub_response.headers["Retry-After"] = OUTAGE_RETRY_AFTER
+        response = self._respond(body, status, media_type)
         response.headers.raw.extend(sub_response.headers.raw)  # what resolvers set
         return response
 
@@ -387,3 +392,16 @@ class SwitchyardGraphQLRouter(GraphQLRouter[Context, None]):
         if result.errors:
             result.errors = [to_catalogue(e) for e in result.errors]
         return process_result(result)
+
+
+OUTAGE_RETRY_AFTER: Final = "5"
+
+
+def _outage(body: Mapping[str, Any]) -> bool:
+    """Whether an operation's errors say the database was unreachable (`schema.errors`)."""
+    errors = body.get("errors") or ()
+    return any(
+        (error.get("extensions") or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE.value
+        for error in errors
+        if isinstance(error, dict)
+    )

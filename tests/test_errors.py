@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from gateway.app import create_app
 from gateway.errors import Conflict, ValidationFailed
 from gateway.settings import Settings
+from schema.router import _outage
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id", "errors"}
 
@@ -242,3 +243,12 @@ async def test_subscription_over_http_is_refused(client: httpx.AsyncClient) -> N
     response = await client.post("/graphql", json={"query": "subscription { x }"})
     assert response.status_code == 400
     assert "WebSocket" in response.json()["errors"][0]["message"]
+
+
+def test_an_outage_inside_an_operation_is_a_503_to_retry() -> None:
+    """An operation whose errors say the database was unreachable answers 503 with
+    Retry-After (`schema.router`), as REST's outage answers do; other errors keep 200."""
+    unreachable = {"code": "SERVICE_UNAVAILABLE"}
+    assert _outage({"data": None, "errors": [{"message": "x", "extensions": unreachable}]})
+    assert not _outage({"data": None, "errors": [{"extensions": {"code": "NOT_FOUND"}}]})
+    assert not _outage({"data": {"viewer": None}})
