@@ -13,8 +13,10 @@ reads for each statement it is asked to run outside a transaction:
 - a principal that wrote is sent to the primary for `GATEWAY_READ_YOUR_WRITES_SECONDS`
   afterwards, so it reads its own writes whatever the replica's lag. Principals are told apart
   by a hash of their credentials (`Authorization`, else the session cookie, else the peer
-  address), kept in this process only: behind a load balancer, send a client's requests to
-  the same process (or accept that a write made through another one shows up with the lag).
+  address). With `GATEWAY_REDIS_URL` the writers are shared by every process (a key that
+  expires with the window, set before the writing request's answer starts), so a read sent to
+  another process after the answer also goes to the primary; without Redis they are kept in
+  this process only (then send a client's requests to the same process).
 
 Readiness (`/readyz`, `/healthz`), subscriptions (websockets) and background work (the webhook
 worker, the event hub) never touch the replica.
@@ -23,6 +25,7 @@ worker, the event hub) never touch the replica.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,11 +33,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 
 from gateway.settings import Settings
+
+log = logging.getLogger("gateway.replicas")
 
 REPLICA: Final = "replica"
 _PRIMARY_ONLY_PATHS: Final = frozenset({"/readyz", "/healthz"})
@@ -115,22 +122,51 @@ def wrote() -> None:
 
 @dataclass(slots=True)
 class Replica:
-    """The replica's URL and the writers to keep on the primary for a while."""
+    """The replica's URL and the writers to keep on the primary for a while (in this process,
+    and in Redis for every process when `shared`)."""
 
     url: str
     read_your_writes_seconds: float
     clock: Callable[[], float] = time.monotonic
+    shared: Redis | None = None
+    namespace: str = "switchyard:writers:"
     _writers: dict[bytes, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Replica | None:
         if settings.database_replica_url is None:
             return None
-        return cls(settings.database_replica_url, settings.read_your_writes_seconds)
+        shared = None
+        if settings.redis_url is not None:
+            shared = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        return cls(settings.database_replica_url, settings.read_your_writes_seconds, shared=shared)
 
-    def may_read(self, principal: bytes) -> bool:
+    def may_read_here(self, principal: bytes) -> bool:
         until = self._writers.get(principal)
         return until is None or until <= self.clock()
+
+    async def may_read(self, principal: bytes) -> bool:
+        """Whether `principal`'s reads may go to the replica: it wrote nothing lately, through
+        this process or (shared) any other."""
+        if not self.may_read_here(principal):
+            return False
+        if self.shared is None:
+            return True
+        try:
+            return not await self.shared.exists(self.namespace + principal.hex())
+        except RedisError as exc:  # Redis away: this process's memory still holds
+            log.warning("read-your-writes: Redis unreachable (%s)", exc)
+            return True
+
+    async def share_write(self, principal: bytes) -> None:
+        """Tell every process that `principal` wrote (for the window)."""
+        if self.shared is None:
+            return
+        window = max(1, round(self.read_your_writes_seconds * 1000))
+        try:
+            await self.shared.set(self.namespace + principal.hex(), b"1", px=window)
+        except RedisError as exc:
+            log.warning("read-your-writes: Redis unreachable (%s)", exc)
 
     def remember_write(self, principal: bytes) -> None:
         now = self.clock()
@@ -167,11 +203,24 @@ class ReadRouting:
             return
         principal = principal_key(scope)
         route = Route(
-            replica_allowed=self.replica.may_read(principal),
+            replica_allowed=await self.replica.may_read(principal),
             on_write=lambda: self.replica.remember_write(principal),
         )
+        if self.replica.shared is not None:
+            send = self._sharing(send, route, principal)
         token = _route.set(route)
         try:
             await self.app(scope, receive, send)
         finally:
             _route.reset(token)
+
+    def _sharing(self, send: Send, route: Route, principal: bytes) -> Send:
+        """`send`, telling the other processes of a write before the answer starts: the client
+        cannot ask again before it has the answer."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and route.wrote:
+                await self.replica.share_write(principal)
+            await send(message)
+
+        return sending

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from gateway import replicas
 from gateway.settings import Settings
@@ -50,7 +51,7 @@ def test_reads_route_to_the_replica_until_the_principal_writes() -> None:
     now = [100.0]
     replica = replicas.Replica("postgres://r/app", 5.0, clock=lambda: now[0])
     principal = b"ada"
-    assert replica.may_read(principal)
+    assert replica.may_read_here(principal)
     route = replicas.Route(True, on_write=lambda: replica.remember_write(principal))
     token = replicas._route.set(route)
     try:
@@ -60,10 +61,33 @@ def test_reads_route_to_the_replica_until_the_principal_writes() -> None:
         assert not replicas.choose_replica("SELECT 1")  # this request wrote: primary now
     finally:
         replicas._route.reset(token)
-    assert not replica.may_read(principal)  # its next reads too, for a while
+    assert not replica.may_read_here(principal)  # its next reads too, for a while
     now[0] += 5.1
-    assert replica.may_read(principal)
+    assert replica.may_read_here(principal)
     assert not replicas.choose_replica("SELECT 1")  # outside a request: the primary
+
+
+@pytest.mark.skipif(not os.environ.get("GATEWAY_TEST_REDIS_URL"), reason="needs Redis")
+async def test_writers_are_shared_by_every_process_through_redis() -> None:
+    """Two processes' `Replica`s on one Redis: a write through one sends the principal's reads
+    through the other to the primary for the window, and no one else's."""
+    url = os.environ["GATEWAY_TEST_REDIS_URL"]
+    namespace = f"test:writers:{os.getpid()}:"
+    one, other = (
+        replicas.Replica("postgres://r/app", 0.3, shared=Redis.from_url(url), namespace=namespace)
+        for _ in range(2)
+    )
+    try:
+        assert await other.may_read(b"ada")
+        await one.share_write(b"ada")
+        assert not await other.may_read(b"ada")
+        assert await other.may_read(b"bob")
+        await asyncio.sleep(0.4)  # the window, kept by Redis itself
+        assert await other.may_read(b"ada")
+    finally:
+        for replica in (one, other):
+            assert replica.shared is not None
+            await replica.shared.aclose()
 
 
 @pytest.mark.skipif(
