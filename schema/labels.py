@@ -8,13 +8,12 @@ types. Every rule lives in `gateway.services.labels`, shared with REST.
 from __future__ import annotations
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.ids import pk_of
 from gateway.reads import nouns
 from gateway.services import labels
-from gateway.services.labels import LabelCreate, LabelPatch, LabelView
+from gateway.services.labels import LabelCreate, LabelPatch
 from gateway.validation import validated
 from schema.context import Context
 from schema.declared import declared, values
@@ -30,16 +29,6 @@ class Label(Node):
     @classmethod
     def of(cls, view: labels.LabelView) -> Label:
         return cls(**values(cls, view), pk=view.pk)
-
-
-def label_loader(info: Info[Context, None]) -> DataLoader[int, LabelView | None]:
-    """Labels by id, unchecked: visibility is decided from their project's workspace."""
-
-    async def batch(ids: list[int]) -> list[LabelView | None]:
-        found = await labels.views_by_ids(ids)
-        return [found.get(i) for i in ids]
-
-    return info.context.loaders.loader("labels.by_id", batch)
 
 
 async def labels_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:

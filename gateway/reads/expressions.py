@@ -23,7 +23,7 @@ def email(scope: Scope) -> str:
 
 
 def viewer_role(scope: Scope) -> str:
-    # A site admin acts as an owner everywhere (gateway.services.access.effective_role).
+    # A site admin acts as an owner everywhere (gateway.services.access).
     mine = (
         f"(SELECT m.role FROM memberships m WHERE m.workspace_id = {scope.alias}.id"
         f" AND m.user_id = {scope.viewer})"

@@ -223,26 +223,12 @@ async def member_user_id(workspace_id: int, username: str) -> int | None:
     return rows[0]["user_id"] if rows else None
 
 
-async def member_ids(workspace_id: int, user_ids: Sequence[int]) -> set[int]:
-    """Which of `user_ids` are active members of the workspace."""
-    rows = await Membership.filter(
-        workspace_id=workspace_id, user_id__in=list(user_ids), user__is_active=True
-    ).values("user_id")
-    return {row["user_id"] for row in rows}
-
-
 async def labels_named(project_id: int, name_keys: Sequence[str]) -> dict[str, int]:
     """Label ids of a project by lower-cased name."""
     rows = await Label.filter(project_id=project_id, name_key__in=list(name_keys)).values(
         "id", "name_key"
     )
     return {row["name_key"]: row["id"] for row in rows}
-
-
-async def labels_with_ids(project_id: int, ids: Sequence[int]) -> set[int]:
-    """Which of `ids` are labels of the project."""
-    rows = await Label.filter(project_id=project_id, id__in=list(ids)).values("id")
-    return {row["id"] for row in rows}
 
 
 async def next_number(db: TransactionalDBClient, project_id: int) -> int:

@@ -6,7 +6,6 @@ unique index and every lookup by name.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,21 +89,6 @@ async def by_ids(ids: Sequence[int]) -> dict[int, LabelRow]:
         return {}
     rows = await Label.filter(id__in=list(set(ids))).values(*FIELDS)
     return {int(r["id"]): from_values(r) for r in rows}
-
-
-async def of_projects(project_ids: Sequence[int]) -> dict[int, list[LabelRow]]:
-    """Every label of each of these projects, by name, in one statement (for DataLoaders)."""
-    grouped: dict[int, list[LabelRow]] = defaultdict(list)
-    if not project_ids:
-        return grouped
-    rows = (
-        await Label.filter(project_id__in=list(set(project_ids)))
-        .order_by("name_key", "id")
-        .values(*FIELDS)
-    )
-    for r in rows:
-        grouped[int(r["project_id"])].append(from_values(r))
-    return grouped
 
 
 async def lock(db: TransactionalDBClient, label_id: int) -> LabelRow | None:

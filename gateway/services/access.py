@@ -96,12 +96,6 @@ def role_allows(role: Role, action: Action) -> bool:
     return needed is None or role.rank >= needed.rank
 
 
-def effective_role(principal: Principal, membership_role: Role | None) -> Role | None:
-    """The role the caller acts with: a site admin is an owner everywhere; anyone else has
-    their membership's role, or none."""
-    return Role.owner if principal.is_site_admin else membership_role
-
-
 def require_scope_of(principal: Principal, action: Action) -> None:
     """Check only the token scope `action` needs: for actions on no existing workspace
     (creating one) and for lists that are filtered to what the caller may see anyway."""

@@ -28,7 +28,7 @@ async def issue_pages(
     descending: bool,
     **paging: Unpack[PageArgs],
 ) -> list[Page | DomainError]:
-    """For each project, one page of `list_project_issues` as `ISSUE_FIELDS` rows, in one
+    """For each project, one page of the project's issues as `ISSUE_FIELDS` rows, in one
     statement for all of them (plus one to find the projects and one or two to authorize
     their workspaces). A project the caller may not read, or whose cursor is refused, gets its error
     instead of a page. GraphQL loads each relation through a DataLoader, and only the relations

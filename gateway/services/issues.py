@@ -15,7 +15,6 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.errors import NotFound, ValidationFailed
-from gateway.ids import pk_of
 from gateway.paging import Page, PageArgs
 from gateway.repositories import issues as repo
 from gateway.repositories.issues import IssueFilter
@@ -125,19 +124,6 @@ async def list_issues(
 ) -> IssuePage:
     """A page of a project's issues matching `where`, in `sort` order."""
     target = await _project(principal, slug, key, Action.read)
-    return await _list(target.project.id, where, sort, descending, paging)
-
-
-async def list_project_issues(
-    principal: Principal,
-    project_id: int,
-    where: IssueFilter,
-    sort: str = "number",
-    descending: bool = False,
-    **paging: Unpack[PageArgs],
-) -> IssuePage:
-    """The same as `list_issues`, for a project named by primary key (GraphQL)."""
-    target = await target_of_project(principal, project_id, Action.read)
     return await _list(target.project.id, where, sort, descending, paging)
 
 
@@ -371,11 +357,3 @@ async def _delete(target: Target, row: dict[str, Any], expected_version: int | N
         await repo.delete(db, row["id"])
         payload: JSONObject = {"number": row["number"], "title": row["title"]}
         await _event(db, target, EventType.issue_deleted, row["id"], payload)
-
-
-def project_pk(global_id: str) -> int:
-    return pk_of(global_id, "Project")
-
-
-def issue_pk(global_id: str) -> int:
-    return pk_of(global_id, "Issue")
