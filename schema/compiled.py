@@ -47,7 +47,7 @@ from gateway.reads.roots import Root, compile_nodes, compile_root, direct_pages
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
 from gateway.reads.sql import CannotCompile, Statement
-from gateway.reads.values import caller_values, page_request, root_values
+from gateway.reads.values import caller_values, page_request, parameters, root_values
 from gateway.settings import Settings
 from schema.cost import analyse
 from schema.inputs import argument_problems
@@ -194,9 +194,10 @@ class CompiledReads:
         parts: list[bytes] = []
         for read in bound.reads:
             values = read.values | caller
-            names = read.statement.names
             try:
-                answer = await fetch_json(read.statement.sql, [values[n] for n in names])
+                answer = await fetch_json(
+                    read.statement.sql, parameters(read.statement.names, values)
+                )
             except CannotCompile:
                 return None
             if answer is None and not read.silent:

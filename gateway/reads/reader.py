@@ -19,7 +19,7 @@ from gateway.reads.roots import Root, compile_root
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import Items, Listed, Nested, NextCursor, Obj, Paged, PageRequest
 from gateway.reads.sql import CannotCompile, Statement
-from gateway.reads.values import caller_values, page_request, root_values
+from gateway.reads.values import caller_values, page_request, parameters, root_values
 from gateway.settings import Settings
 
 _STATEMENTS: Final[dict[tuple[object, ...], Statement]] = {}
@@ -93,6 +93,6 @@ async def read_root(
         values.update(bound)
     statement = statement_for(root, dialect, pages)
     try:
-        return await fetch_json(statement.sql, [values[n] for n in statement.names])
+        return await fetch_json(statement.sql, parameters(statement.names, values))
     except KeyError as exc:  # a parameter the request did not bind: a bug, not input
         raise CannotCompile(str(exc)) from exc

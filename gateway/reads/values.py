@@ -11,7 +11,7 @@ cursor's signature against the parent it finds (`gateway.reads.roots.compile_roo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -76,10 +76,18 @@ _STORED_TIME: Final = Invitation._meta.fields_map["expires_at"]
 
 
 def caller_values(user_id: int) -> dict[str, object]:
-    """The parameters every read has: who asks (the statement reads whether they are active and
-    a site admin itself), and when, as the database stores a time (for invitations' expiry;
-    a statement that does not use it is not sent it)."""
-    return {"viewer": user_id, "now": _STORED_TIME.to_db_value(datetime.now(UTC), Invitation)}
+    """The parameter every read has: who asks (the statement reads whether they are active and
+    a site admin itself)."""
+    return {"viewer": user_id}
+
+
+def parameters(names: Sequence[str], values: Mapping[str, object]) -> list[object]:
+    """A statement's parameters in its order. The request's time (`now`, as the database stores
+    a time: invitations' expiry) is taken only for a statement that reads it."""
+    return [
+        _STORED_TIME.to_db_value(datetime.now(UTC), Invitation) if name == "now" else values[name]
+        for name in names
+    ]
 
 
 def _issue_order(order_by: object) -> str:

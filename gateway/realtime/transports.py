@@ -45,7 +45,6 @@ class Transport(Protocol):
 
     async def announce(self, db: TransactionalDBClient, notice: Notice) -> None:
         """Announce `notice` once `db`'s transaction commits (and never if it rolls back)."""
-        ...
 
 
 class LocalTransport:

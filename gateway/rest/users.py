@@ -91,7 +91,7 @@ async def get_user(
     """A user's public profile, by username (their email only to themselves or a site
     admin), with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
     explain = lambda: users.get_by_username(principal, username)  # noqa: E731
-    arguments = {"username": username.strip().lower()}  # as the service looks it up
+    arguments = {"username": users.username_key(username)}
     return one_answer(request, await read(settings, principal, USER_ONE, arguments, explain))
 
 

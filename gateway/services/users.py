@@ -249,10 +249,15 @@ async def get_viewer(principal: Principal) -> UserView:
     return view(await _viewer_row(principal), principal)
 
 
+def username_key(username: str) -> str:
+    """A username as stored and looked up: clients may write it in any case, with spaces."""
+    return username.strip().lower()
+
+
 async def get_by_username(principal: Principal, username: str) -> UserView:
     """Any active user by username; NOT_FOUND otherwise."""
     require_scope(principal, Scope.read)
-    user = await users.by_username(username.strip().lower())
+    user = await users.by_username(username_key(username))
     if user is None or not user.is_active:
         raise NotFound(f"No user named {username!r}")
     return view(user, principal)
