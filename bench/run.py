@@ -124,7 +124,7 @@ def main() -> None:
     password = seed(options.issues, env)
     asyncio.run(analyze())
 
-    api = ["gateway.app:create_app", "--factory"]
+    api = ["gateway.http.app:create_app", "--factory"]
     with (
         source.tree(options.ref) as code,
         serving("api", api, env, code) as server,

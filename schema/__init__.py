@@ -11,20 +11,20 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from schema.comments import CommentMutation
-from schema.errors import CatalogueErrors
+from schema.http.errors import CatalogueErrors
+from schema.http.limits import query_limit_extensions
+from schema.http.rate_cost import RateCost
 from schema.inputs import ArgumentGuard
 from schema.invitations import InvitationMutation
 from schema.issue_mutations import IssueMutation
 from schema.issues import IssueQuery
 from schema.labels import LabelMutation
-from schema.limits import query_limit_extensions
 from schema.loaders import clear_loaders_after_each
+from schema.lookup import NodeQuery
 from schema.meta import MetaQuery
-from schema.nodes import NodeQuery
 from schema.projects import ProjectMutation, ProjectQuery
-from schema.rate_cost import RateCost
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
 from schema.users import UserMutation, UserQuery
@@ -54,7 +54,7 @@ Mutation = clear_loaders_after_each(
 class SwitchyardSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Client errors are not server problems; unexpected ones are logged by
-        `schema.errors.to_catalogue` with the request id."""
+        `schema.http.errors.to_catalogue` with the request id."""
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

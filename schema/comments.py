@@ -16,21 +16,21 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.errors import NotFound
-from gateway.ids import pk_of
-from gateway.paging import PageArgs
+from gateway.core.errors import NotFound
+from gateway.core.ids import pk_of
+from gateway.core.paging import PageArgs
+from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import comments, issue_reads, issues, members
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.issue_rules import IssueView
 from gateway.services.users import UserView
-from gateway.validation import validated
 from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.declared import declared, values
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 from schema.users import User
 
 if TYPE_CHECKING:

@@ -39,20 +39,20 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from starlette.types import Scope
 
-from gateway.errors import DomainError, NotFound, RateLimited
-from gateway.ids import from_global_id
-from gateway.ratelimit import budget_of, charge_graphql
+from gateway.core.errors import DomainError, NotFound, RateLimited
+from gateway.core.ids import from_global_id
+from gateway.core.settings import Settings
+from gateway.http.middleware.rate_limit import budget_of, charge_graphql
 from gateway.reads.model import Dialect, camel
 from gateway.reads.roots import Root, compile_nodes, compile_root, direct_pages
 from gateway.reads.run import fetch_json
 from gateway.reads.selection import PageRequest
 from gateway.reads.sql import CannotCompile, Statement
 from gateway.reads.values import caller_values, page_request, parameters, root_values
-from gateway.settings import Settings
-from schema.cost import analyse
+from schema.http.cost import analyse
+from schema.http.limits import Limits, SingleOperation, shape_rule
 from schema.inputs import argument_problems
-from schema.limits import Limits, SingleOperation, shape_rule
-from schema.nodes import MAX_NODES
+from schema.lookup import MAX_NODES
 from schema.planner import PlannedRoot, plan_roots
 
 MAX_PLANS: Final = 512
@@ -178,7 +178,7 @@ class CompiledReads:
     ) -> bytes | None:
         """The response body of `query` read by the user `user_id` (whose credential allows
         reading), or None: the resolvers answer instead (the rate limit charged here is not
-        charged twice, `gateway.ratelimit.charge_graphql`)."""
+        charged twice, `gateway.http.middleware.rate_limit.charge_graphql`)."""
         plan = self.plan(query, name)
         if plan is None:
             return None

@@ -1,4 +1,4 @@
-"""Relay connections for every GraphQL list, over `gateway.paging` pages.
+"""Relay connections for every GraphQL list, over `gateway.core.paging` pages.
 
     @strawberry.field(description="The project's issues.")
     async def issues(
@@ -21,7 +21,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from gateway.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+from gateway.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 T = TypeVar("T")
 

@@ -7,13 +7,13 @@ from contextvars import ContextVar
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from gateway.deps import SettingsDep, get_optional_principal
-from gateway.errors import Unauthenticated
+from gateway.core.errors import Unauthenticated
+from gateway.core.settings import Settings
+from gateway.http.deps import SettingsDep, get_optional_principal
 from gateway.security.principal import Principal
-from gateway.settings import Settings
 from schema.loaders import Loaders
 
-# Set inside each websocket operation's own task (see `schema.socket`): one socket's context
+# Set inside each websocket operation's own task (see `schema.http.socket`): one socket's context
 # serves every operation on it, and a loader kept across operations would answer from before
 # the socket's own mutations.
 _operation_loaders: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
@@ -46,7 +46,7 @@ async def get_context(settings: SettingsDep, connection: HTTPConnection) -> Cont
     """FastAPI dependency used as Strawberry's `context_getter`: the same principal
     dependency as REST, so both APIs authenticate identically. A websocket whose upgrade
     request carries a bad credential is still accepted, so that `connection_init` can close it
-    with graphql-ws's 4403 (`schema.socket`) rather than a bare HTTP refusal."""
+    with graphql-ws's 4403 (`schema.http.socket`) rather than a bare HTTP refusal."""
     try:
         principal = await get_optional_principal(connection)
     except Unauthenticated:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.paging import PageArgs
+from gateway.core.paging import PageArgs
 from gateway.reads import nouns
 from gateway.services import feed, nested_reads
 from schema.comments import issue_loader, user_loader
@@ -23,8 +23,8 @@ from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.declared import declared, values
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 from schema.projects import Project, project_loader
 from schema.users import User
 

@@ -24,8 +24,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import FieldError, ValidationFailed
-from gateway.validation import NUL_MESSAGE, nul_fields
+from gateway.core.errors import FieldError, ValidationFailed
+from gateway.core.validation import NUL_MESSAGE, nul_fields
 
 MAX_LIST_ITEMS: Final = 100
 """The most items any list argument holds; some lists have a lower cap of their own."""

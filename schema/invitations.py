@@ -13,19 +13,19 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.ids import pk_of
+from gateway.core.ids import pk_of
+from gateway.core.validation import validated
 from gateway.reads import admin_nouns as nouns
 from gateway.services import invitations, users
 from gateway.services.invitations import InvitationCreate, InvitationView
 from gateway.services.users import UserView
-from gateway.validation import validated
 from models import InvitationState as DomainState
 from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.declared import declared, values
+from schema.lookup import register_node
 from schema.members import Membership, Role
 from schema.node import Node
-from schema.nodes import register_node
 from schema.users import User
 
 

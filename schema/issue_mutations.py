@@ -14,11 +14,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.errors import NotFound, ValidationFailed
-from gateway.ids import pk_of
+from gateway.core.errors import NotFound, ValidationFailed
+from gateway.core.ids import pk_of
+from gateway.core.validation import validated
 from gateway.services import issues
 from gateway.services.issue_rules import IssueCreate, IssuePatch, node_id
-from gateway.validation import validated
 from schema.context import Context
 from schema.inputs import given
 from schema.issue_inputs import (

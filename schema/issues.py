@@ -20,8 +20,8 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.errors import NotFound
-from gateway.paging import PageArgs
+from gateway.core.errors import NotFound
+from gateway.core.paging import PageArgs
 from gateway.reads import nouns
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issue_reads, issues
@@ -40,8 +40,8 @@ from schema.issue_inputs import (
     OrderDirection,
 )
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 if TYPE_CHECKING:
     from schema.comments import Comment

@@ -10,16 +10,16 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from gateway.ids import pk_of
+from gateway.core.ids import pk_of
+from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
-from gateway.validation import validated
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 
 @declared(nouns.LABEL, "A coloured tag for a project's issues.")

@@ -27,8 +27,8 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 from strawberry.types import Info
 from strawberry.types.base import get_object_definition
 
-from gateway.errors import DomainError
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import DomainError
+from gateway.core.paging import Page, PageArgs
 
 K = TypeVar("K")
 V = TypeVar("V")

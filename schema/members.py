@@ -15,15 +15,15 @@ from pydantic import BaseModel
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.ids import pk_of
+from gateway.core.ids import pk_of
 from gateway.reads import nouns
 from gateway.services import members
 from gateway.services.users import UserView
 from models import Role as DomainRole
 from schema.context import Context
 from schema.declared import declared, values
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 if TYPE_CHECKING:
     from schema.users import User

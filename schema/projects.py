@@ -16,22 +16,22 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.errors import NotFound
-from gateway.ids import pk_of
-from gateway.paging import PageArgs
+from gateway.core.errors import NotFound
+from gateway.core.ids import pk_of
+from gateway.core.paging import PageArgs
+from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import labels, nested_reads, projects, workspaces
 from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
 from gateway.services.workspaces import WorkspaceView
-from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
 from schema.labels import Label
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 if TYPE_CHECKING:
     from schema.issues import Issue, IssueFilter, IssueOrder

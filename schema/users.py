@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from gateway.core.counters import get_throttle
+from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import users
-from gateway.throttle import get_throttle
-from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 if TYPE_CHECKING:
     from schema.invitations import Invitation

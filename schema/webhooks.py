@@ -14,14 +14,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gateway.ids import pk_of
-from gateway.paging import PageArgs
+from gateway.core.ids import pk_of
+from gateway.core.paging import PageArgs
+from gateway.core.validation import validated
 from gateway.reads import admin_nouns as nouns
 from gateway.services import feed, webhooks
 from gateway.services.feed import EventView
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.services.webhooks import DeliveryView, WebhookView
-from gateway.validation import validated
 from models import DeliveryState
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
@@ -29,8 +29,8 @@ from schema.declared import declared, values
 from schema.events import Event
 from schema.inputs import given
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.node import Node
-from schema.nodes import register_node
 
 
 @strawberry.enum(name="WebhookDeliveryState", description="Where a delivery stands.")

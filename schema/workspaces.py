@@ -12,12 +12,12 @@ from functools import partial
 import strawberry
 from strawberry.types import Info
 
-from gateway.ids import pk_of
-from gateway.paging import PageArgs
+from gateway.core.ids import pk_of
+from gateway.core.paging import PageArgs
+from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import members, nested_reads, workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
-from gateway.validation import validated
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
 from schema.declared import declared, values
@@ -25,9 +25,9 @@ from schema.events import Event, workspace_events
 from schema.inputs import given
 from schema.invitations import Invitation, workspace_invitations
 from schema.loaders import nested_page
+from schema.lookup import register_node
 from schema.members import MemberMutation, Membership, Role
 from schema.node import Node
-from schema.nodes import register_node
 from schema.projects import Project, workspace_projects
 from schema.webhooks import Webhook, workspace_webhooks
 

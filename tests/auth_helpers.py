@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from gateway.core.counters import MemoryThrottle
 from gateway.security.jwt import JwtCodec
 from gateway.security.opaque import PAT_DISPLAY_LENGTH, PAT_PREFIX, digest, new_secret
 from gateway.security.passwords import hash_password
 from gateway.security.principal import Principal, Scope, TokenKind
 from gateway.services import invitations
-from gateway.throttle import MemoryThrottle
 from models import PersonalAccessToken, Role, User
 
 PASSWORD = "correct horse battery staple"

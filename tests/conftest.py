@@ -16,11 +16,11 @@ import pytest
 from fastapi import FastAPI
 from tortoise import Tortoise
 
-from gateway.app import create_app
-from gateway.db import migrate
+from gateway.core.counters import MemoryThrottle
+from gateway.core.db import migrate
+from gateway.core.settings import Environment, Settings
+from gateway.http.app import create_app
 from gateway.security import passwords
-from gateway.settings import Environment, Settings
-from gateway.throttle import MemoryThrottle
 
 TEST_SECRET = "test-secret-" + "x" * 40
 # Children first, so plain DELETEs respect the foreign keys on SQLite.

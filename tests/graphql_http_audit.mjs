@@ -3,7 +3,7 @@
 //
 //   node tests/graphql_http_audit.mjs http://127.0.0.1:8000/graphql
 //
-// tests/test_graphql_http_audit.py starts a real server and runs this against it.
+// tests/processes/test_graphql_http_audit.py starts a real server and runs this against it.
 import { serverAudits } from 'graphql-http';
 
 const url = process.argv[2];

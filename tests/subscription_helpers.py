@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from gateway.realtime import runtime
-from gateway.services import events
-from gateway.services.events import EventType
+from gateway.services import recording
+from gateway.services.recording import EventType
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 EVENT_FIELDS = "id type subjectId actor { username } project { key } issue { number title }"
@@ -154,7 +154,7 @@ async def settle(workspace_id: int) -> None:
     inbox = broker.hub.subscribe(workspace_id, lambda view: view.subject_id == marker, 1)
     try:
         async with in_transaction() as db:
-            await events.record(workspace_id, None, EventType.workspace_updated, marker, db=db)
+            await recording.record(workspace_id, None, EventType.workspace_updated, marker, db=db)
         assert await inbox.next(5) is not None, "the marker was not heard"
     finally:
         broker.hub.unsubscribe(inbox)

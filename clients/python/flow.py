@@ -5,8 +5,8 @@ issues, a comment, paging with cursors, and a PATCH with a stale `If-Match` (412
     openapi-python-client generate --path openapi.json --meta none --output-path switchyard_client
     PYTHONPATH=. python clients/python/flow.py http://127.0.0.1:8000
 
-Run by `tests/test_generated_clients.py` against a real `gateway serve`; prints one line per
-step and exits non-zero on the first surprise.
+Run by `tests/processes/test_generated_clients.py` against a real `gateway serve`; prints one
+line per step and exits non-zero on the first surprise.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 
-from gateway.errors import Unauthenticated
+from gateway.core.errors import Unauthenticated
+from gateway.core.settings import Settings
 from gateway.observability.metrics import REGISTRY
-from gateway.settings import Settings
 
 PATH = "/metrics"
 

@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.request_id import current_request_id
-from gateway.settings import LogFormat, Settings
+from gateway.core.settings import LogFormat, Settings
+from gateway.http.middleware.request_id import current_request_id
 
 ACCESS_LOGGER: Final = "gateway.access"
 _HANDLER_NAME: Final = "switchyard"
@@ -173,7 +173,7 @@ def _lighter_records() -> None:
 
 def install(settings: Settings) -> None:
     """Make the app's records come out in the configured format wherever it is served: when
-    nothing configured logging yet (`uvicorn gateway.app:create_app --factory`, a test), one
+    nothing configured logging yet (`uvicorn gateway.http.app:create_app --factory`, a test), one
     stderr handler on the root logger; `gateway serve` has configured it already
     (`dict_config`), and so may a host application."""
     logging.getLogger("gateway").setLevel(settings.log_level)

@@ -16,11 +16,11 @@ from typing import Any, Final
 from prometheus_client.metrics import MetricWrapperBase
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.core.settings import Settings
 from gateway.observability import graphql, metrics, sql, tracing
 from gateway.observability.logs import ACCESS_LOGGER
 from gateway.security.jwt import AccessClaims
 from gateway.security.principal import Principal
-from gateway.settings import Settings
 
 GRAPHQL_PATH: Final = "/graphql"
 # A GraphQL body or answer is kept for its operation or its error codes only up to this size;

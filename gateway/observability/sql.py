@@ -87,7 +87,7 @@ def install() -> None:
     """Wrap every loaded client class's `execute_*` methods, once (idempotent). The engines
     the gateway configures are imported first, so their classes (and their transaction
     wrappers) are among those wrapped."""
-    import gateway.postgres
+    import gateway.core.postgres
     import gateway.reads.sqlite  # noqa: F401
 
     for cls in _client_classes():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.types import Scope
 
 from gateway import __version__
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

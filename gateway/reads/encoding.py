@@ -1,8 +1,8 @@
 """SQL that writes the API's encoded values: global ids, timestamps, dates, keyset cursors.
 
 The compiled reads have the database build the response JSON, so these values must come out of
-SQL byte-identical to what Python writes (`gateway.ids.to_global_id`, the `Z` timestamps of
-`schema.scalars`, `gateway.paging`'s cursors and signatures). PostgreSQL builds them in plain
+SQL byte-identical to what Python writes (`gateway.core.ids.to_global_id`, the `Z` timestamps of
+`schema.scalars`, `gateway.core.paging`'s cursors and signatures). PostgreSQL builds them in plain
 SQL; SQLite has no base64, so its SQL calls application functions (`SQLITE_FUNCTIONS`,
 installed on every connection by `gateway.reads.sqlite`) that run those very Python functions.
 
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from gateway.ids import NODE_TYPES, to_global_id
-from gateway.paging import KeyKind, encode_cursor, key_kind, signature_of
+from gateway.core.ids import NODE_TYPES, to_global_id
+from gateway.core.paging import KeyKind, encode_cursor, key_kind, signature_of
 
 __all__ = [
     "SQLITE_FUNCTIONS",

@@ -12,7 +12,7 @@ from typing import Final
 from tortoise.models import Model
 
 import models
-from gateway.paging import Ordering, ordering_plan
+from gateway.core.paging import Ordering, ordering_plan
 from gateway.reads import encoding
 from gateway.reads.filters import where_sql
 from gateway.reads.model import Connection, Dialect, Noun, Scope
@@ -158,7 +158,7 @@ class KeysetCompiler:
         forward: bool,
     ) -> str:
         """Rows strictly after (or before) a position, as one row-value comparison
-        (`gateway.paging._beyond`)."""
+        (`gateway.core.paging._beyond`)."""
         side = "a" if forward else "b"
         types = {
             encoding.KeyKind.integer: "bigint",

@@ -17,7 +17,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, Literal
 
-from gateway.paging import Ordering
+from gateway.core.paging import Ordering
 
 Dialect = Literal["postgres", "sqlite"]
 
@@ -127,7 +127,7 @@ class Connection:
 
     `orderings` maps a sort name to its keyset ordering (the first is the default);
     `scope_prefix` with the parent's id is what cursors are bound to, as the resolvers bind
-    them (`gateway.paging.cursor_signature`). `filter` names the filter the list takes:
+    them (`gateway.core.paging.cursor_signature`). `filter` names the filter the list takes:
     `issues` (cursors bound to the filter, `gateway.repositories.issues.IssueFilter`) or
     `events` (the prefix grows with it, `gateway.repositories.events.EventFilter`). A list
     `through` a relation pages the target's rows (a user's memberships) but shows the related

@@ -13,6 +13,7 @@ from typing import Any, Final, get_args, get_origin
 
 from pydantic import BaseModel
 
+from gateway.core.settings import Settings
 from gateway.reads.model import Connection, Dialect, Scalar, ToMany, ToOne
 from gateway.reads.nouns import NOUNS
 from gateway.reads.roots import Root, compile_root
@@ -20,7 +21,6 @@ from gateway.reads.run import fetch_json
 from gateway.reads.selection import Items, Listed, Nested, NextCursor, Obj, Paged, PageRequest
 from gateway.reads.sql import CannotCompile, Statement
 from gateway.reads.values import caller_values, page_request, parameters, root_values
-from gateway.settings import Settings
 
 _STATEMENTS: Final[dict[tuple[object, ...], Statement]] = {}
 _REST_NAMES: Final = {"node_id": "id", "id": "pk"}  # REST name → the noun's

@@ -1,6 +1,6 @@
 """The SQLite engine for Tortoise: its own client, plus the functions `encoding` calls.
 
-Named as the `engine` of SQLite connections in `gateway.db.tortoise_config`, so that every
+Named as the `engine` of SQLite connections in `gateway.core.db.tortoise_config`, so that every
 connection Tortoise opens (app, tests, migrations, command-line jobs) can run compiled reads.
 """
 

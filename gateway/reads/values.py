@@ -1,7 +1,7 @@
 """A read's request-time values: the principal, the lookup's arguments, each page's size,
 cursors and filter, checked as the services check them and bound by name.
 
-Every check raises what the resolver path raises (`ValidationFailed` from `gateway.paging` and
+Every check raises what the resolver path raises (`ValidationFailed` from `gateway.core.paging` and
 `gateway.services.issues.make_filter`); the compiled path then leaves the request to the
 resolvers, which answer it with their own wording. A cursor of a list bound to its parent's id
 (`members-of:<id>`) cannot be checked before the parent is found, so `CannotCompile` sends it
@@ -18,7 +18,7 @@ from typing import Final
 import orjson
 from tortoise.filters import escape_like
 
-from gateway.paging import (
+from gateway.core.paging import (
     Ordering,
     cursor_signature,
     decode_cursor,

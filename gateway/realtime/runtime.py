@@ -1,5 +1,5 @@
 """The process's one broker (a hub and the transport the settings choose), started and stopped
-by the app's lifespan, and `announce`, which `gateway.services.events.record` calls.
+by the app's lifespan, and `announce`, which `gateway.services.recording.record` calls.
 
 Like Tortoise's connections, the broker is process-wide: the services that record events know
 no app. A process that runs no broker (a command-line job) announces nothing; its events still
@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from gateway import lifecycle
+from gateway.core.settings import Settings
+from gateway.http import lifecycle
 from gateway.realtime.hub import Hub, Loader, Notice
 from gateway.realtime.transports import (
     LocalTransport,
@@ -24,7 +25,6 @@ from gateway.realtime.transports import (
     RedisTransport,
     Transport,
 )
-from gateway.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ async def rows_grouped(
                      order_by=["label__name_key"])
 
     Unbounded per parent: for small one-to-many sets only. A list that can grow (comments,
-    events) is a connection and pages with `gateway.paging.keyset_page` instead."""
+    events) is a connection and pages with `gateway.core.paging.keyset_page` instead."""
     if not ids:
         return []
     columns = list(dict.fromkeys([fk_field, *fields]))

@@ -14,8 +14,8 @@ from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from gateway.errors import ValidationFailed
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import pages_per_parent
 from models import Comment
 

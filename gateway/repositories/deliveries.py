@@ -24,8 +24,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
-from gateway.errors import ValidationFailed
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import DeliveryState, Webhook, WebhookDelivery
 

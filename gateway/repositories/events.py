@@ -12,8 +12,8 @@ from typing import Any, TypeAlias
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from gateway.errors import ValidationFailed
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Event
 
@@ -70,7 +70,7 @@ class EventFilter:
 
     def prefix(self) -> str:
         """What the feed's cursors are bound to, before the workspace's id: a cursor of one
-        filtered feed is refused by another (`gateway.paging.signature_text`)."""
+        filtered feed is refused by another (`gateway.core.paging.signature_text`)."""
         given = (("type", self.type), ("project", self.project))
         return "".join(f"{name}={value}|" for name, value in given if value is not None)
 

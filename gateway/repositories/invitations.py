@@ -14,7 +14,7 @@ from typing import Any
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q, Subquery
 
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from models import Invitation, InvitationState, Role, User
 
 NEWEST_FIRST = order("-id")

@@ -16,8 +16,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 
-from gateway.errors import ValidationFailed
-from gateway.paging import Ordering, Page, PageArgs, keyset_page, order
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import Ordering, Page, PageArgs, keyset_page, order
 from gateway.repositories import labels as label_repo
 from gateway.repositories.labels import LabelRow
 from gateway.repositories.nested import count_per_parent, pages_per_parent

@@ -16,7 +16,7 @@ before the same cursor), so one statement answers all of them:
 
 Window functions run on SQLite (3.25+) and PostgreSQL alike. The statement is built from the
 caller's Tortoise queryset and pypika terms, so every value travels as a bound parameter. Each
-parent's `Page` is the one `gateway.paging.keyset_page` gives for that parent alone (same
+parent's `Page` is the one `gateway.core.paging.keyset_page` gives for that parent alone (same
 rows, cursors, `has_next`/`has_previous`, same errors), so cursors move freely between the two
 paths. `count_per_parent` is the matching batched `totalCount`: one GROUP BY.
 """
@@ -35,8 +35,8 @@ from tortoise.functions import Count
 from tortoise.query_utils import QueryModifier
 from tortoise.queryset import QuerySet
 
-from gateway.errors import ValidationFailed
-from gateway.paging import (
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import (
     Ordering,
     Page,
     PageArgs,
@@ -53,7 +53,7 @@ RANK = "row_rank"
 class _IdIn(Q):
     """`<table>.<pk> IN (<pypika subquery>)`: Tortoise cannot filter on a raw pypika query, so
     this Q hands its resolver a ready criterion (the Tortoise 1.x `Q.resolve` protocol, as
-    `gateway.paging` does for row values). The subquery's parameters join the outer
+    `gateway.core.paging` does for row values). The subquery's parameters join the outer
     statement's, in order, when the SQL is generated."""
 
     def __init__(self, column: str, picked: QueryBuilder) -> None:

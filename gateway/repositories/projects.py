@@ -10,8 +10,8 @@ from typing import Any
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 
-from gateway.errors import ValidationFailed
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.errors import ValidationFailed
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
 from models import Project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from models import PersonalAccessToken, RefreshToken
 
 # What a token listing shows: never `token_hash`.

@@ -10,7 +10,7 @@ from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from models import Webhook
 
 OLDEST_FIRST = order("id")

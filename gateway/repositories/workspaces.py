@@ -11,7 +11,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 
-from gateway.paging import Page, PageArgs, keyset_page, order
+from gateway.core.paging import Page, PageArgs, keyset_page, order
 from models import Membership, Role, Workspace
 
 # A user's workspaces in the order they joined them; the membership id is unique and grows.

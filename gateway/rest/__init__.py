@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from gateway.deps import bearer_scheme, oauth2_scheme
+from gateway.http.deps import bearer_scheme, oauth2_scheme
 from gateway.rest import auth, invitations, members, meta, tokens, users, workspaces
 from gateway.rest import comments as comments_rest
 from gateway.rest import events as events_rest

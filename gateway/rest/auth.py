@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictStr
 
-from gateway.deps import JwtCodecDep, SettingsDep
-from gateway.forwarded import client_address
+from gateway.core.counters import ThrottleDep
+from gateway.core.validation import InputModel
+from gateway.http.deps import JwtCodecDep, SettingsDep
+from gateway.http.forwarded import client_address
 from gateway.rest.responses import problem_response as _problem
-from gateway.services import auth
-from gateway.throttle import ThrottleDep
-from gateway.validation import InputModel
+from gateway.services import sessions
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -34,7 +34,7 @@ class RefreshRequest(InputModel):
     refresh_token: StrictStr = Field(description="The refresh token of the current session.")
 
 
-def _pair(pair: auth.TokenPair, response: Response) -> TokenResponse:
+def _pair(pair: sessions.TokenPair, response: Response) -> TokenResponse:
     response.headers.update(NO_STORE)
     return TokenResponse(
         access_token=pair.access_token,
@@ -68,7 +68,7 @@ async def issue_token(
     longer and longer between attempts (429 with `Retry-After`, even for the right password).
     Many failures on one account lock it for addresses that have failed on it, never for one
     that has not; many failures from one address, on any accounts, block that address."""
-    pair = await auth.login(
+    pair = await sessions.login(
         form.username,
         form.password,
         address=client_address(request.scope, settings.trusted_proxies),
@@ -97,7 +97,7 @@ async def refresh_token(
 
     Each refresh token works once. Presenting one that was already used means it leaked, so
     the whole chain of tokens from that sign-in is revoked and the answer is 401."""
-    pair = await auth.refresh(body.refresh_token, codec=codec, settings=settings)
+    pair = await sessions.refresh(body.refresh_token, codec=codec, settings=settings)
     return _pair(pair, response)
 
 
@@ -114,5 +114,5 @@ async def logout(body: RefreshRequest) -> Response:
     """Revoke the refresh token and every token of its sign-in, so the session cannot be
     refreshed again. Access tokens already issued stay valid until they expire (minutes).
     Signing out twice is fine."""
-    await auth.logout(body.refresh_token)
+    await sessions.logout(body.refresh_token)
     return Response(status_code=204)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
-from gateway.rest.paging import PageParamsDep, page_of
+from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber, RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import comments

@@ -16,13 +16,13 @@ from typing import Final
 import orjson
 from fastapi import Request, Response
 
-from gateway.errors import DomainError, NotFound, ValidationFailed
+from gateway.core.errors import DomainError, NotFound, ValidationFailed
+from gateway.core.settings import Settings
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.roots import Root
 from gateway.reads.sql import CannotCompile
 from gateway.rest.conditional import etag, names
 from gateway.security.principal import Principal, Scope
-from gateway.settings import Settings
 
 JSON: Final = "application/json"
 

@@ -13,8 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 
+from gateway.core.validation import not_nullable
 from gateway.rest.responses import problem_response
-from gateway.validation import not_nullable
 
 # One source for the OpenAPI document and the check: a malformed `If-Match` is 422 like any
 # other bad input, found together with the body's errors (before any 412).

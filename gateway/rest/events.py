@@ -6,16 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gateway.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import page_answer, read
-from gateway.rest.paging import PageParamsDep, page_of
+from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import feed
-from gateway.services.events import EventType
 from gateway.services.projects import canonical_key
+from gateway.services.recording import EventType
 
 router = APIRouter(tags=["events"])
 

@@ -15,15 +15,15 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.deps import reader_id
-from gateway.errors import DomainError
+from gateway.core.errors import DomainError
+from gateway.core.settings import Settings
+from gateway.http.deps import reader_id
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.sql import CannotCompile
 from gateway.rest.compiled import etag_of
 from gateway.rest.conditional import names
 from gateway.rest.issues import ISSUE_ONE
 from gateway.rest.params import MAX_ISSUE_NUMBER
-from gateway.settings import Settings
 
 _ISSUE: Final = re.compile(r"/api/v1/workspaces/([^/]+)/projects/([^/]+)/issues/([1-9][0-9]*)")
 

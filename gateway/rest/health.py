@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway import db, lifecycle
-from gateway.errors import ServiceUnavailable
+from gateway.core import db
+from gateway.core.errors import ServiceUnavailable
+from gateway.http import lifecycle
 
 router = APIRouter(tags=["health"])
 

@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gateway.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
-from gateway.rest.paging import PageParamsDep, page_of
+from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import issues

@@ -7,13 +7,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
-from gateway.rest.paging import PageParamsDep, page_of
+from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.projects import E404, E409_ARCHIVED
 from gateway.rest.responses import problem_response as problem_doc
 from gateway.rest.workspaces import E401, E403_READ, E422

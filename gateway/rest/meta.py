@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway.deps import SettingsDep
+from gateway.http.deps import SettingsDep
 from gateway.services import meta
 
 router = APIRouter(tags=["meta"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.problems import PROBLEM_JSON
+from gateway.http.problems import PROBLEM_JSON
 
 _PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _INTEGER = {"type": "integer", "minimum": 0}

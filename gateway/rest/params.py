@@ -12,7 +12,7 @@ from typing import Annotated, Final
 
 from fastapi import Path, Request
 
-from gateway.validation import reject_nul
+from gateway.core.validation import reject_nul
 
 MAX_ROW_ID: Final = 2**63 - 1
 MAX_ISSUE_NUMBER: Final = 2**31 - 1

@@ -2,7 +2,7 @@
 
 Routers list the failures an operation can have with `problem_response(...)`; `install_openapi`
 then gives every error response (FastAPI's default 422 included) the `Problem` schema under
-`application/problem+json`, which is what `gateway.problems` actually sends.
+`application/problem+json`, which is what `gateway.http.problems` actually sends.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
-from gateway.errors import ErrorCode
-from gateway.problems import PROBLEM_JSON
+from gateway.core.errors import ErrorCode
+from gateway.http.problems import PROBLEM_JSON
 from gateway.rest.openapi_enums import share_enums
 from gateway.rest.openapi_headers import document_headers
 from gateway.rest.operation_ids import mark_public

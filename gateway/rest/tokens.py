@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field, StrictInt, StrictStr
 
-from gateway.deps import PrincipalDep
-from gateway.rest.paging import PageOut, PageParamsDep, page_named, page_out
+from gateway.core.validation import InputModel
+from gateway.http.deps import PrincipalDep
+from gateway.rest.pages import PageOut, PageParamsDep, page_named, page_out
 from gateway.rest.params import RowId
 from gateway.rest.responses import problem_response as _problem
 from gateway.security.principal import Scope
 from gateway.services import tokens
-from gateway.validation import InputModel
 
 router = APIRouter(prefix="/me/tokens", tags=["tokens"])
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from gateway.deps import PrincipalDep, SettingsDep
+from gateway.core.counters import ThrottleDep
+from gateway.core.validation import InputModel
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, read, written
 from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import users
-from gateway.throttle import ThrottleDep
-from gateway.validation import InputModel
 
 router = APIRouter(tags=["users"])
 

@@ -18,8 +18,8 @@ from jose import jws
 from jose import jwt as jose_jwt
 from jose.exceptions import JOSEError
 
-from gateway.errors import Unauthenticated
-from gateway.settings import Settings
+from gateway.core.errors import Unauthenticated
+from gateway.core.settings import Settings
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _REQUIRED = ("exp", "iat", "sub", "jti", "aud", "iss")

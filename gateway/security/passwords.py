@@ -12,7 +12,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from gateway.settings import PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_TIME_COST, Settings
+from gateway.core.settings import PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_TIME_COST, Settings
 
 
 @lru_cache

@@ -25,7 +25,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from gateway.errors import Forbidden, NotFound
+from gateway.core.errors import Forbidden, NotFound
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.workspaces import WorkspaceRow
 from gateway.security.principal import Principal, Scope

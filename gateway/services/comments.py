@@ -16,19 +16,19 @@ from typing import Annotated, Any, Unpack
 from pydantic import Field, StringConstraints
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Forbidden, NotFound
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Forbidden, NotFound
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel
 from gateway.repositories import comments as repo
 from gateway.repositories import issues as issue_repo
 from gateway.repositories.comments import CommentRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, projects, workspaces
+from gateway.services import projects, recording, workspaces
 from gateway.services.access import Access, Action, unseen_as
-from gateway.services.events import EventType
+from gateway.services.recording import EventType
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel
 
 __all__ = [
     "CommentCreate",
@@ -178,7 +178,7 @@ async def views_by_ids(ids: list[int]) -> dict[int, CommentView]:
     return {pk: _view(row) for pk, row in (await repo.by_ids(ids)).items()}
 
 
-def _event_data(row: CommentRow) -> events.JSONObject:
+def _event_data(row: CommentRow) -> recording.JSONObject:
     return {"issue_number": row.issue_number, "author": row.author_username}
 
 
@@ -195,7 +195,7 @@ async def add_comment(principal: Principal, issue: IssueRef, data: CommentCreate
         )
         row = await repo.find(comment_id, db=db)
         assert row is not None  # inserted just now, in this transaction
-        await events.record(
+        await recording.record(
             access.workspace.id,
             principal.user_id,
             EventType.comment_created,
@@ -239,7 +239,7 @@ async def update_comment(
         await repo.update_body(db, current.id, body=patch.body, edited_at=datetime.now(UTC))
         row = await repo.find(current.id, db=db)
         assert row is not None  # locked by this transaction
-        await events.record(
+        await recording.record(
             access.workspace.id,
             principal.user_id,
             EventType.comment_updated,
@@ -272,7 +272,7 @@ async def delete_comment(
             raise NotFound("No such comment")
         check_version(current.version, expected_version)
         await repo.delete(db, current.id)
-        await events.record(
+        await recording.record(
             access.workspace.id,
             principal.user_id,
             EventType.comment_deleted,

@@ -12,17 +12,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Unpack
 
-from gateway.errors import NotFound, ValidationFailed
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import NotFound, ValidationFailed
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
 from gateway.repositories import events as event_repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.events import EventFilter, JSONObject
 from gateway.security.principal import Principal
 from gateway.services import workspaces
 from gateway.services.access import Action, WorkspaceRef, authorize
-from gateway.services.events import EventType
 from gateway.services.projects import canonical_key
+from gateway.services.recording import EventType
 
 __all__ = ["EventView", "list_events", "node_id", "row_view", "visible_by_pk"]
 

@@ -22,16 +22,17 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, FieldError, NotFound, ValidationFailed
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel
 from gateway.repositories import invitations as invitation_repo
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.invitations import InvitationRow
 from gateway.repositories.members import UserRef
 from gateway.security.principal import Principal
-from gateway.services import events, members
+from gateway.services import members, recording
 from gateway.services.access import (
     Access,
     Action,
@@ -40,10 +41,9 @@ from gateway.services.access import (
     require_scope_of,
     role_allows,
 )
-from gateway.services.events import EventType
 from gateway.services.members import MemberView, RoleField
+from gateway.services.recording import EventType
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel
 from models import InvitationState, Role
 
 __all__ = [
@@ -319,10 +319,10 @@ async def invite(
             expires_at=now + TTL,
         )
         # Every member reads the feed: it names an invited account, never an address.
-        about: events.JSONObject = {"role": row.role.value}
+        about: recording.JSONObject = {"role": row.role.value}
         if invitee is not None:
             about.update(user_id=to_global_id("User", invitee.id), username=invitee.username)
-        await events.record(
+        await recording.record(
             ws.id, principal.user_id, EventType.member_invited, node_id(row.id), db=db, data=about
         )
     return _view(row, now)

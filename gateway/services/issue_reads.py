@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Unpack
 
-from gateway.errors import DomainError, NotFound, ValidationFailed
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import DomainError, NotFound, ValidationFailed
+from gateway.core.paging import Page, PageArgs
 from gateway.repositories import comments as comment_repo
 from gateway.repositories import issues as repo
 from gateway.repositories import projects as project_repo

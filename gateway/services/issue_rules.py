@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from gateway.errors import ValidationFailed
-from gateway.ids import to_global_id
-from gateway.validation import InputModel, not_nullable
+from gateway.core.errors import ValidationFailed
+from gateway.core.ids import to_global_id
+from gateway.core.validation import InputModel, not_nullable
 from models import IssuePriority
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]

@@ -14,15 +14,14 @@ from pydantic import BaseModel
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
-from gateway.errors import NotFound, ValidationFailed
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import NotFound, ValidationFailed
+from gateway.core.paging import Page, PageArgs
 from gateway.repositories import issues as repo
 from gateway.repositories.issues import IssueFilter
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, projects
+from gateway.services import projects, recording
 from gateway.services.access import Access, Action, unseen_as
-from gateway.services.events import EventType, JSONObject, JSONValue
 from gateway.services.issue_rules import (
     IssueCreate,
     IssuePatch,
@@ -31,6 +30,7 @@ from gateway.services.issue_rules import (
     node_id,
     view,
 )
+from gateway.services.recording import EventType, JSONObject, JSONValue
 from gateway.services.versioning import check_version
 from models import IssuePriority, IssueState
 
@@ -242,7 +242,7 @@ async def _create(target: Target, data: IssueCreate) -> IssueView:
 async def _event(
     db: TransactionalDBClient, target: Target, kind: EventType, issue_id: int, data: JSONObject
 ) -> None:
-    await events.record(
+    await recording.record(
         target.access.workspace.id,
         target.access.principal.user_id,
         kind,

@@ -14,20 +14,20 @@ from typing import Annotated, Any, Unpack
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, FieldError, NotFound
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Conflict, FieldError, NotFound
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel, not_nullable
 from gateway.repositories import labels as label_repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.labels import LabelRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, workspaces
+from gateway.services import recording, workspaces
 from gateway.services.access import Action, unseen_as
-from gateway.services.events import EventType, JSONObject
 from gateway.services.projects import ProjectRef, locate, not_null, require_writable
+from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel, not_nullable
 
 Name = Annotated[
     str,
@@ -182,7 +182,7 @@ async def create_label(principal: Principal, project: ProjectRef, data: LabelCre
             )
         except label_repo.NameTaken:
             raise _name_taken(data.name) from None
-        await events.record(
+        await recording.record(
             current.workspace_id,
             principal.user_id,
             EventType.label_created,
@@ -232,7 +232,7 @@ async def update_label(
             )
         except label_repo.NameTaken:
             raise _name_taken(name) from None
-        await events.record(
+        await recording.record(
             project.workspace_id,
             principal.user_id,
             EventType.label_updated,
@@ -258,7 +258,7 @@ async def delete_label(
         check_version(current.version, expected_version)
         require_writable(project)
         await label_repo.delete(db, current.id)
-        await events.record(
+        await recording.record(
             project.workspace_id,
             principal.user_id,
             EventType.label_deleted,

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.errors import RateLimited
-from gateway.throttle import Throttle
+from gateway.core.counters import Throttle
+from gateway.core.errors import RateLimited
 
 TOO_MANY = "Too many failed sign-in attempts; retry later"
 # Where the current password is confirmed inside a session: no address of its own.

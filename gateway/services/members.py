@@ -18,19 +18,19 @@ from pydantic import Field, Strict
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, NotFound
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Conflict, NotFound
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.members import MemberRow, UserRef
 from gateway.security.principal import Principal
-from gateway.services import events, users
+from gateway.services import recording, users
 from gateway.services.access import Access, Action, WorkspaceRef, authorize, require_scope_of
-from gateway.services.events import EventType
+from gateway.services.recording import EventType
 from gateway.services.users import UserView
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel
 from models import Role
 
 __all__ = [
@@ -151,7 +151,7 @@ async def _keep_an_owner(db: TransactionalDBClient, access: Access, target: Memb
         )
 
 
-def _describe(row: MemberRow) -> events.JSONObject:
+def _describe(row: MemberRow) -> recording.JSONObject:
     return {"user_id": to_global_id("User", row.user_id), "username": row.username}
 
 
@@ -216,7 +216,7 @@ async def admit(
         row = await member_repo.add(db, workspace_id, user, role)
     except member_repo.AlreadyMember:
         raise Conflict("You are a member of this workspace already") from None
-    await events.record(
+    await recording.record(
         workspace_id,
         user.id,
         EventType.member_added,
@@ -248,7 +248,7 @@ async def change_role(
         if target.role is Role.owner:
             await _keep_an_owner(db, access, target)
         row = await member_repo.set_role(db, target, role)
-        await events.record(
+        await recording.record(
             access.workspace.id,
             principal.user_id,
             EventType.member_role_changed,
@@ -280,7 +280,7 @@ async def remove_member(
                 access.require(Action.manage_owners)
             await _keep_an_owner(db, access, target)
         await member_repo.remove(db, target.id)
-        await events.record(
+        await recording.record(
             access.workspace.id,
             principal.user_id,
             EventType.member_removed,

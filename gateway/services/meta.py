@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway import __version__
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

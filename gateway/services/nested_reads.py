@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Unpack
 
-from gateway.errors import DomainError, NotFound, ValidationFailed
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import DomainError, NotFound, ValidationFailed
+from gateway.core.paging import Page, PageArgs
 from gateway.repositories import events as event_repo
 from gateway.repositories import labels as label_repo
 from gateway.repositories import members as member_repo

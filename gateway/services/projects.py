@@ -21,17 +21,17 @@ from pydantic import (
 )
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, FieldError, NotFound
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Conflict, FieldError, NotFound
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel, not_nullable
 from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import events, workspaces
+from gateway.services import recording, workspaces
 from gateway.services.access import Access, Action, WorkspaceRef, authorize, unseen_as
-from gateway.services.events import EventType, JSONObject
+from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel, not_nullable
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 
@@ -203,7 +203,7 @@ async def create_project(
             raise Conflict(
                 f"The key {data.key!r} is taken", errors=[FieldError("key", "is already taken")]
             ) from None
-        await events.record(
+        await recording.record(
             row.workspace_id,
             principal.user_id,
             EventType.project_created,
@@ -253,7 +253,7 @@ async def update_project(
             is_archived=current.is_archived if patch.is_archived is None else patch.is_archived,
         )
         archived = row.is_archived and not current.is_archived
-        await events.record(
+        await recording.record(
             row.workspace_id,
             principal.user_id,
             EventType.project_archived if archived else EventType.project_updated,
@@ -279,7 +279,7 @@ async def delete_project(
         check_version(current.version, expected_version)
         require_writable(current)
         await project_repo.delete(db, current.id)
-        await events.record(
+        await recording.record(
             current.workspace_id,
             principal.user_id,
             EventType.project_deleted,

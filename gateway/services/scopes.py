@@ -6,7 +6,7 @@ was created with, and roles are checked separately, after this.
 
 from __future__ import annotations
 
-from gateway.errors import Forbidden
+from gateway.core.errors import Forbidden
 from gateway.security.principal import Principal, Scope
 
 

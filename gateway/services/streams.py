@@ -19,8 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.errors import NotFound, ServiceUnavailable, ValidationFailed
-from gateway.ids import pk_of
+from gateway.core.errors import NotFound, ServiceUnavailable, ValidationFailed
+from gateway.core.ids import pk_of
+from gateway.core.settings import Settings
 from gateway.realtime import runtime
 from gateway.realtime.hub import Hub, Inbox, Interrupted
 from gateway.repositories import events as event_repo
@@ -28,7 +29,6 @@ from gateway.security.principal import Principal
 from gateway.services import projects
 from gateway.services.access import Action, authorize
 from gateway.services.feed import EventView, node_id, row_view
-from gateway.settings import Settings
 
 __all__ = ["EventStream", "load_views", "project_stream", "workspace_stream"]
 

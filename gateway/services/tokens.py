@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
-from gateway.errors import FieldError, NotFound, ValidationFailed
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import FieldError, NotFound, ValidationFailed
+from gateway.core.paging import Page, PageArgs
 from gateway.repositories import tokens
 from gateway.security.opaque import PAT_DISPLAY_LENGTH, PAT_PREFIX, digest, new_secret
 from gateway.security.principal import Principal, Scope

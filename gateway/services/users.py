@@ -23,7 +23,8 @@ from pydantic import (
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from gateway.errors import (
+from gateway.core.counters import Throttle
+from gateway.core.errors import (
     Conflict,
     FieldError,
     Forbidden,
@@ -31,16 +32,15 @@ from gateway.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from gateway.ids import to_global_id
+from gateway.core.ids import to_global_id
+from gateway.core.settings import Settings
+from gateway.core.validation import InputModel, not_nullable
 from gateway.repositories import tokens, users
 from gateway.security.passwords import hash_password
 from gateway.security.principal import Principal, Scope
-from gateway.services import auth
+from gateway.services import sessions
 from gateway.services.scopes import require_scope
 from gateway.services.versioning import check_version
-from gateway.settings import Settings
-from gateway.throttle import Throttle
-from gateway.validation import InputModel, not_nullable
 from models import User
 
 USERNAME = re.compile(r"[a-z0-9-]{2,39}")
@@ -300,7 +300,7 @@ async def update_viewer(
     _raise_if(errors)
 
     if sensitive and current is not None:
-        await auth.confirm_password(user, current, throttle=throttle)
+        await sessions.confirm_password(user, current, throttle=throttle)
     if email_key is not None and await users.email_taken(email_key, other_than=user.id):
         raise _conflict([FieldError("email", "is already taken")])
     password_hash = None

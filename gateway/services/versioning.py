@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.errors import PreconditionFailed
+from gateway.core.errors import PreconditionFailed
 
 
 def check_version(current: int, expected: int | None) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from gateway.core.validation import InputModel, not_nullable
 from gateway.repositories import deliveries as delivery_repo
-from gateway.services.events import EventType
 from gateway.services.projects import not_null
-from gateway.validation import InputModel, not_nullable
+from gateway.services.recording import EventType
 from gateway.webhooks import targets
 
 EVENT_NAMES = (*(t.value for t in EventType), delivery_repo.WILDCARD)

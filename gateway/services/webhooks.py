@@ -5,7 +5,7 @@ who cannot see it, it does not exist. Looking at webhooks and their delivery log
 admin role (they say where the workspace's events go); changing them needs a token's `admin`
 scope as well. The URL passes the SSRF guard (`gateway.webhooks.targets`) when it is saved;
 the signing secret is generated unless given, shown once, and stored encrypted. Deliveries
-themselves are written by `gateway.services.events.record` and sent by
+themselves are written by `gateway.services.recording.record` and sent by
 `gateway.webhooks.worker` (ADR 0017).
 """
 
@@ -18,9 +18,10 @@ from typing import Any, Unpack
 
 from tortoise.transactions import in_transaction
 
-from gateway.errors import DomainError, NotFound, ValidationFailed
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import DomainError, NotFound, ValidationFailed
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.settings import Settings
 from gateway.repositories import deliveries as delivery_repo
 from gateway.repositories import webhooks as webhook_repo
 from gateway.repositories import workspaces as workspace_repo
@@ -37,7 +38,6 @@ from gateway.services.access import (
 )
 from gateway.services.versioning import check_version
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
-from gateway.settings import Settings
 from gateway.webhooks import secrets, targets
 from models import DeliveryState
 

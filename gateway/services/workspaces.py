@@ -14,14 +14,15 @@ from typing import Annotated, Any, Unpack
 from pydantic import Field, StringConstraints, field_validator
 from tortoise.transactions import in_transaction
 
-from gateway.errors import Conflict, FieldError
-from gateway.ids import to_global_id
-from gateway.paging import Page, PageArgs
+from gateway.core.errors import Conflict, FieldError
+from gateway.core.ids import to_global_id
+from gateway.core.paging import Page, PageArgs
+from gateway.core.validation import InputModel, not_nullable
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.workspaces import WorkspaceRow
 from gateway.security.principal import Principal
-from gateway.services import events
+from gateway.services import recording
 from gateway.services.access import (
     Access,
     Action,
@@ -30,9 +31,8 @@ from gateway.services.access import (
     not_found,
     require_scope_of,
 )
-from gateway.services.events import EventType, JSONObject
+from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
-from gateway.validation import InputModel, not_nullable
 from models import Role
 
 SLUG_PATTERN = r"^[a-z0-9-]{2,39}$"
@@ -196,7 +196,7 @@ async def create_workspace(principal: Principal, data: WorkspaceCreate) -> Works
             raise _slug_taken(data.slug) from None
         owner = member_repo.UserRef(id=principal.user_id, username=principal.username)
         await member_repo.add(db, row.id, owner, Role.owner)
-        await events.record(
+        await recording.record(
             row.id,
             principal.user_id,
             EventType.workspace_created,
@@ -236,7 +236,7 @@ async def update_workspace(
             )
         except workspace_repo.SlugTaken:
             raise _slug_taken(slug) from None
-        await events.record(
+        await recording.record(
             row.id,
             principal.user_id,
             EventType.workspace_updated,

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 SECRET_PREFIX: Final = "whsec_"
 _HKDF_INFO: Final = b"switchyard webhook secrets v1"

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import BaseORMException
 
+from gateway.core.settings import Settings
 from gateway.observability.metrics import WEBHOOK_DELIVERIES
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.roots import Root
@@ -28,7 +29,6 @@ from gateway.repositories import deliveries as delivery_repo
 from gateway.repositories import webhooks as webhook_repo
 from gateway.repositories.deliveries import Claim
 from gateway.rest.shapes import EVENT
-from gateway.settings import Settings
 from gateway.webhooks import secrets
 from gateway.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 from gateway.webhooks.sender import Outcome, Sender

@@ -1,0 +1,1 @@
+"""The `gateway` command: serve, migrate, seed, export and check the contract."""

@@ -1,0 +1,1 @@
+"""Framework-free foundations: settings, the database, errors, ids, paging, counters, validation."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: the app factory, every middleware, problem rendering, the docs pages."""

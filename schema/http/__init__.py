@@ -1,0 +1,1 @@
+"""GraphQL over HTTP and websockets: the router, persisted queries, limits, cost, errors."""
