@@ -31,7 +31,7 @@ from types import FrameType
 import asyncpg
 
 from bench import answers, soak_load, wrk
-from bench.servers import BIN, ROOT, free_port, wait_up
+from bench.servers import BIN, ROOT, free_port, stop, wait_up
 from bench.workloads import ISSUES
 
 ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -148,7 +148,7 @@ def main() -> None:
             target = capacity * options.fraction
             # Each connection waits between requests so that together they send about
             # `target`: a request's own time is taken as its time at capacity.
-            cycle_ms, busy_ms = (soak_load.CONNECTIONS * 1000 / r for r in (target, capacity))
+            cycle_ms, busy_ms = (wrk.CONNECTIONS * 1000 / r for r in (target, capacity))
             delay_ms = int(cycle_ms - busy_ms)
             paced = soak_load.write_script(Path(scripts) / "soak.lua", calls, headers, delay_ms)
             print(f"capacity {capacity:.0f} req/s; soak at {target:.0f} req/s", flush=True)
@@ -158,7 +158,7 @@ def main() -> None:
                 w = windows[-1]
                 # A request is quicker at half load than at capacity: correct the pause by
                 # what the last window missed the target by.
-                delay_ms = max(0, int(delay_ms + cycle_ms - soak_load.CONNECTIONS * 1000 / w.rps))
+                delay_ms = max(0, int(delay_ms + cycle_ms - wrk.CONNECTIONS * 1000 / w.rps))
                 soak_load.write_script(paced, calls, headers, delay_ms)
                 print(
                     f"window {len(windows) - 1}: {w.rps:.0f} req/s p50 {w.p50_ms:.1f} ms"
@@ -169,12 +169,7 @@ def main() -> None:
         _write_results(_report(windows, capacity, target, options.minutes, failed))
         print("PASS" if not failed else "FAIL: " + "; ".join(failed), flush=True)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=40)
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
     sys.exit(1 if failed else 0)
 

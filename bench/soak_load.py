@@ -3,16 +3,14 @@ a target rate with wrk's `delay()` (wrk itself is closed-loop), and the server's
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.workloads import WORKLOADS, Call
-from bench.wrk import _lua
+from bench.wrk import SUMMARY, drive, lua
 
-CONNECTIONS, THREADS = 16, 2
-# Lua: `requests` cycles through the mix; `delay` paces each connection; `done` prints the
-# window's figures on one line (errors include every non-2xx/3xx status).
+# Lua: `requests` cycles through the mix; `delay` paces each connection; `done` (the bench's
+# `SUMMARY`) prints the window's figures on one line.
 SCRIPT = """local requests = {{}}
 {requests}
 local i = 0
@@ -23,13 +21,7 @@ end
 delay = function()
   return {delay_ms}
 end
-done = function(summary, latency, _)
-  local e = summary.errors
-  io.write(string.format("SOAK %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99),
-    e.status + e.connect + e.read + e.write + e.timeout))
-end
-"""
+""" + SUMMARY.replace("{", "{{").replace("}", "}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +46,10 @@ def mix(write_path: str) -> list[Call]:
 
 
 def write_script(path: Path, calls: list[Call], headers: dict[str, str], delay_ms: int) -> Path:
-    header_table = "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items()) + "}"
+    header_table = "{" + ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in headers.items()) + "}"
     lines = "\n".join(
-        f"requests[{n + 1}] = wrk.format({_lua(c.method)}, {_lua(c.path)}, {header_table},"
-        f" {_lua(c.body.decode()) if c.body else 'nil'})"
+        f"requests[{n + 1}] = wrk.format({lua(c.method)}, {lua(c.path)}, {header_table},"
+        f" {lua(c.body.decode()) if c.body else 'nil'})"
         for n, c in enumerate(calls)
     )
     path.write_text(SCRIPT.format(requests=lines, delay_ms=max(0, delay_ms)))
@@ -84,12 +76,5 @@ def rss_mib(root_pid: int) -> float:
 
 def run_window(base: str, script: Path, seconds: int, server_pid: int) -> Window:
     """`seconds` of paced load; the figures, and the server's memory right after."""
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
-    out = subprocess.run(
-        [*command, "-s", str(script), base], check=True, capture_output=True, text=True
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("SOAK "))
-    requests, duration_us, p50_us, p99_us, errors = map(int, line.split()[1:])
-    return Window(
-        requests, duration_us / 1e6, p50_us / 1000, p99_us / 1000, errors, rss_mib(server_pid)
-    )
+    s = drive(base, script, seconds)
+    return Window(s.requests, s.seconds, s.p50_ms, s.p99_ms, s.errors, rss_mib(server_pid))
