@@ -12,7 +12,6 @@ gateway runs the same without the extra; `Settings` refuses tracing when it is m
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,24 +27,10 @@ if TYPE_CHECKING:
 
     from gateway.observability.graphql import Operation
 
-PACKAGES: Final = (
-    "opentelemetry.sdk",
-    "opentelemetry.instrumentation.asgi",
-    "opentelemetry.instrumentation.asyncpg",
-    "opentelemetry.instrumentation.httpx",
-)
 INSTRUMENTATION: Final = "switchyard"
 
 _provider: TracerProvider | None = None
 _instrumented: list[Any] = []
-
-
-def available() -> bool:
-    """Whether the `otel` extra is installed."""
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in PACKAGES)
-    except ModuleNotFoundError:
-        return False
 
 
 def active(settings: Settings) -> bool:
