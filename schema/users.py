@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.core.counters import get_throttle
 from gateway.core.validation import validated
+from gateway.http.deps import get_throttle
 from gateway.reads import nouns
 from gateway.services import users
 from schema.connection import After, Before, Connection, First, Last
