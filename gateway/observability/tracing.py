@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from gateway import __version__
 from gateway.core.settings import Settings
+from gateway.observability.metrics import RouteTemplates
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -98,8 +99,6 @@ def uninstrument() -> None:
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
     """A server span's name: method and route template, never the raw path."""
-    from gateway.observability.metrics import RouteTemplates
-
     app = scope.get("app")
     state = getattr(app, "state", None)
     templates = getattr(state, "route_templates", None)
