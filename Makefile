@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	$(BIN)/gateway compress-assets
 	@touch $@
 
-# Development tools (pytest, ruff, mypy, schemathesis) on top of the runtime: `make run` never
+# Development tools (pytest, ruff, mypy, import-linter, schemathesis) on top of the runtime: `make run` never
 # needs them.
 $(DEV): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -42,6 +42,7 @@ lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(DEV)
 	$(BIN)/ruff format .

@@ -1,5 +1,14 @@
-"""The Strawberry GraphQL schema: one `Query` and one `Mutation` merged from noun modules, and
-`Subscription`."""
+"""The Strawberry GraphQL schema, and `build_schema`, which adds its protective extensions.
+
+`Query` merges the root fields of `schema.meta` (`serverInfo`), `schema.lookup` (`node`,
+`nodes`) and the noun modules (`schema.users`, `.workspaces`, `.projects`, `.issues`);
+`Mutation` merges the nouns' mutations, each field wrapped in `ClearLoaders`
+(`schema.loaders`); `Subscription` is `schema.subscriptions`. A noun module holds its types,
+their root fields and mutations; the relations between nouns are `schema.loaders`', the only
+module that builds another module's objects, so the noun modules import each other only for
+annotations (ADR 0021). GraphQL over HTTP and websockets is `schema.http`; the compiled reads
+are `schema.compiled`, `schema.planner` and `schema.shape` (ADR 0015).
+"""
 
 from __future__ import annotations
 

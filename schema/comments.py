@@ -1,68 +1,32 @@
-"""GraphQL comments: the `Comment` type (with `author` and `issue`), `Issue.comments` (via
-`issue_comments`), `node(id:)` for comments, and `addComment`, `updateComment`,
-`deleteComment`.
+"""GraphQL comments: the `Comment` type (with `author` and `issue`), `node(id:)` for comments,
+and `addComment`, `updateComment`, `deleteComment`. `Issue.comments` is
+`schema.loaders.Loaders.issue_comments`.
 
 Resolvers only translate: global IDs to keys, inputs to the service's Pydantic models, views to
-types. Every rule lives in `gateway.services.comments`, shared with REST. `user_loader` and
-`issue_loader` also serve `Event.actor` and `Event.issue`.
+types. Every rule lives in `gateway.services.comments`, shared with REST.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.core.errors import NotFound
 from gateway.core.ids import pk_of
-from gateway.core.paging import PageArgs
 from gateway.core.validation import validated
 from gateway.reads import nouns
-from gateway.services import comments, issue_reads, issues, members
+from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
-from gateway.services.issue_rules import IssueView
-from gateway.services.users import UserView
-from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.declared import declared, values
-from schema.loaders import nested_page
 from schema.lookup import register_node
 from schema.node import Node
-from schema.users import User
 
 if TYPE_CHECKING:
     from schema.issues import Issue
-
-
-def user_loader(info: Info[Context, None]) -> DataLoader[int, UserView | None]:
-    """User accounts by id, as the caller may see them (inactive ones included: an author
-    stays an author). The same loader, and cache, as `Membership.user`."""
-    principal = info.context.viewer
-
-    async def batch(ids: list[int]) -> list[UserView | None]:
-        return await members.users_by_id(principal, ids)
-
-    return info.context.loaders.loader("members.user", batch)
-
-
-def issue_loader(info: Info[Context, None]) -> DataLoader[int, IssueView | None]:
-    """Issues by id, unchecked: for objects (comments, events) already shown to be visible,
-    whose issue lives in the same workspace."""
-
-    async def batch(ids: list[int]) -> list[IssueView | None]:
-        found = await issues.views_by_ids(ids)
-        return [found.get(i) for i in ids]
-
-    return info.context.loaders.loader("issues.view_by_id", batch)
-
-
-def comment_count_loader(info: Info[Context, None]) -> DataLoader[int, int]:
-    """Issue id → how many comments it has, unchecked (the issue is already visible): behind
-    both `Issue.commentCount` and `Issue.comments.totalCount`."""
-    return info.context.loaders.loader("issues.comment_count", issue_reads.comment_counts)
+    from schema.users import User
 
 
 @declared(nouns.COMMENT, "A comment on an issue.")
@@ -78,22 +42,22 @@ class Comment(Node):
         )
 
     @strawberry.field(description="Who wrote the comment.")
-    async def author(self, info: Info[Context, None]) -> User:
-        view = await user_loader(info).load(self.author_id)
-        if view is None:  # a foreign key: only a concurrent deletion gets here
+    async def author(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")]:
+        author = await info.context.loaders.user.load(self.author_id)
+        if author is None:  # a foreign key: only a concurrent deletion gets here
             raise NotFound("No such user")
-        return User.of(view)
+        return author
 
     @strawberry.field(description="The issue the comment is on.")
     async def issue(
         self, info: Info[Context, None]
     ) -> Annotated[Issue, strawberry.lazy("schema.issues")]:
-        from schema.issues import Issue
-
-        view = await issue_loader(info).load(self.issue_id)
-        if view is None:  # deleted between reading the comment and its issue
+        issue = await info.context.loaders.issue.load(self.issue_id)
+        if issue is None:  # deleted between reading the comment and its issue
             raise NotFound("No such issue")
-        return Issue.of(view)
+        return issue
 
 
 async def comments_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
@@ -104,25 +68,6 @@ async def comments_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node
 
 
 register_node("Comment", comments_by_pk)
-
-
-async def issue_comments(
-    info: Info[Context, None],
-    issue_id: int,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Comment]:
-    """The resolver of `Issue.comments`: the issue's comments, oldest first. One statement for
-    the pages of every issue at this level, one (shared with `commentCount`) for their totals."""
-    paging = PageArgs(first=first, after=after, last=last, before=before)
-    pages = partial(issue_reads.comment_pages, info.context.viewer, **paging)
-    totals = comment_count_loader(info)
-    page = await nested_page(
-        info.context.loaders, "issue.comments", issue_id, paging, pages, totals
-    )
-    return to_connection(page, lambda row: Comment.of(comments.row_view(row)))
 
 
 @strawberry.input(description="A new comment on an issue.")

@@ -1,17 +1,15 @@
 """Relay connections for every GraphQL list, over `gateway.core.paging` pages.
 
-    @strawberry.field(description="The project's issues.")
-    async def issues(
-        self, info: Info[Context, None],
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
-    ) -> Connection[Issue]:
-        page = await issues.list_issues(info.context.viewer, self.pk,
-                                        first=first, after=after, last=last, before=before)
-        return to_connection(page, Issue.from_row)
+A list field takes the paging arguments `First`, `After`, `Last`, `Before`, and its loader
+(`schema.loaders`) turns the service's page into a connection, row by row:
 
-`Connection[Issue]` appears in the SDL as `IssueConnection` (edges `IssueEdge`). Limits (1..100)
-and cursors are checked by `keyset_page`, which raises VALIDATION_FAILED. Strawberry's own
-`relay.ListConnection` is not used: its cursors encode offsets (see ADR 0005).
+    async def workspace_webhooks(self, workspace: int, paging: PageArgs) -> Connection[Webhook]:
+        page = await webhooks.list_webhooks(self._context.viewer, workspace, **paging)
+        return to_connection(page, lambda row: Webhook.of(webhooks.row_view(row)))
+
+`Connection[Webhook]` appears in the SDL as `WebhookConnection` (edges `WebhookEdge`). Limits
+(1..100) and cursors are checked by `keyset_page`, which raises VALIDATION_FAILED. Strawberry's
+own `relay.ListConnection` is not used: its cursors encode offsets (see ADR 0005).
 """
 
 from __future__ import annotations

@@ -1,35 +1,30 @@
-"""GraphQL events: the `Event` type, `Workspace.events` (via `workspace_events`) and
-`node(id:)` for events.
+"""GraphQL events: the `Event` type and `node(id:)` for events. `Workspace.events` is
+`schema.loaders.Loaders.workspace_events`.
 
 An event outlives what it describes: its project or issue may be gone, so those fields are
 nullable, and its actor is null once the account is deleted. Every relation goes through the
-request's DataLoaders, shared with the modules that own the related types. Rules live in
-`gateway.services.feed`, shared with REST's `GET /workspaces/{slug}/events`.
+request's loaders. Rules live in `gateway.services.feed`, shared with REST's
+`GET /workspaces/{slug}/events`.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from gateway.core.paging import PageArgs
 from gateway.reads import nouns
-from gateway.services import feed, nested_reads
-from schema.comments import issue_loader, user_loader
-from schema.connection import Connection, to_connection
+from gateway.services import feed
 from schema.context import Context
 from schema.declared import declared, values
-from schema.loaders import nested_page
 from schema.lookup import register_node
 from schema.node import Node
-from schema.projects import Project, project_loader
-from schema.users import User
 
 if TYPE_CHECKING:
     from schema.issues import Issue
+    from schema.projects import Project
+    from schema.users import User
 
 
 @declared(nouns.EVENT, "One committed change in a workspace (the activity feed).")
@@ -50,20 +45,22 @@ class Event(Node):
         )
 
     @strawberry.field(description="Who made the change; null once that account is gone.")
-    async def actor(self, info: Info[Context, None]) -> User | None:
+    async def actor(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")] | None:
         if self.actor_pk is None:
             return None
-        view = await user_loader(info).load(self.actor_pk)
-        return None if view is None else User.of(view)
+        return await info.context.loaders.user.load(self.actor_pk)
 
     @strawberry.field(
         description="The project concerned; null when none is, or it has since been deleted."
     )
-    async def project(self, info: Info[Context, None]) -> Project | None:
+    async def project(
+        self, info: Info[Context, None]
+    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
         if self.project_pk is None:
             return None
-        view = await project_loader(info).load(self.project_pk)
-        return None if view is None else Project.of(view)
+        return await info.context.loaders.project.load(self.project_pk)
 
     @strawberry.field(
         description="The issue concerned; null when none is, or it has since been deleted."
@@ -71,12 +68,9 @@ class Event(Node):
     async def issue(
         self, info: Info[Context, None]
     ) -> Annotated[Issue, strawberry.lazy("schema.issues")] | None:
-        from schema.issues import Issue
-
         if self.issue_pk is None:
             return None
-        view = await issue_loader(info).load(self.issue_pk)
-        return None if view is None else Issue.of(view)
+        return await info.context.loaders.issue.load(self.issue_pk)
 
 
 async def events_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
@@ -86,22 +80,3 @@ async def events_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node |
 
 
 register_node("Event", events_by_pk)
-
-
-async def workspace_events(
-    info: Info[Context, None],
-    workspace_id: int,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Event]:
-    """The resolver of `Workspace.events`: the workspace's activity feed, newest first,
-    batched for every workspace at this query level."""
-    paging = PageArgs(first=first, after=after, last=last, before=before)
-    pages = partial(nested_reads.event_pages, info.context.viewer, **paging)
-    totals = info.context.loaders.loader("workspace.events.count", nested_reads.event_counts)
-    page = await nested_page(
-        info.context.loaders, "workspace.events", workspace_id, paging, pages, totals
-    )
-    return to_connection(page, lambda row: Event.of(feed.row_view(row)))

@@ -1,6 +1,7 @@
-"""GraphQL invitations: the `Invitation` type, `Workspace.invitations` and `User.invitations`
-(through `workspace_invitations` and `viewer_invitations`), and the `inviteMember`,
-`revokeInvitation`, `acceptInvitation` and `declineInvitation` mutations.
+"""GraphQL invitations: the `Invitation` type, `node(id:)` for invitations, and the
+`inviteMember`, `revokeInvitation`, `acceptInvitation` and `declineInvitation` mutations.
+`Workspace.invitations` and `User.invitations` are `schema.loaders`' `workspace_invitations` and
+`viewer_invitations`.
 
 Resolvers only translate; every rule lives in `gateway.services.invitations`, shared with REST.
 """
@@ -8,25 +9,25 @@ Resolvers only translate; every rule lives in `gateway.services.invitations`, sh
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.core.ids import pk_of
 from gateway.core.validation import validated
 from gateway.reads import admin_nouns as nouns
-from gateway.services import invitations, users
+from gateway.services import invitations
 from gateway.services.invitations import InvitationCreate, InvitationView
-from gateway.services.users import UserView
 from models import InvitationState as DomainState
-from schema.connection import Connection, to_connection
 from schema.context import Context
 from schema.declared import declared, values
 from schema.lookup import register_node
 from schema.members import Membership, Role
 from schema.node import Node
-from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.users import User
 
 
 @strawberry.enum(name="InvitationState", description="Where an invitation stands.")
@@ -65,11 +66,15 @@ class Invitation(Node):
         description="The invited account; null for an invitation by email, and once the"
         " account is gone or deactivated."
     )
-    async def invitee(self, info: Info[Context, None]) -> User | None:
+    async def invitee(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")] | None:
         return await _user(info, self.invitee_pk)
 
     @strawberry.field(description="Who sent it; null once their account is gone or deactivated.")
-    async def inviter(self, info: Info[Context, None]) -> User | None:
+    async def inviter(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.users")] | None:
         return await _user(info, self.inviter_pk)
 
     @classmethod
@@ -87,21 +92,9 @@ class Invitation(Node):
         )
 
 
-def _users(info: Info[Context, None]) -> DataLoader[int, UserView | None]:
-    principal = info.context.viewer
-
-    async def batch(ids: list[int]) -> list[UserView | None]:
-        return await users.visible_by_pk(principal, ids)
-
-    return info.context.loaders.loader("invitations.user", batch)
-
-
 async def _user(info: Info[Context, None], pk: int | None) -> User | None:
-    if pk is None:
-        return None
     # Batched: every invitation of a page asks in the same tick, one statement in all.
-    view = await _users(info).load(pk)
-    return None if view is None else User.of(view)
+    return None if pk is None else await info.context.loaders.active_user.load(pk)
 
 
 async def invitations_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
@@ -111,39 +104,6 @@ async def invitations_by_pk(info: Info[Context, None], pks: list[int]) -> list[N
 
 
 register_node("Invitation", invitations_by_pk)
-
-
-async def workspace_invitations(
-    info: Info[Context, None],
-    workspace_pk: int,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Invitation]:
-    """The resolver of `Workspace.invitations`."""
-    page = await invitations.list_invitations(
-        info.context.viewer, workspace_pk, first=first, after=after, last=last, before=before
-    )
-    return to_connection(page, lambda row: Invitation.of(invitations.row_view(row)))
-
-
-async def viewer_invitations(
-    info: Info[Context, None],
-    user_pk: int,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Invitation] | None:
-    """The resolver of `User.invitations`: null on anyone but the viewer."""
-    viewer = info.context.viewer
-    if user_pk != viewer.user_id:
-        return None
-    page = await invitations.list_my_invitations(
-        viewer, first=first, after=after, last=last, before=before
-    )
-    return to_connection(page, lambda row: Invitation.of(invitations.row_view(row)))
 
 
 @strawberry.input(description="Whom to invite: exactly one of username and email.")

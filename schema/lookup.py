@@ -1,10 +1,11 @@
 """`node(id:)` and `nodes(ids:)`: any object by its global ID, through a registry of resolvers.
 
-Each noun module registers, at import, how to fetch its objects by primary key:
+Each noun module registers, at import, how to fetch its objects by primary key (here
+`schema.issues`):
 
-    async def issues_by_pk(info: Info[Context, None], pks: list[int]) -> list[Issue | None]:
-        rows = await issues.visible_by_pk(info.context.viewer, pks)   # the service decides
-        return [Issue.from_row(r) if r else None for r in rows]
+    async def issues_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
+        views = await issue_reads.visible_by_pk(info.context.viewer, pks)  # the service decides
+        return [None if view is None else Issue.of(view) for view in views]
 
     register_node("Issue", issues_by_pk)
 

@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from pydantic import BaseModel
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.core.ids import pk_of
 from gateway.reads import nouns
 from gateway.services import members
-from gateway.services.users import UserView
 from models import Role as DomainRole
 from schema.context import Context
 from schema.declared import declared, values
@@ -53,15 +51,6 @@ class Role(Enum):
         return DomainRole[self.name.lower()]
 
 
-def _users(info: Info[Context, None]) -> DataLoader[int, UserView | None]:
-    principal = info.context.viewer
-
-    async def batch(ids: list[int]) -> list[UserView | None]:
-        return await members.users_by_id(principal, ids)
-
-    return info.context.loaders.loader("members.user", batch)
-
-
 @declared(nouns.MEMBERSHIP, "A user's role in a workspace.", {"role": Role})
 class Membership(Node):
     pk: strawberry.Private[int]
@@ -71,13 +60,11 @@ class Membership(Node):
     async def user(
         self, info: Info[Context, None]
     ) -> Annotated[User, strawberry.lazy("schema.users")]:
-        from schema.users import User
-
         # Batched: every membership of a page asks in the same tick, one statement in all.
-        view = await _users(info).load(self.user_pk)
-        if view is None:  # the account went away between the two reads
+        user = await info.context.loaders.user.load(self.user_pk)
+        if user is None:  # the account went away between the two reads
             raise RuntimeError(f"membership {self.pk} names a missing user")
-        return User.of(view)
+        return user
 
     @classmethod
     def of(cls, view: members.MemberView) -> Membership:

@@ -1,19 +1,15 @@
 """GraphQL projects: the `Project` type (with `workspace`, `labels` and `issues`),
-`project(workspace:, key:)`, `Workspace.projects` (via `workspace_projects`), and
-`createProject`, `updateProject`, `deleteProject`.
+`project(workspace:, key:)`, `node(id:)` for projects, and `createProject`, `updateProject`,
+`deleteProject`.
 
 Resolvers only translate; every rule lives in `gateway.services.projects`, shared with REST.
-The loaders here (`project_loader`, `workspace_loader`) serve every module whose objects point
-at a project or a workspace, so one request loads each project and workspace once.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.core.errors import NotFound
@@ -21,42 +17,20 @@ from gateway.core.ids import pk_of
 from gateway.core.paging import PageArgs
 from gateway.core.validation import validated
 from gateway.reads import nouns
-from gateway.services import labels, nested_reads, projects, workspaces
-from gateway.services.projects import ProjectCreate, ProjectPatch, ProjectView
-from gateway.services.workspaces import WorkspaceView
-from schema.connection import After, Before, Connection, First, Last, to_connection
+from gateway.services import issues, projects
+from gateway.services.projects import ProjectCreate, ProjectPatch
+from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
-from schema.labels import Label
-from schema.loaders import nested_page
+from schema.issue_inputs import IssueFilter, IssueOrder, OrderDirection
 from schema.lookup import register_node
 from schema.node import Node
 
 if TYPE_CHECKING:
-    from schema.issues import Issue, IssueFilter, IssueOrder
+    from schema.issues import Issue
+    from schema.labels import Label
     from schema.workspaces import Workspace
-
-
-def project_loader(info: Info[Context, None]) -> DataLoader[int, ProjectView | None]:
-    """Projects by id, unchecked: for objects whose own visibility is already established
-    (an event's or label's project lives in the same workspace)."""
-
-    async def batch(ids: list[int]) -> list[ProjectView | None]:
-        found = await projects.views_by_ids(ids)
-        return [found.get(i) for i in ids]
-
-    return info.context.loaders.loader("projects.by_id", batch)
-
-
-def workspace_loader(info: Info[Context, None]) -> DataLoader[int, WorkspaceView | None]:
-    """Workspaces by id as the caller sees them; None where invisible (the service decides)."""
-    principal = info.context.viewer
-
-    async def batch(ids: list[int]) -> list[WorkspaceView | None]:
-        return await workspaces.visible_by_pk(principal, ids)
-
-    return info.context.loaders.loader("workspaces.visible", batch)
 
 
 @declared(nouns.PROJECT, "A project inside a workspace; it holds labels and issues.")
@@ -72,12 +46,10 @@ class Project(Node):
     async def workspace(
         self, info: Info[Context, None]
     ) -> Annotated[Workspace, strawberry.lazy("schema.workspaces")]:
-        from schema.workspaces import Workspace
-
-        view = await workspace_loader(info).load(self.workspace_pk)
-        if view is None:  # deleted between reading the project and its workspace
+        workspace = await info.context.loaders.workspace.load(self.workspace_pk)
+        if workspace is None:  # deleted between reading the project and its workspace
             raise NotFound("No such workspace")
-        return Workspace.of(view)
+        return workspace
 
     @strawberry.field(description="The project's labels, by name (ignoring case).")
     async def labels(
@@ -87,14 +59,9 @@ class Project(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Label]:
+    ) -> Connection[Annotated[Label, strawberry.lazy("schema.labels")]]:
         paging = PageArgs(first=first, after=after, last=last, before=before)
-        pages = partial(nested_reads.label_pages, info.context.viewer, **paging)
-        totals = info.context.loaders.loader("project.labels.count", nested_reads.label_counts)
-        page = await nested_page(
-            info.context.loaders, "project.labels", self.pk, paging, pages, totals
-        )
-        return to_connection(page, lambda row: Label.of(labels.row_view(row)))
+        return await info.context.loaders.project_labels(self.pk, paging)
 
     @strawberry.field(
         description="The project's issues matching `filter` (open ones when omitted), in"
@@ -103,18 +70,19 @@ class Project(Node):
     async def issues(
         self,
         info: Info[Context, None],
-        filter: Annotated[IssueFilter, strawberry.lazy("schema.issues")] | None = None,
-        order_by: Annotated[IssueOrder, strawberry.lazy("schema.issues")] | None = None,
+        filter: IssueFilter | None = None,
+        order_by: IssueOrder | None = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[Issue, strawberry.lazy("schema.issues")]]:
-        from schema.issues import project_issues
-
-        return await project_issues(
-            info, self.pk, filter, order_by, first=first, after=after, last=last, before=before
-        )
+        # The same list as REST's, in the filter's canonical form (which cursors are bound to).
+        where = filter.canonical() if filter is not None else issues.make_filter()
+        sort = "number" if order_by is None else str(order_by.field.value)
+        descending = order_by is not None and order_by.direction is OrderDirection.DESC
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.project_issues(self.pk, where, sort, descending, paging)
 
 
 async def projects_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node | None]:
@@ -125,25 +93,6 @@ async def projects_by_pk(info: Info[Context, None], pks: list[int]) -> list[Node
 
 
 register_node("Project", projects_by_pk)
-
-
-async def workspace_projects(
-    info: Info[Context, None],
-    workspace_id: int,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Project]:
-    """The resolver of `Workspace.projects`: the workspace's projects by key, batched for
-    every workspace at this query level."""
-    paging = PageArgs(first=first, after=after, last=last, before=before)
-    pages = partial(nested_reads.project_pages, info.context.viewer, **paging)
-    totals = info.context.loaders.loader("workspace.projects.count", nested_reads.project_counts)
-    page = await nested_page(
-        info.context.loaders, "workspace.projects", workspace_id, paging, pages, totals
-    )
-    return to_connection(page, lambda row: Project.of(projects.row_view(row)))
 
 
 @strawberry.type

@@ -15,15 +15,15 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.services import streams
-from schema.context import Context, start_operation
+from schema.context import Context
 from schema.events import Event
 
 
-async def _events(stream: streams.EventStream) -> AsyncGenerator[Event, None]:
+async def _events(context: Context, stream: streams.EventStream) -> AsyncGenerator[Event, None]:
     async for view in stream:
-        # Fresh DataLoaders for each event: its fields are read as of this event, not from a
-        # cache as old as the subscription.
-        start_operation()
+        # Fresh loaders for each event: its fields are read as of this event, not from a cache
+        # as old as the subscription.
+        context.start_operation()
         yield Event.of(view)
 
 
@@ -47,7 +47,7 @@ class Subscription:
         stream = await streams.project_stream(
             info.context.viewer, project, after, info.context.settings
         )
-        return _events(stream)
+        return _events(info.context, stream)
 
     @strawberry.subscription(
         description=(
@@ -66,4 +66,4 @@ class Subscription:
         stream = await streams.workspace_stream(
             info.context.viewer, workspace, after, info.context.settings
         )
-        return _events(stream)
+        return _events(info.context, stream)

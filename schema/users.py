@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.core.counters import get_throttle
+from gateway.core.paging import PageArgs
 from gateway.core.validation import validated
+from gateway.http.deps import get_throttle
 from gateway.reads import nouns
 from gateway.services import users
 from schema.connection import After, Before, Connection, First, Last
@@ -43,9 +44,8 @@ class User(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[Workspace, strawberry.lazy("schema.workspaces")]]:
-        from schema.workspaces import viewer_workspaces  # workspaces → … → users at import
-
-        return await viewer_workspaces(info, self.pk, first, after, last, before)
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.user_workspaces(self.pk, paging)
 
     @strawberry.field(
         description="The invitations you may still accept, newest first: those naming your"
@@ -59,9 +59,8 @@ class User(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Annotated[Invitation, strawberry.lazy("schema.invitations")]] | None:
-        from schema.invitations import viewer_invitations  # invitations → users at import
-
-        return await viewer_invitations(info, self.pk, first, after, last, before)
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.viewer_invitations(self.pk, paging)
 
     @classmethod
     def of(cls, view: users.UserView) -> User:

@@ -1,6 +1,6 @@
-"""GraphQL webhooks: the `Webhook` and `WebhookDelivery` types, `Workspace.webhooks` (through
-`workspace_webhooks`), each webhook's `deliveries`, and the `createWebhook`, `updateWebhook`,
-`deleteWebhook` and `redeliverWebhookDelivery` mutations.
+"""GraphQL webhooks: the `Webhook` and `WebhookDelivery` types, `node(id:)` for both, and the
+`createWebhook`, `updateWebhook`, `deleteWebhook` and `redeliverWebhookDelivery` mutations.
+`Workspace.webhooks` and `Webhook.deliveries` come from `schema.loaders`.
 
 Resolvers only translate; every rule lives in `gateway.services.webhooks`, shared with REST.
 """
@@ -8,29 +8,28 @@ Resolvers only translate; every rule lives in `gateway.services.webhooks`, share
 from __future__ import annotations
 
 from enum import Enum
-from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gateway.core.ids import pk_of
 from gateway.core.paging import PageArgs
 from gateway.core.validation import validated
 from gateway.reads import admin_nouns as nouns
-from gateway.services import feed, webhooks
-from gateway.services.feed import EventView
+from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.services.webhooks import DeliveryView, WebhookView
 from models import DeliveryState
-from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
 from schema.declared import declared, values
-from schema.events import Event
 from schema.inputs import given
-from schema.loaders import nested_page
 from schema.lookup import register_node
 from schema.node import Node
+
+if TYPE_CHECKING:
+    from schema.events import Event
 
 
 @strawberry.enum(name="WebhookDeliveryState", description="Where a delivery stands.")
@@ -55,22 +54,14 @@ class WebhookDelivery(Node):
     event_pk: strawberry.Private[int]
 
     @strawberry.field(description="The event delivered.")
-    async def event(self, info: Info[Context, None]) -> Event | None:
-        view = await _events(info).load(self.event_pk)
-        return None if view is None else Event.of(view)
+    async def event(
+        self, info: Info[Context, None]
+    ) -> Annotated[Event, strawberry.lazy("schema.events")] | None:
+        return await info.context.loaders.event.load(self.event_pk)
 
     @classmethod
     def of(cls, view: DeliveryView) -> WebhookDelivery:
         return cls(**values(cls, view), event_pk=view.event_id)
-
-
-def _events(info: Info[Context, None]) -> DataLoader[int, EventView | None]:
-    principal = info.context.viewer
-
-    async def batch(ids: list[int]) -> list[EventView | None]:
-        return await feed.visible_by_pk(principal, ids)
-
-    return info.context.loaders.loader("webhooks.event", batch)
 
 
 @declared(nouns.WEBHOOK, "A URL that receives the workspace's events, signed.")
@@ -87,12 +78,7 @@ class Webhook(Node):
         before: Before = None,
     ) -> Connection[WebhookDelivery]:
         paging = PageArgs(first=first, after=after, last=last, before=before)
-        pages = partial(webhooks.delivery_pages, info.context.viewer, **paging)
-        totals = info.context.loaders.loader("webhook.deliveries.count", webhooks.delivery_counts)
-        page = await nested_page(
-            info.context.loaders, "webhook.deliveries", self.pk, paging, pages, totals
-        )
-        return to_connection(page, lambda row: WebhookDelivery.of(webhooks.delivery_row_view(row)))
+        return await info.context.loaders.webhook_deliveries(self.pk, paging)
 
     @classmethod
     def of(cls, view: WebhookView) -> Webhook:
@@ -113,21 +99,6 @@ async def deliveries_by_pk(info: Info[Context, None], pks: list[int]) -> list[No
 
 register_node("Webhook", webhooks_by_pk)
 register_node("WebhookDelivery", deliveries_by_pk)
-
-
-async def workspace_webhooks(
-    info: Info[Context, None],
-    workspace_pk: int,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Webhook]:
-    """The resolver of `Workspace.webhooks`."""
-    page = await webhooks.list_webhooks(
-        info.context.viewer, workspace_pk, first=first, after=after, last=last, before=before
-    )
-    return to_connection(page, lambda row: Webhook.of(webhooks.row_view(row)))
 
 
 @strawberry.input(description="A new webhook; the secret is generated unless given.")

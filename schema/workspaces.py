@@ -1,5 +1,5 @@
-"""GraphQL workspaces: the `Workspace` type, `workspace(slug:)`, `User.workspaces` (via
-`viewer_workspaces`), and `WorkspaceMutation` (workspace and member mutations).
+"""GraphQL workspaces: the `Workspace` type, `workspace(slug:)`, `node(id:)` for workspaces,
+and `WorkspaceMutation` (workspace and member mutations).
 
 Resolvers only translate; every rule lives in `gateway.services.workspaces` and
 `gateway.services.members`, shared with REST.
@@ -7,7 +7,7 @@ Resolvers only translate; every rule lives in `gateway.services.workspaces` and
 
 from __future__ import annotations
 
-from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -16,20 +16,21 @@ from gateway.core.ids import pk_of
 from gateway.core.paging import PageArgs
 from gateway.core.validation import validated
 from gateway.reads import nouns
-from gateway.services import members, nested_reads, workspaces
+from gateway.services import workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
-from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
 from schema.declared import declared, values
-from schema.events import Event, workspace_events
 from schema.inputs import given
-from schema.invitations import Invitation, workspace_invitations
-from schema.loaders import nested_page
 from schema.lookup import register_node
 from schema.members import MemberMutation, Membership, Role
 from schema.node import Node
-from schema.projects import Project, workspace_projects
-from schema.webhooks import Webhook, workspace_webhooks
+
+if TYPE_CHECKING:
+    from schema.events import Event
+    from schema.invitations import Invitation
+    from schema.projects import Project
+    from schema.webhooks import Webhook
 
 
 @declared(nouns.WORKSPACE, "A tenant: it holds projects and has members.", {"viewer_role": Role})
@@ -46,12 +47,7 @@ class Workspace(Node):
         before: Before = None,
     ) -> Connection[Membership]:
         paging = PageArgs(first=first, after=after, last=last, before=before)
-        pages = partial(nested_reads.member_pages, info.context.viewer, **paging)
-        totals = info.context.loaders.loader("workspace.members.count", nested_reads.member_counts)
-        page = await nested_page(
-            info.context.loaders, "workspace.members", self.pk, paging, pages, totals
-        )
-        return to_connection(page, lambda row: Membership.of(members.row_view(row)))
+        return await info.context.loaders.workspace_members(self.pk, paging)
 
     @strawberry.field(
         description="The invitations awaiting an answer, newest first, expired ones included."
@@ -64,8 +60,9 @@ class Workspace(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Invitation] | None:
-        return await workspace_invitations(info, self.pk, first, after, last, before)
+    ) -> Connection[Annotated[Invitation, strawberry.lazy("schema.invitations")]] | None:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.workspace_invitations(self.pk, paging)
 
     @strawberry.field(
         description="The webhooks, oldest first. Null, with FORBIDDEN, unless you are an admin."
@@ -77,8 +74,9 @@ class Workspace(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Webhook] | None:
-        return await workspace_webhooks(info, self.pk, first, after, last, before)
+    ) -> Connection[Annotated[Webhook, strawberry.lazy("schema.webhooks")]] | None:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.workspace_webhooks(self.pk, paging)
 
     @strawberry.field(description="The workspace's projects, by key.")
     async def projects(
@@ -88,8 +86,9 @@ class Workspace(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Project]:
-        return await workspace_projects(info, self.pk, first, after, last, before)
+    ) -> Connection[Annotated[Project, strawberry.lazy("schema.projects")]]:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.workspace_projects(self.pk, paging)
 
     @strawberry.field(description="The workspace's activity feed, newest first.")
     async def events(
@@ -99,8 +98,9 @@ class Workspace(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Event]:
-        return await workspace_events(info, self.pk, first, after, last, before)
+    ) -> Connection[Annotated[Event, strawberry.lazy("schema.events")]]:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await info.context.loaders.workspace_events(self.pk, paging)
 
     @classmethod
     def of(cls, view: workspaces.WorkspaceView) -> Workspace:
@@ -114,22 +114,6 @@ async def workspaces_by_pk(info: Info[Context, None], pks: list[int]) -> list[No
 
 
 register_node("Workspace", workspaces_by_pk)
-
-
-async def viewer_workspaces(
-    info: Info[Context, None],
-    user_id: int,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Workspace]:
-    """The resolver of `User.workspaces`: the workspaces user `user_id` belongs to that the
-    caller can see (all of them for the user themself or a site admin, else the shared ones)."""
-    page = await workspaces.list_user_workspaces(
-        info.context.viewer, user_id, first=first, after=after, last=last, before=before
-    )
-    return to_connection(page, lambda row: Workspace.of(workspaces.row_view(row)))
 
 
 @strawberry.type

@@ -14,12 +14,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Protocol
 
-from fastapi import Depends
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.requests import HTTPConnection
 
 from gateway.core.errors import ServiceUnavailable
 from gateway.core.settings import Settings
@@ -229,12 +227,3 @@ def build_throttle(settings: Settings) -> Throttle:
     if settings.redis_url:
         return RedisThrottle.from_url(settings.redis_url)
     return MemoryThrottle()
-
-
-def get_throttle(connection: HTTPConnection) -> Throttle:
-    """The app's throttle (a dependency for REST routes and GraphQL resolvers alike)."""
-    throttle: Throttle = connection.app.state.throttle
-    return throttle
-
-
-ThrottleDep = Annotated[Throttle, Depends(get_throttle)]

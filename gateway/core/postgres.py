@@ -24,6 +24,8 @@ release. Named as the engine of PostgreSQL URLs in `gateway.core.db`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 import asyncpg
@@ -33,6 +35,7 @@ from tortoise.backends.base.client import (
     PoolConnectionWrapper,
     TransactionContext,
 )
+from tortoise.backends.base.config_generator import expand_db_url
 
 from gateway.core import replicas
 
@@ -122,3 +125,20 @@ class Client(AsyncpgDBClient):
 
 
 client_class = Client
+
+
+@asynccontextmanager
+async def replica_connected(replica: replicas.Replica | None) -> AsyncIterator[None]:
+    """The replica's client (its pool opened on first use) for the app's lifespan: this
+    engine, kept out of Tortoise's registry so that everything naming no connection still
+    means the primary."""
+    if replica is None:
+        yield
+        return
+    credentials = expand_db_url(replica.url)["credentials"]
+    client = Client(connection_name=replicas.REPLICA, **credentials)
+    try:
+        with replicas.serving(client):
+            yield
+    finally:
+        await client.close()

@@ -1,9 +1,10 @@
 """Read replicas (ADR 0020): with `GATEWAY_DATABASE_REPLICA_URL`, a request's reads go to a
 PostgreSQL streaming replica and everything else to the primary.
 
-The decision is made once per HTTP request, by `ReadRouting` (pure ASGI, outside every other
-middleware), and carried in a context variable that the PostgreSQL engine (`gateway.core.postgres`)
-reads for each statement it is asked to run outside a transaction:
+The decision is made once per HTTP request, by `gateway.http.middleware.read_routing` (pure
+ASGI, outside every other middleware), and carried in a context variable that the PostgreSQL
+engine (`gateway.core.postgres`) reads for each statement it is asked to run outside a
+transaction:
 
 - a `SELECT` (or `WITH`) goes to the replica when the request may read there, which is why the
   compiled reads (`gateway.reads.run.fetch_json`, one statement on the `default` connection)
@@ -24,27 +25,23 @@ worker, the event hub) never touch the replica.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.backends.base.config_generator import expand_db_url
 
 from gateway.core.settings import Settings
 
 log = logging.getLogger("gateway.core.replicas")
 
 REPLICA: Final = "replica"
-_PRIMARY_ONLY_PATHS: Final = frozenset({"/readyz", "/healthz"})
 _READS: Final = ("SELECT", "WITH")
 # Above this many remembered writers, the ones whose window has passed are forgotten.
 _PRUNE_AT: Final = 10_000
@@ -94,23 +91,26 @@ def client_for(sql: str) -> BaseDBAsyncClient | None:
     return _client
 
 
-@asynccontextmanager
-async def connected(replica: Replica | None) -> AsyncIterator[None]:
-    """The replica's client (its pool opened on first use) for the app's lifespan."""
+@contextmanager
+def serving(client: BaseDBAsyncClient) -> Iterator[None]:
+    """Route the reads that may go to the replica to `client` (`gateway.core.postgres`'s
+    `replica_connected` opens it for the app's lifespan)."""
     global _client
-    if replica is None:
-        yield
-        return
-    from gateway.core.postgres import Client  # which routes through this module
-
-    credentials = expand_db_url(replica.url)["credentials"]
-    client = Client(connection_name=REPLICA, **credentials)
     previous, _client = _client, client
     try:
         yield
     finally:
         _client = previous
-        await client.close()
+
+
+@contextmanager
+def routed(route: Route) -> Iterator[None]:
+    """Route the statements run inside (one HTTP request) by `route`."""
+    token = _route.set(route)
+    try:
+        yield
+    finally:
+        _route.reset(token)
 
 
 def wrote() -> None:
@@ -173,54 +173,3 @@ class Replica:
         if len(self._writers) >= _PRUNE_AT:
             self._writers = {k: v for k, v in self._writers.items() if v > now}
         self._writers[principal] = now + self.read_your_writes_seconds
-
-
-def principal_key(scope: Scope) -> bytes:
-    """Who is asking, as far as read-your-writes cares (never stored in the clear)."""
-    credential = b""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            credential = b"a:" + value
-            break
-        if name == b"cookie":
-            credential = b"c:" + value
-    if not credential:
-        client = scope.get("client")
-        credential = f"p:{client[0] if client else ''}".encode()
-    return hashlib.blake2b(credential, digest_size=16).digest()
-
-
-class ReadRouting:
-    """Decide, per HTTP request, whether its reads may go to the replica."""
-
-    def __init__(self, app: ASGIApp, replica: Replica) -> None:
-        self.app = app
-        self.replica = replica
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in _PRIMARY_ONLY_PATHS:
-            await self.app(scope, receive, send)
-            return
-        principal = principal_key(scope)
-        route = Route(
-            replica_allowed=await self.replica.may_read(principal),
-            on_write=lambda: self.replica.remember_write(principal),
-        )
-        if self.replica.shared is not None:
-            send = self._sharing(send, route, principal)
-        token = _route.set(route)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _route.reset(token)
-
-    def _sharing(self, send: Send, route: Route, principal: bytes) -> Send:
-        """`send`, telling the other processes of a write before the answer starts: the client
-        cannot ask again before it has the answer."""
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start" and route.wrote:
-                await self.replica.share_write(principal)
-            await send(message)
-
-        return sending

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -23,6 +24,22 @@ PASSWORD_HASH_TIME_COST = 3
 PASSWORD_HASH_MEMORY_KIB = 65_536
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# What tracing (gateway.observability.tracing) needs: the `otel` extra.
+OTEL_PACKAGES: Final = (
+    "opentelemetry.sdk",
+    "opentelemetry.instrumentation.asgi",
+    "opentelemetry.instrumentation.asyncpg",
+    "opentelemetry.instrumentation.httpx",
+)
+
+
+def otel_installed() -> bool:
+    """Whether the `otel` extra is installed (found, not imported: importing it is slow)."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in OTEL_PACKAGES)
+    except ModuleNotFoundError:
+        return False
 
 
 class Environment(StrEnum):
@@ -173,13 +190,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_tracing_without_otel(self) -> Settings:
-        if self.tracing_enabled:
-            from gateway.observability.tracing import available
-
-            if not available():
-                raise ValueError(
-                    "GATEWAY_TRACING_ENABLED needs the otel extra: pip install 'switchyard[otel]'"
-                )
+        if self.tracing_enabled and not otel_installed():
+            raise ValueError(
+                "GATEWAY_TRACING_ENABLED needs the otel extra: pip install 'switchyard[otel]'"
+            )
         return self
 
     # Graceful shutdown (gateway.http.lifecycle, ADR 0020): after SIGTERM readiness is 503 for

@@ -13,7 +13,7 @@ from starlette.routing import Match
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from gateway import __version__
-from gateway.core import replicas
+from gateway.core import postgres, replicas
 from gateway.core.counters import build_throttle
 from gateway.core.db import tortoise_config
 from gateway.core.settings import Settings, get_settings
@@ -25,6 +25,7 @@ from gateway.http.middleware.cors import install_cors
 from gateway.http.middleware.idempotency import IdempotencyMiddleware
 from gateway.http.middleware.outage import OutageMiddleware
 from gateway.http.middleware.rate_limit import RateLimitMiddleware
+from gateway.http.middleware.read_routing import ReadRouting
 from gateway.http.middleware.request_id import RequestIdMiddleware
 from gateway.http.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.http.problems import install_problem_handlers
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with (
             AsyncExitStack() as stack,
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
-            replicas.connected(replica),  # reads to a streaming replica, if any (ADR 0020)
+            postgres.replica_connected(replica),  # reads to a streaming replica, if any (ADR 0020)
             realtime.running(settings, load_views),  # subscriptions' fan-out (ADR 0016)
         ):
             # Operations (ADR 0019): the metrics' own listener, when configured.
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # answer, the compiled fast paths' and the errors' included, can be compressed, and reads
     # are routed (to a replica, if any) before anything touches the database.
     if replica is not None:
-        app.add_middleware(replicas.ReadRouting, replica=replica)
+        app.add_middleware(ReadRouting, replica=replica)
     app.add_middleware(CompressionMiddleware, min_bytes=settings.compression_min_bytes)
     if tracing.active(settings):
         tracing.install(app, settings)

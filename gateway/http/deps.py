@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 from tortoise.exceptions import BaseORMException
 
+from gateway.core.counters import Throttle
 from gateway.core.errors import Unauthenticated
 from gateway.core.settings import Settings
 from gateway.security.jwt import AccessClaims, JwtCodec
@@ -51,8 +52,15 @@ async def get_jwt_codec(connection: HTTPConnection) -> JwtCodec:
     return codec
 
 
+def get_throttle(connection: HTTPConnection) -> Throttle:
+    """The app's throttle (a dependency for REST routes and GraphQL resolvers alike)."""
+    throttle: Throttle = connection.app.state.throttle
+    return throttle
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 JwtCodecDep = Annotated[JwtCodec, Depends(get_jwt_codec)]
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
 
 async def resolve_principal(scope: Scope) -> Principal | None:

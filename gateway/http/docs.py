@@ -31,6 +31,7 @@ logger = logging.getLogger("gateway.http.docs")
 
 ASSETS_PREFIX: Final = "/assets"
 DOCS_URL: Final = "/docs"
+GRAPHQL_PATH: Final = "/graphql"  # the GraphQL endpoint, and GraphiQL for browsers
 OAUTH2_REDIRECT_URL: Final = "/docs/oauth2-redirect"
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 FETCH_HINT: Final = "run `make install` (or `npm ci` in the repository root)"

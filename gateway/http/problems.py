@@ -25,8 +25,10 @@ from gateway.core.errors import (
     FieldError,
     ServiceUnavailable,
 )
+from gateway.http.docs import GRAPHQL_PATH
 from gateway.http.json_body import OrjsonResponse
 from gateway.http.middleware.request_id import current_request_id
+from gateway.http.middleware.security_headers import api_headers
 from gateway.http.rate_headers import current_rate_limit_headers
 
 logger = logging.getLogger("gateway.core.errors")
@@ -83,9 +85,6 @@ def field_path(loc: Sequence[int | str]) -> str:
     if len(parts) > 1 and parts[0] in _LOCATIONS:
         parts = parts[1:]
     return ".".join(str(p) for p in parts)
-
-
-GRAPHQL_PATH = "/graphql"
 
 
 def graphql_request_error(exc: DomainError) -> JSONResponse:
@@ -154,10 +153,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if is_outage(exc):  # raised in a middleware, outside the handlers above
         return await _database_down(request, exc)
     logger.exception("unhandled error (request %s)", current_request_id(), exc_info=exc)
-    # This handler answers outside every middleware, the security headers' one included (which
-    # imports this module, hence the late import).
-    from gateway.http.middleware.security_headers import api_headers
-
+    # This handler answers outside every middleware, the security headers' one included.
     return problem(
         ErrorCode.INTERNAL,
         "An unexpected error occurred; quote the request id",

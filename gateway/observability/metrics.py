@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tortoise import connections
 
 from gateway import __version__
+from gateway.realtime import runtime
 
 UNMATCHED: Final = "unmatched"
 METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -173,8 +174,6 @@ class StateCollector(Collector):
             "switchyard_subscriptions",
             "GraphQL subscriptions this process is serving.",
         )
-        from gateway.realtime import runtime
-
         broker = runtime.current()
         subscriptions.add_metric((), broker.hub.subscribers if broker is not None else 0)
         yield subscriptions

@@ -12,7 +12,6 @@ gateway runs the same without the extra; `Settings` refuses tracing when it is m
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,6 +19,7 @@ from starlette.types import Scope
 
 from gateway import __version__
 from gateway.core.settings import Settings
+from gateway.observability.metrics import RouteTemplates
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,24 +28,10 @@ if TYPE_CHECKING:
 
     from gateway.observability.graphql import Operation
 
-PACKAGES: Final = (
-    "opentelemetry.sdk",
-    "opentelemetry.instrumentation.asgi",
-    "opentelemetry.instrumentation.asyncpg",
-    "opentelemetry.instrumentation.httpx",
-)
 INSTRUMENTATION: Final = "switchyard"
 
 _provider: TracerProvider | None = None
 _instrumented: list[Any] = []
-
-
-def available() -> bool:
-    """Whether the `otel` extra is installed."""
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in PACKAGES)
-    except ModuleNotFoundError:
-        return False
 
 
 def active(settings: Settings) -> bool:
@@ -113,8 +99,6 @@ def uninstrument() -> None:
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
     """A server span's name: method and route template, never the raw path."""
-    from gateway.observability.metrics import RouteTemplates
-
     app = scope.get("app")
     state = getattr(app, "state", None)
     templates = getattr(state, "route_templates", None)

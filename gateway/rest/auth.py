@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictStr
 
-from gateway.core.counters import ThrottleDep
 from gateway.core.validation import InputModel
-from gateway.http.deps import JwtCodecDep, SettingsDep
+from gateway.http.deps import JwtCodecDep, SettingsDep, ThrottleDep
 from gateway.http.forwarded import client_address
 from gateway.rest.responses import problem_response as _problem
 from gateway.services import sessions

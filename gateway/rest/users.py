@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from gateway.core.counters import ThrottleDep
 from gateway.core.validation import InputModel
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep, SettingsDep, ThrottleDep
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, read, written

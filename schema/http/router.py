@@ -37,7 +37,8 @@ from gateway.http.json_body import dumps
 from gateway.reads.reader import dialect_of
 from schema import build_schema
 from schema.compiled import CompiledReads
-from schema.context import Context, get_context
+from schema.context import Context
+from schema.http.context import get_context
 from schema.http.errors import to_catalogue
 from schema.http.persisted import PersistedQueryError, PersistedQueryStore, build_store, resolve
 from schema.http.socket import MeteredTransportWSHandler, authenticate_connection

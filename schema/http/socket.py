@@ -28,7 +28,7 @@ from gateway.core.errors import DomainError
 from gateway.http.middleware.rate_limit import charge_socket_operation
 from gateway.security.jwt import JwtCodec
 from gateway.services import principals
-from schema.context import Context, start_operation
+from schema.context import Context
 from schema.http.errors import to_catalogue
 
 
@@ -92,5 +92,6 @@ class MeteredTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             error = to_catalogue(GraphQLError(exc.detail, original_error=exc))
             await operation.send_initial_errors([error])
             return
-        start_operation()  # this runs in the operation's own task: the loaders stay its own
+        # This runs in the operation's own task: the loaders stay its own.
+        self.context.start_operation()
         await super().run_operation(operation)

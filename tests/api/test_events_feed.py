@@ -1,5 +1,5 @@
 """The activity feed: REST `GET /api/v1/workspaces/{slug}/events` and GraphQL
-`Workspace.events` (through `schema.events.workspace_events`)."""
+`Workspace.events` (through `schema.loaders.Loaders.workspace_events`)."""
 
 from __future__ import annotations
 

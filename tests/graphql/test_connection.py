@@ -3,7 +3,6 @@ pages with per-request DataLoaders over batch loads, and REST `PageOut[T]` with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,20 +16,22 @@ from strawberry.types import Info
 
 from gateway.core.ids import to_global_id
 from gateway.core.paging import PageArgs, keyset_page, order
+from gateway.core.settings import Settings
 from gateway.http.problems import install_problem_handlers
 from gateway.repositories.batch import Row, rows_by_id, rows_grouped
 from gateway.rest.pages import PageOut, PageParamsDep, page_out
 from models import Issue, IssueLabel, Label, Project, User, Workspace
 from schema.connection import After, Before, Connection, First, Last, to_connection
+from schema.context import Context
 from schema.http.errors import CatalogueErrors
 from schema.loaders import Loaders
 from schema.node import Node
 from tests.sql_counter import count_sql
 
 
-@dataclass
-class Ctx:
-    loaders: Loaders = field(default_factory=Loaders)
+def new_context() -> Context:
+    """An anonymous request's context, with loaders of its own."""
+    return Context(Settings.model_construct(), None, Loaders)
 
 
 async def users_by_id(ids: list[int]) -> list[Row | None]:
@@ -58,12 +59,12 @@ class IssueNode(Node):
         )
 
     @strawberry.field
-    async def author(self, info: Info[Ctx, None]) -> str | None:
+    async def author(self, info: Info[Context, None]) -> str | None:
         row = await info.context.loaders.loader("users.by_id", users_by_id).load(self.author_id)
         return row["username"] if row else None
 
     @strawberry.field
-    async def labels(self, info: Info[Ctx, None]) -> list[str]:
+    async def labels(self, info: Info[Context, None]) -> list[str]:
         rows = await info.context.loaders.loader("issue.labels", labels_of).load(self.pk)
         return [r["label__name"] for r in rows]
 
@@ -83,7 +84,7 @@ SCHEMA = strawberry.Schema(query=ListQuery, extensions=[CatalogueErrors])
 
 
 async def run(query: str, **variables: Any) -> dict[str, Any]:
-    result = await SCHEMA.execute(query, variable_values=variables, context_value=Ctx())
+    result = await SCHEMA.execute(query, variable_values=variables, context_value=new_context())
     errors = [e.formatted for e in result.errors or []]
     return {"data": result.data, "errors": errors}
 
@@ -235,10 +236,10 @@ async def test_loaders_are_named_per_request_and_cleared_after_writes() -> None:
         calls.append(keys)
         return keys
 
-    request = Loaders()
+    request = new_context().loaders
     assert request.loader("a", echo) is request.loader("a", echo)
     assert request.loader("a", echo) is not request.loader("b", echo)
-    assert Loaders().loader("a", echo) is not request.loader("a", echo)
+    assert new_context().loaders.loader("a", echo) is not request.loader("a", echo)
     assert [await request.loader("a", echo).load(3) for _ in range(2)] == [3, 3]
     request.clear()
     assert await request.loader("a", echo).load(3) == 3

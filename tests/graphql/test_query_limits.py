@@ -21,6 +21,7 @@ from schema.connection import After, Before, Connection, First, Last, PageInfo
 from schema.context import Context
 from schema.http.cost import node_cost
 from schema.http.limits import query_cost
+from schema.loaders import Loaders
 from tests.auth_helpers import bearer, gql, make_user
 from tests.sql_counter import count_sql
 
@@ -80,7 +81,7 @@ async def run(
 ) -> tuple[Any, Context, list[str]]:
     """Execute anonymously on `schema`; the result, the context and the resolvers that ran."""
     CALLS.clear()
-    context = Context(Settings.model_construct(), None)
+    context = Context(Settings.model_construct(), None, Loaders)
     result = await schema.execute(query, variable_values=variables, context_value=context)
     return result, context, list(CALLS)
 
@@ -283,7 +284,7 @@ async def test_the_same_query_within_limits_does_touch_the_database(
     assert "errors" not in created, created
     schema = build_schema(settings)
     principal = Principal(owner.id, owner.username, False, TokenKind.access, frozenset(Scope))
-    principal_context = Context(settings, principal)
+    principal_context = Context(settings, principal, Loaders)
     legal = '{ workspace(slug: "acme") { members(first: 100) { totalCount } } }'
     with count_sql() as sql:
         result = await schema.execute(legal, context_value=principal_context)

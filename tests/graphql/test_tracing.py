@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from gateway.core import settings as settings_module
 from gateway.core.settings import Settings
 from gateway.http.app import create_app
 from gateway.observability import tracing
@@ -103,7 +104,7 @@ def test_tracing_is_off_unless_asked_for(settings: Settings) -> None:
 
 
 def test_tracing_without_the_extra_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tracing, "available", lambda: False)
+    monkeypatch.setattr(settings_module, "otel_installed", lambda: False)
     with pytest.raises(ValidationError, match=r"switchyard\[otel\]"):
         Settings(tracing_enabled=True)
     assert Settings().tracing_enabled is False  # and without asking, nothing is needed

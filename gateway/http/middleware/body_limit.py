@@ -12,7 +12,8 @@ import contextlib
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.errors import PayloadTooLarge
-from gateway.http.problems import GRAPHQL_PATH, graphql_request_error, problem
+from gateway.http.docs import GRAPHQL_PATH
+from gateway.http.problems import graphql_request_error, problem
 
 
 class BodyTooLarge(Exception):

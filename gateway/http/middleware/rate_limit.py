@@ -24,9 +24,9 @@ from gateway.core.counters import Charge, Throttle
 from gateway.core.errors import DomainError, RateLimited, Unauthenticated
 from gateway.core.settings import Settings
 from gateway.http.deps import claimed_user_id
-from gateway.http.docs import ASSETS_PREFIX, DOCS_URL
+from gateway.http.docs import ASSETS_PREFIX, DOCS_URL, GRAPHQL_PATH
 from gateway.http.forwarded import client_address
-from gateway.http.problems import GRAPHQL_PATH, graphql_request_error, problem
+from gateway.http.problems import graphql_request_error, problem
 from gateway.http.rate_headers import set_rate_limit_headers
 
 WINDOW_SECONDS = 60

@@ -18,8 +18,7 @@ from typing import Final
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.http.docs import DOCS_URL, OAUTH2_REDIRECT_URL
-from gateway.http.problems import GRAPHQL_PATH
+from gateway.http.docs import DOCS_URL, GRAPHQL_PATH, OAUTH2_REDIRECT_URL
 
 HTML_PAGES: Final = frozenset({DOCS_URL, OAUTH2_REDIRECT_URL, GRAPHQL_PATH})
 API_POLICY: Final = (
