@@ -69,18 +69,6 @@ async def test_scopes_narrow_site_admins(acme: dict[str, User]) -> None:
     assert full.role is Role.owner
 
 
-async def test_an_access_is_reused_without_a_query(acme: dict[str, User]) -> None:
-    ada = as_principal(acme["ada"], Scope.write)
-    access = await resolve(ada, "acme")
-    workspace = await Workspace.get(slug="acme")
-    await workspace.delete()  # a fresh lookup would now be NOT_FOUND
-    assert (await authorize(ada, access, Action.moderate)) is access
-    with pytest.raises(Forbidden):
-        await authorize(ada, access, Action.manage_members)  # scope
-    with pytest.raises(NotFound):
-        await authorize(as_principal(acme["vic"]), access, Action.read)  # another principal
-
-
 @pytest.mark.parametrize("scope", list(Scope))
 @pytest.mark.parametrize("name", ["vic", "ada", "root"])
 async def test_allows_agrees_with_require(acme: dict[str, User], name: str, scope: Scope) -> None:
