@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header
 
 from gateway.core.validation import not_nullable
 from gateway.rest.responses import problem_response
@@ -31,15 +31,6 @@ def names(if_none_match: str | None, tag: str) -> bool:
     if if_none_match is None:
         return False
     return if_none_match.strip() == "*" or tag in [t.strip() for t in if_none_match.split(",")]
-
-
-def not_modified(request: Request, response: Response, version: int) -> Response | None:
-    """Set the ETag; a 304 answer when the client's `If-None-Match` already has it."""
-    tag = etag(version)
-    response.headers["ETag"] = tag
-    if names(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return None
 
 
 async def expected_version(

@@ -113,7 +113,6 @@ class Access:
     principal: Principal
     workspace: WorkspaceRow
     role: Role  # effective: owner for a site admin
-    membership_role: Role | None  # the stored membership, None for a non-member site admin
 
     def allows(self, action: Action) -> bool:
         """Would `require(action)` pass?"""
@@ -152,14 +151,12 @@ async def resolve(principal: Principal, workspace: WorkspaceRef) -> Access:
     if found is not None:
         row, stored = found
         role = Role.owner if principal.is_site_admin else stored
-        return Access(principal=principal, workspace=row, role=role, membership_role=stored)
+        return Access(principal=principal, workspace=row, role=role)
     if principal.is_site_admin:
         # Only a site admin reaches a workspace without a membership: one more query for them.
         row_only = await workspace_repo.find(workspace)
         if row_only is not None:
-            return Access(
-                principal=principal, workspace=row_only, role=Role.owner, membership_role=None
-            )
+            return Access(principal=principal, workspace=row_only, role=Role.owner)
     raise not_found(workspace)
 
 
