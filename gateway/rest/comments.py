@@ -12,7 +12,15 @@ from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber, RowId
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import (
+    ARCHIVED,
+    FORBIDDEN_CONTENT,
+    NOT_MODIFIED,
+    PRECONDITION_FAILED,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    problem_response,
+)
 from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.projects import canonical_key
@@ -22,12 +30,9 @@ router = APIRouter(tags=["comments"])
 BASE = "/workspaces/{slug}/projects/{key}/issues/{number}/comments"
 
 
-_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
-_403 = _problem("FORBIDDEN: your role or the token's scope does not allow this")
-_404 = _problem("NOT_FOUND: no such workspace, project, issue or comment, or not visible to you")
-_409 = _problem("CONFLICT: the project is archived")
-_412 = _problem("PRECONDITION_FAILED: `If-Match` names an older version")
-_422 = _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)")
+NOT_FOUND_COMMENT = problem_response(
+    "NOT_FOUND: no such workspace, project, issue or comment, or not visible to you"
+)
 
 
 COMMENT_ONE = Root("comment", "r0", obj=shapes.COMMENT.read)
@@ -42,7 +47,12 @@ def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentR
     BASE,
     summary="List an issue's comments",
     response_model=page_of(shapes.COMMENT),
-    responses={401: _401, 403: _403, 404: _404, 422: _422},
+    responses={
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_CONTENT,
+        404: NOT_FOUND_COMMENT,
+        422: VALIDATION_FAILED,
+    },
 )
 async def list_comments(
     slug: str,
@@ -66,7 +76,13 @@ async def list_comments(
     status_code=201,
     summary="Comment on an issue",
     response_model=shapes.COMMENT.model,
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 422: _422},
+    responses={
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_CONTENT,
+        404: NOT_FOUND_COMMENT,
+        409: ARCHIVED,
+        422: VALIDATION_FAILED,
+    },
 )
 async def add_comment(
     slug: str,
@@ -100,7 +116,12 @@ async def add_comment(
     name="comments.get",
     summary="Get a comment",
     response_model=shapes.COMMENT.model,
-    responses={304: {"description": "Not modified"}, 401: _401, 403: _403, 404: _404},
+    responses={
+        304: NOT_MODIFIED,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_CONTENT,
+        404: NOT_FOUND_COMMENT,
+    },
 )
 async def get_comment(
     slug: str,
@@ -121,7 +142,14 @@ async def get_comment(
     BASE + "/{comment_id}",
     summary="Edit a comment",
     response_model=shapes.COMMENT.model,
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 412: _412, 422: _422},
+    responses={
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_CONTENT,
+        404: NOT_FOUND_COMMENT,
+        409: ARCHIVED,
+        412: PRECONDITION_FAILED,
+        422: VALIDATION_FAILED,
+    },
 )
 async def update_comment(
     slug: str,
@@ -146,7 +174,13 @@ async def update_comment(
     BASE + "/{comment_id}",
     status_code=204,
     summary="Delete a comment",
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 412: _412},
+    responses={
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_CONTENT,
+        404: NOT_FOUND_COMMENT,
+        409: ARCHIVED,
+        412: PRECONDITION_FAILED,
+    },
 )
 async def delete_comment(
     slug: str,

@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from gateway.core.validation import not_nullable
-from gateway.rest.responses import problem_response
 
 # One source for the OpenAPI document and the check: a malformed `If-Match` is 422 like any
 # other bad input, found together with the body's errors (before any 412).
@@ -52,6 +51,3 @@ async def expected_version(
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 """A PATCH or DELETE parameter: the version `If-Match` names, None without one."""
-
-E412 = problem_response("PRECONDITION_FAILED: `If-Match` names an older version")
-NOT_MODIFIED = {"description": "Not modified: `If-None-Match` names the current version"}

@@ -11,17 +11,22 @@ from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E403_READ, E422
+from gateway.rest.responses import (
+    ARCHIVED,
+    FORBIDDEN_NOT_ADMIN,
+    FORBIDDEN_NOT_OWNER,
+    FORBIDDEN_READ,
+    NOT_FOUND_PROJECT,
+    NOT_MODIFIED,
+    PRECONDITION_FAILED,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    problem_response,
+)
 from gateway.services import projects
 from gateway.services.projects import ProjectCreate, ProjectPatch
 
 router = APIRouter(prefix="/workspaces/{slug}/projects", tags=["projects"])
-
-E404 = problem_doc("NOT_FOUND: no such workspace or project, or the caller is not a member")
-E409_ARCHIVED = problem_doc("CONFLICT: the project is archived (read-only)")
-E412 = problem_doc("PRECONDITION_FAILED: `If-Match` names an older version")
-
 
 PROJECT_ONE = Root("project", "r0", obj=shapes.PROJECT.read)
 _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "projects", shapes.PROJECT.read))
@@ -35,7 +40,7 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
     "",
     summary="List projects",
     response_model=page_of(shapes.PROJECT),
-    responses={401: E401, 403: E403_READ, 404: E404},
+    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_READ, 404: NOT_FOUND_PROJECT},
 )
 async def list_projects(
     slug: str,
@@ -57,11 +62,11 @@ async def list_projects(
     summary="Create a project",
     response_model=shapes.PROJECT.model,
     responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
-        404: E404,
-        409: problem_doc("CONFLICT: the key is taken in this workspace"),
-        422: E422,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_NOT_ADMIN,
+        404: NOT_FOUND_PROJECT,
+        409: problem_response("CONFLICT: the key is taken in this workspace"),
+        422: VALIDATION_FAILED,
     },
 )
 async def create_project(
@@ -86,7 +91,12 @@ async def create_project(
     name="projects.get",
     summary="Get a project",
     response_model=shapes.PROJECT.model,
-    responses={304: {"description": "Not modified"}, 401: E401, 403: E403_READ, 404: E404},
+    responses={
+        304: NOT_MODIFIED,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_READ,
+        404: NOT_FOUND_PROJECT,
+    },
 )
 async def get_project(
     slug: str,
@@ -107,12 +117,12 @@ async def get_project(
     summary="Update, archive or unarchive a project",
     response_model=shapes.PROJECT.model,
     responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
-        404: E404,
-        409: E409_ARCHIVED,
-        412: E412,
-        422: E422,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_NOT_ADMIN,
+        404: NOT_FOUND_PROJECT,
+        409: ARCHIVED,
+        412: PRECONDITION_FAILED,
+        422: VALIDATION_FAILED,
     },
 )
 async def update_project(
@@ -136,11 +146,11 @@ async def update_project(
     status_code=204,
     summary="Delete a project",
     responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
-        404: E404,
-        409: E409_ARCHIVED,
-        412: E412,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN_NOT_OWNER,
+        404: NOT_FOUND_PROJECT,
+        409: ARCHIVED,
+        412: PRECONDITION_FAILED,
     },
 )
 async def delete_project(
