@@ -12,15 +12,7 @@ from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber, RowId
-from gateway.rest.responses import (
-    ARCHIVED,
-    FORBIDDEN_CONTENT,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
-    problem_response,
-)
+from gateway.rest.responses import ARCHIVED, FORBIDDEN_CONTENT, problem_response, problems
 from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.projects import canonical_key
@@ -47,12 +39,7 @@ def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentR
     BASE,
     summary="List an issue's comments",
     response_model=page_of(shapes.COMMENT),
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_CONTENT,
-        404: NOT_FOUND_COMMENT,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, validated=True),
 )
 async def list_comments(
     slug: str,
@@ -76,13 +63,7 @@ async def list_comments(
     status_code=201,
     summary="Comment on an issue",
     response_model=shapes.COMMENT.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_CONTENT,
-        404: NOT_FOUND_COMMENT,
-        409: ARCHIVED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, validated=True),
 )
 async def add_comment(
     slug: str,
@@ -116,12 +97,7 @@ async def add_comment(
     name="comments.get",
     summary="Get a comment",
     response_model=shapes.COMMENT.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_CONTENT,
-        404: NOT_FOUND_COMMENT,
-    },
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, cached=True),
 )
 async def get_comment(
     slug: str,
@@ -142,14 +118,9 @@ async def get_comment(
     BASE + "/{comment_id}",
     summary="Edit a comment",
     response_model=shapes.COMMENT.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_CONTENT,
-        404: NOT_FOUND_COMMENT,
-        409: ARCHIVED,
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, versioned=True, validated=True
+    ),
 )
 async def update_comment(
     slug: str,
@@ -174,13 +145,7 @@ async def update_comment(
     BASE + "/{comment_id}",
     status_code=204,
     summary="Delete a comment",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_CONTENT,
-        404: NOT_FOUND_COMMENT,
-        409: ARCHIVED,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, versioned=True),
 )
 async def delete_comment(
     slug: str,

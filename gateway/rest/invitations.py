@@ -17,10 +17,8 @@ from gateway.rest.params import RowId
 from gateway.rest.responses import (
     FORBIDDEN_ADMIN_SCOPE,
     NOT_FOUND_WORKSPACE,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
     problem_response,
+    problems,
 )
 from gateway.services import invitations
 from gateway.services.invitations import InvitationCreate
@@ -54,7 +52,7 @@ _TO_ME = Root("viewer", "r0", paged=rest_page("User", "invitations", shapes.INVI
     "",
     summary="List pending invitations",
     response_model=page_of(shapes.INVITATION),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_INVITE, 404: NOT_FOUND_WORKSPACE},
+    responses=problems(FORBIDDEN_INVITE, NOT_FOUND_WORKSPACE),
 )
 async def list_invitations(
     slug: str,
@@ -75,19 +73,15 @@ async def list_invitations(
     status_code=201,
     summary="Invite someone",
     response_model=shapes.INVITATION.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_INVITE,
-        404: NOT_FOUND_WORKSPACE,
-        409: problem_response(
+    responses=problems(
+        FORBIDDEN_INVITE,
+        NOT_FOUND_WORKSPACE,
+        problem_response(
             "CONFLICT: the account is a member already, or an invitation to the same account"
             " or address is pending"
         ),
-        422: problem_response(
-            "VALIDATION_FAILED: not exactly one of `username` and `email`, no such username,"
-            " a malformed address, or an unknown role"
-        ),
-    },
+        validated=True,
+    ),
 )
 async def invite(
     slug: str,
@@ -114,12 +108,7 @@ async def invite(
     name="invitations.get",
     summary="Get an invitation",
     response_model=shapes.INVITATION.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_INVITE,
-        404: NOT_FOUND_INVITATION,
-    },
+    responses=problems(FORBIDDEN_INVITE, NOT_FOUND_INVITATION, cached=True),
 )
 async def get_invitation(
     slug: str,
@@ -139,13 +128,12 @@ async def get_invitation(
     "/{invitation_id}",
     status_code=204,
     summary="Revoke an invitation",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_INVITE,
-        404: NOT_FOUND_INVITATION,
-        409: problem_response("CONFLICT: the invitation was answered or revoked already"),
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_INVITE,
+        NOT_FOUND_INVITATION,
+        problem_response("CONFLICT: the invitation was answered or revoked already"),
+        versioned=True,
+    ),
 )
 async def revoke(
     slug: str, invitation_id: RowId, principal: PrincipalDep, version: ExpectedVersion
@@ -160,7 +148,7 @@ async def revoke(
     "",
     summary="List my invitations",
     response_model=page_of(shapes.INVITATION),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_ADMIN_SCOPE},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE),
 )
 async def list_my_invitations(
     paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -176,12 +164,7 @@ async def list_my_invitations(
     "/{invitation_id}/accept",
     summary="Accept an invitation",
     response_model=shapes.MEMBER.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_ADMIN_SCOPE,
-        404: NOT_FOUND_MINE,
-        409: ANSWERED,
-    },
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
 async def accept(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Join the workspace with the invited role; answers the new membership. A token needs
@@ -198,12 +181,7 @@ async def accept(invitation_id: RowId, principal: PrincipalDep, settings: Settin
     "/{invitation_id}/decline",
     summary="Decline an invitation",
     response_model=shapes.INVITATION.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_ADMIN_SCOPE,
-        404: NOT_FOUND_MINE,
-        409: ANSWERED,
-    },
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
 async def decline(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Refuse an invitation; answers it, now `declined`. A token needs the `admin` scope."""

@@ -18,11 +18,8 @@ from gateway.rest.responses import (
     ARCHIVED,
     FORBIDDEN_READ,
     NOT_FOUND_PROJECT,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problem_response,
+    problems,
 )
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
@@ -45,7 +42,7 @@ def _project(slug: str, key: str) -> tuple[str, str]:
     "",
     summary="List labels",
     response_model=page_of(shapes.LABEL),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_READ, 404: NOT_FOUND_PROJECT},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
 async def list_labels(
     slug: str,
@@ -69,15 +66,12 @@ async def list_labels(
     status_code=201,
     summary="Create a label",
     response_model=shapes.LABEL.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_WRITE,
-        404: NOT_FOUND_PROJECT,
-        409: problem_response(
-            "CONFLICT: the name is taken (ignoring case) or the project is archived"
-        ),
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_WRITE,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the name is taken (ignoring case) or the project is archived"),
+        validated=True,
+    ),
 )
 async def create_label(
     slug: str,
@@ -106,12 +100,7 @@ async def create_label(
     name="labels.get",
     summary="Get a label",
     response_model=shapes.LABEL.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_READ,
-        404: NOT_FOUND_PROJECT,
-    },
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
 async def get_label(
     slug: str,
@@ -132,14 +121,13 @@ async def get_label(
     "/{name}",
     summary="Update a label",
     response_model=shapes.LABEL.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_WRITE,
-        404: NOT_FOUND_PROJECT,
-        409: problem_response("CONFLICT: the new name is taken or the project is archived"),
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_WRITE,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the new name is taken or the project is archived"),
+        versioned=True,
+        validated=True,
+    ),
 )
 async def update_label(
     slug: str,
@@ -161,13 +149,7 @@ async def update_label(
     "/{name}",
     status_code=204,
     summary="Delete a label",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_WRITE,
-        404: NOT_FOUND_PROJECT,
-        409: ARCHIVED,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_WRITE, NOT_FOUND_PROJECT, ARCHIVED, versioned=True),
 )
 async def delete_label(
     slug: str, key: str, name: str, principal: PrincipalDep, version: ExpectedVersion

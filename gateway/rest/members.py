@@ -12,15 +12,7 @@ from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import (
-    FORBIDDEN_READ,
-    NOT_FOUND_WORKSPACE,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
-    problem_response,
-)
+from gateway.rest.responses import FORBIDDEN_READ, NOT_FOUND_WORKSPACE, problem_response, problems
 from gateway.services import members
 from gateway.services.members import MemberRoleChange
 
@@ -44,7 +36,7 @@ _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "members", shapes.M
     "",
     summary="List members",
     response_model=page_of(shapes.MEMBER),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_READ, 404: NOT_FOUND_WORKSPACE},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE),
 )
 async def list_members(
     slug: str,
@@ -65,7 +57,7 @@ async def list_members(
     name="members.get",
     summary="Get a member",
     response_model=shapes.MEMBER.model,
-    responses={304: NOT_MODIFIED, 401: UNAUTHENTICATED, 403: FORBIDDEN_READ, 404: NOT_FOUND_MEMBER},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_MEMBER, cached=True),
 )
 async def get_member(
     slug: str,
@@ -85,14 +77,9 @@ async def get_member(
     "/{username}",
     summary="Change a member's role",
     response_model=shapes.MEMBER.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_MANAGE,
-        404: NOT_FOUND_MEMBER,
-        409: LAST_OWNER,
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_MANAGE, NOT_FOUND_MEMBER, LAST_OWNER, versioned=True, validated=True
+    ),
 )
 async def change_role(
     slug: str,
@@ -114,13 +101,7 @@ async def change_role(
     "/{username}",
     status_code=204,
     summary="Remove a member, or leave",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_MANAGE,
-        404: NOT_FOUND_MEMBER,
-        409: LAST_OWNER,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_MANAGE, NOT_FOUND_MEMBER, LAST_OWNER, versioned=True),
 )
 async def remove_member(
     slug: str, username: str, principal: PrincipalDep, version: ExpectedVersion

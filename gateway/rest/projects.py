@@ -17,11 +17,8 @@ from gateway.rest.responses import (
     FORBIDDEN_NOT_OWNER,
     FORBIDDEN_READ,
     NOT_FOUND_PROJECT,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problem_response,
+    problems,
 )
 from gateway.services import projects
 from gateway.services.projects import ProjectCreate, ProjectPatch
@@ -40,7 +37,7 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
     "",
     summary="List projects",
     response_model=page_of(shapes.PROJECT),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_READ, 404: NOT_FOUND_PROJECT},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
 async def list_projects(
     slug: str,
@@ -61,13 +58,12 @@ async def list_projects(
     status_code=201,
     summary="Create a project",
     response_model=shapes.PROJECT.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_ADMIN,
-        404: NOT_FOUND_PROJECT,
-        409: problem_response("CONFLICT: the key is taken in this workspace"),
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_ADMIN,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the key is taken in this workspace"),
+        validated=True,
+    ),
 )
 async def create_project(
     slug: str,
@@ -91,12 +87,7 @@ async def create_project(
     name="projects.get",
     summary="Get a project",
     response_model=shapes.PROJECT.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_READ,
-        404: NOT_FOUND_PROJECT,
-    },
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
 async def get_project(
     slug: str,
@@ -116,14 +107,9 @@ async def get_project(
     "/{key}",
     summary="Update, archive or unarchive a project",
     response_model=shapes.PROJECT.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_ADMIN,
-        404: NOT_FOUND_PROJECT,
-        409: ARCHIVED,
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_ADMIN, NOT_FOUND_PROJECT, ARCHIVED, versioned=True, validated=True
+    ),
 )
 async def update_project(
     slug: str,
@@ -145,13 +131,7 @@ async def update_project(
     "/{key}",
     status_code=204,
     summary="Delete a project",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_OWNER,
-        404: NOT_FOUND_PROJECT,
-        409: ARCHIVED,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_NOT_OWNER, NOT_FOUND_PROJECT, ARCHIVED, versioned=True),
 )
 async def delete_project(
     slug: str, key: str, principal: PrincipalDep, version: ExpectedVersion

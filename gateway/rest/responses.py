@@ -91,6 +91,31 @@ RATE_LIMITED: Final = problem_response(
     "RATE_LIMITED: over the rate limit; retry after `Retry-After` seconds"
 )
 
+
+def problems(
+    forbidden: dict[str, Any] | None = None,
+    not_found: dict[str, Any] | None = None,
+    conflict: dict[str, Any] | None = None,
+    *,
+    cached: bool = False,
+    versioned: bool = False,
+    validated: bool = False,
+) -> Responses:
+    """A route's `responses=`: 304 when `cached` (it answers `If-None-Match`), its 401, the
+    403/404/409 given, 412 when `versioned` (it honours `If-Match`), 422 when `validated`; in
+    status order, the order the document lists them in."""
+    entries: Responses = {304: NOT_MODIFIED} if cached else {}
+    entries[401] = UNAUTHENTICATED
+    for status, answer in ((403, forbidden), (404, not_found), (409, conflict)):
+        if answer is not None:
+            entries[status] = answer
+    if versioned:
+        entries[412] = PRECONDITION_FAILED
+    if validated:
+        entries[422] = VALIDATION_FAILED
+    return entries
+
+
 # What any `/api/` operation may answer before its route runs: a bad bearer token, a body over
 # the limit (operations with a body), the rate limit.
 _EVERYWHERE: Final = {"401": UNAUTHENTICATED, "429": RATE_LIMITED}

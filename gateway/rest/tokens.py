@@ -12,12 +12,7 @@ from gateway.core.validation import InputModel
 from gateway.http.deps import PrincipalDep
 from gateway.rest.pages import PageOut, PageParamsDep, page_named, page_out
 from gateway.rest.params import RowId
-from gateway.rest.responses import (
-    FORBIDDEN_ADMIN_SCOPE,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
-    problem_response,
-)
+from gateway.rest.responses import FORBIDDEN_ADMIN_SCOPE, problem_response, problems
 from gateway.security.principal import Scope
 from gateway.services import tokens
 
@@ -89,7 +84,7 @@ class TokenCreate(InputModel):
     "",
     summary="List personal access tokens",
     response_model=page_named(Token),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_ADMIN_SCOPE},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE),
 )
 async def list_tokens(
     paging: PageParamsDep, request: Request, response: Response, principal: PrincipalDep
@@ -107,11 +102,7 @@ async def list_tokens(
     "",
     status_code=201,
     summary="Create a personal access token",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_ADMIN_SCOPE,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, validated=True),
 )
 async def create_token(
     body: TokenCreate, request: Request, response: Response, principal: PrincipalDep
@@ -138,7 +129,7 @@ async def create_token(
     "/{token_id}",
     name="tokens.get",
     summary="Get a personal access token",
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_ADMIN_SCOPE, 404: NOT_FOUND_TOKEN},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_TOKEN),
 )
 async def get_token(token_id: RowId, principal: PrincipalDep) -> Token:
     """One of the caller's unrevoked tokens, without its secret."""
@@ -149,7 +140,7 @@ async def get_token(token_id: RowId, principal: PrincipalDep) -> Token:
     "/{token_id}",
     status_code=204,
     summary="Revoke a personal access token",
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_ADMIN_SCOPE, 404: NOT_FOUND_TOKEN},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_TOKEN),
 )
 async def revoke_token(token_id: RowId, principal: PrincipalDep) -> Response:
     """Revoke one of the caller's tokens; it is refused from the next request on. Another

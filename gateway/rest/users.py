@@ -13,11 +13,11 @@ from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.responses import (
-    NOT_MODIFIED,
     PRECONDITION_FAILED,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
     problem_response,
+    problems,
 )
 from gateway.services import users
 
@@ -79,11 +79,9 @@ async def sign_up(body: SignUpIn, request: Request, settings: SettingsDep) -> Re
     name="users.get",
     summary="Get a user",
     response_model=shapes.USER.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        404: problem_response("NOT_FOUND: no active user has that username"),
-    },
+    responses=problems(
+        not_found=problem_response("NOT_FOUND: no active user has that username"), cached=True
+    ),
 )
 async def get_user(
     username: str,
@@ -102,7 +100,7 @@ async def get_user(
     "/me",
     summary="Get the signed-in user",
     response_model=shapes.USER.model,
-    responses={304: NOT_MODIFIED, 401: UNAUTHENTICATED},
+    responses=problems(cached=True),
 )
 async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """The user the bearer token belongs to, email included, with a strong `ETag`;

@@ -20,11 +20,8 @@ from gateway.rest.params import RowId
 from gateway.rest.responses import (
     FORBIDDEN_NOT_ADMIN,
     NOT_FOUND_WORKSPACE,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problem_response,
+    problems,
 )
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
@@ -63,7 +60,7 @@ _DELIVERIES: Final = Root(
     "",
     summary="List webhooks",
     response_model=page_of(shapes.WEBHOOK),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_SEE, 404: NOT_FOUND_WORKSPACE},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WORKSPACE),
 )
 async def list_webhooks(
     slug: str,
@@ -84,12 +81,7 @@ async def list_webhooks(
     status_code=201,
     summary="Create a webhook",
     response_model=CreatedWebhook,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_ADMIN,
-        404: NOT_FOUND_WORKSPACE,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WORKSPACE, validated=True),
 )
 async def create_webhook(
     slug: str,
@@ -117,7 +109,7 @@ async def create_webhook(
     name="webhooks.get",
     summary="Get a webhook",
     response_model=shapes.WEBHOOK.model,
-    responses={304: NOT_MODIFIED, 401: UNAUTHENTICATED, 403: FORBIDDEN_SEE, 404: NOT_FOUND_WEBHOOK},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WEBHOOK, cached=True),
 )
 async def get_webhook(
     slug: str,
@@ -137,13 +129,7 @@ async def get_webhook(
     "/{webhook_id}",
     summary="Update a webhook",
     response_model=shapes.WEBHOOK.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_ADMIN,
-        404: NOT_FOUND_WEBHOOK,
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WEBHOOK, versioned=True, validated=True),
 )
 async def update_webhook(
     slug: str,
@@ -164,12 +150,7 @@ async def update_webhook(
     "/{webhook_id}",
     status_code=204,
     summary="Delete a webhook",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_ADMIN,
-        404: NOT_FOUND_WEBHOOK,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WEBHOOK, versioned=True),
 )
 async def delete_webhook(
     slug: str, webhook_id: RowId, principal: PrincipalDep, version: ExpectedVersion
@@ -183,7 +164,7 @@ async def delete_webhook(
     "/{webhook_id}/deliveries",
     summary="List a webhook's deliveries",
     response_model=page_of(shapes.DELIVERY),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_SEE, 404: NOT_FOUND_WEBHOOK},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WEBHOOK),
 )
 async def list_deliveries(
     slug: str,
@@ -208,7 +189,7 @@ async def list_deliveries(
     status_code=202,
     summary="Redeliver",
     response_model=shapes.DELIVERY.model,
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_NOT_ADMIN, 404: NOT_FOUND_DELIVERY},
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_DELIVERY),
 )
 async def redeliver(
     slug: str,

@@ -16,11 +16,8 @@ from gateway.rest.responses import (
     FORBIDDEN_NOT_OWNER,
     FORBIDDEN_READ,
     NOT_FOUND_WORKSPACE,
-    NOT_MODIFIED,
-    PRECONDITION_FAILED,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problem_response,
+    problems,
 )
 from gateway.services import workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
@@ -36,7 +33,7 @@ _MINE = Root("viewer", "r0", paged=rest_page("User", "workspaces", shapes.WORKSP
     "",
     summary="List my workspaces",
     response_model=page_of(shapes.WORKSPACE),
-    responses={401: UNAUTHENTICATED, 403: FORBIDDEN_READ},
+    responses=problems(FORBIDDEN_READ),
 )
 async def list_workspaces(
     paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -54,12 +51,11 @@ async def list_workspaces(
     status_code=201,
     summary="Create a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_ADMIN_SCOPE,
-        409: problem_response("CONFLICT: the slug is taken"),
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_ADMIN_SCOPE,
+        conflict=problem_response("CONFLICT: the slug is taken"),
+        validated=True,
+    ),
 )
 async def create_workspace(
     body: WorkspaceCreate,
@@ -81,12 +77,7 @@ async def create_workspace(
     name="workspaces.get",
     summary="Get a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_READ,
-        404: NOT_FOUND_WORKSPACE,
-    },
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE, cached=True),
 )
 async def get_workspace(
     slug: str,
@@ -107,14 +98,13 @@ async def get_workspace(
     "/{slug}",
     summary="Rename a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_OWNER,
-        404: NOT_FOUND_WORKSPACE,
-        409: problem_response("CONFLICT: the new slug is taken"),
-        412: PRECONDITION_FAILED,
-        422: VALIDATION_FAILED,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_OWNER,
+        NOT_FOUND_WORKSPACE,
+        problem_response("CONFLICT: the new slug is taken"),
+        versioned=True,
+        validated=True,
+    ),
 )
 async def update_workspace(
     slug: str,
@@ -133,12 +123,7 @@ async def update_workspace(
     "/{slug}",
     status_code=204,
     summary="Delete a workspace",
-    responses={
-        401: UNAUTHENTICATED,
-        403: FORBIDDEN_NOT_OWNER,
-        404: NOT_FOUND_WORKSPACE,
-        412: PRECONDITION_FAILED,
-    },
+    responses=problems(FORBIDDEN_NOT_OWNER, NOT_FOUND_WORKSPACE, versioned=True),
 )
 async def delete_workspace(
     slug: str, principal: PrincipalDep, version: ExpectedVersion
