@@ -7,6 +7,8 @@
   each field listed — the same answer REST gives for the same model.
 - `nul_fields` / `reject_nul`: the same NUL rule for plain data, which REST parameters
   (`gateway.rest.params`) and GraphQL arguments (`schema.inputs.ArgumentGuard`) apply.
+- `refuse_null` / `not_nullable`: a PATCH field that may be omitted but not null — the
+  validator and the OpenAPI hint that go with it.
 """
 
 from __future__ import annotations
@@ -74,9 +76,18 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
         raise ValidationFailed(f"Invalid input: {names}", errors=errors) from None
 
 
+def refuse_null(value: object) -> object:
+    """The validator of a field that may be omitted but not null (an explicit null would be a
+    silent no-op): `field_validator("name", …, mode="before")(refuse_null)`. Defaults skip
+    validation, so only a null given by the caller is refused."""
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
 def not_nullable(schema: dict[str, Any]) -> None:
     """`json_schema_extra` for an optional input (`X | None = None`) that may be omitted but
     not null: OpenAPI documents only `X`. Validation keeps the plain optional type (so its
-    errors name the field, not a union member); a `mode="before"` validator refuses the null."""
+    errors name the field, not a union member); `refuse_null` refuses the null."""
     alternatives = schema.pop("anyOf", [])
     schema.update(next(s for s in alternatives if s.get("type") != "null"))

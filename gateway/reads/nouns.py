@@ -3,9 +3,10 @@
 Names are the domain's (`domain.md`): REST uses them as they are, GraphQL in camelCase; each
 value's type, nullability and description serve REST's models (`gateway.rest.shapes`), the
 GraphQL types (`schema.declared`) and the compiler alike. Visibility is not repeated per noun:
-everything is read inside a workspace the caller may see (`gateway.reads.compiler.visible`),
-the rule `gateway.services.access` enforces for writes; the few lists with rules of their own
-(another user's workspaces, invitations) say them as SQL in `gateway.reads.expressions`.
+everything is read inside a workspace the caller may see
+(`gateway.reads.keysets.KeysetCompiler.visible`), the rule `gateway.services.access` enforces
+for writes; the few lists with rules of their own (another user's workspaces, invitations) say
+them as SQL in `gateway.reads.expressions`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ FIELDS = (
     "workspace_id",
     "type",
     "actor_id",
-    "actor__username",
     "subject_id",
     "project_id",
     "issue_id",

@@ -11,7 +11,10 @@ from pydantic import BaseModel, Field, StrictStr
 from gateway.core.validation import InputModel
 from gateway.http.deps import JwtCodecDep, SettingsDep, ThrottleDep
 from gateway.http.forwarded import client_address
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import (
+    VALIDATION_FAILED,
+    problem_response,
+)
 from gateway.services import sessions
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -46,9 +49,9 @@ def _pair(pair: sessions.TokenPair, response: Response) -> TokenResponse:
     "/token",
     summary="Sign in (OAuth2 password grant)",
     responses={
-        401: _problem("UNAUTHENTICATED: unknown user, wrong password or inactive account"),
-        422: _problem("VALIDATION_FAILED: the form lacks `username` or `password`"),
-        429: _problem("RATE_LIMITED: too many failed attempts; see `Retry-After`"),
+        401: problem_response("UNAUTHENTICATED: unknown user, wrong password or inactive account"),
+        422: VALIDATION_FAILED,
+        429: problem_response("RATE_LIMITED: too many failed attempts; see `Retry-After`"),
     },
 )
 async def issue_token(
@@ -82,11 +85,11 @@ async def issue_token(
     "/refresh",
     summary="Rotate a refresh token",
     responses={
-        401: _problem(
+        401: problem_response(
             "UNAUTHENTICATED: unknown, expired, revoked or already used refresh token"
             " (a reused one also revokes every token descended from the same sign-in)"
         ),
-        422: _problem("VALIDATION_FAILED: the body is not `{refresh_token}`"),
+        422: VALIDATION_FAILED,
     },
 )
 async def refresh_token(
@@ -105,8 +108,8 @@ async def refresh_token(
     status_code=204,
     summary="Sign out",
     responses={
-        401: _problem("UNAUTHENTICATED: this server never issued that refresh token"),
-        422: _problem("VALIDATION_FAILED: the body is not `{refresh_token}`"),
+        401: problem_response("UNAUTHENTICATED: this server never issued that refresh token"),
+        422: VALIDATION_FAILED,
     },
 )
 async def logout(body: RefreshRequest) -> Response:

@@ -12,7 +12,7 @@ from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber, RowId
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import ARCHIVED, FORBIDDEN_CONTENT, problem_response, problems
 from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
 from gateway.services.projects import canonical_key
@@ -22,12 +22,9 @@ router = APIRouter(tags=["comments"])
 BASE = "/workspaces/{slug}/projects/{key}/issues/{number}/comments"
 
 
-_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
-_403 = _problem("FORBIDDEN: your role or the token's scope does not allow this")
-_404 = _problem("NOT_FOUND: no such workspace, project, issue or comment, or not visible to you")
-_409 = _problem("CONFLICT: the project is archived")
-_412 = _problem("PRECONDITION_FAILED: `If-Match` names an older version")
-_422 = _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)")
+NOT_FOUND_COMMENT = problem_response(
+    "NOT_FOUND: no such workspace, project, issue or comment, or not visible to you"
+)
 
 
 COMMENT_ONE = Root("comment", "r0", obj=shapes.COMMENT.read)
@@ -42,7 +39,7 @@ def _ref(slug: str, key: str, number: int, comment_id: int) -> comments.CommentR
     BASE,
     summary="List an issue's comments",
     response_model=page_of(shapes.COMMENT),
-    responses={401: _401, 403: _403, 404: _404, 422: _422},
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, validated=True),
 )
 async def list_comments(
     slug: str,
@@ -66,7 +63,7 @@ async def list_comments(
     status_code=201,
     summary="Comment on an issue",
     response_model=shapes.COMMENT.model,
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 422: _422},
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, validated=True),
 )
 async def add_comment(
     slug: str,
@@ -100,7 +97,7 @@ async def add_comment(
     name="comments.get",
     summary="Get a comment",
     response_model=shapes.COMMENT.model,
-    responses={304: {"description": "Not modified"}, 401: _401, 403: _403, 404: _404},
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, cached=True),
 )
 async def get_comment(
     slug: str,
@@ -121,7 +118,9 @@ async def get_comment(
     BASE + "/{comment_id}",
     summary="Edit a comment",
     response_model=shapes.COMMENT.model,
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 412: _412, 422: _422},
+    responses=problems(
+        FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, versioned=True, validated=True
+    ),
 )
 async def update_comment(
     slug: str,
@@ -146,7 +145,7 @@ async def update_comment(
     BASE + "/{comment_id}",
     status_code=204,
     summary="Delete a comment",
-    responses={401: _401, 403: _403, 404: _404, 409: _409, 412: _412},
+    responses=problems(FORBIDDEN_CONTENT, NOT_FOUND_COMMENT, ARCHIVED, versioned=True),
 )
 async def delete_comment(
     slug: str,

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header
 
 from gateway.core.validation import not_nullable
-from gateway.rest.responses import problem_response
 
 # One source for the OpenAPI document and the check: a malformed `If-Match` is 422 like any
 # other bad input, found together with the body's errors (before any 412).
@@ -31,15 +30,6 @@ def names(if_none_match: str | None, tag: str) -> bool:
     if if_none_match is None:
         return False
     return if_none_match.strip() == "*" or tag in [t.strip() for t in if_none_match.split(",")]
-
-
-def not_modified(request: Request, response: Response, version: int) -> Response | None:
-    """Set the ETag; a 304 answer when the client's `If-None-Match` already has it."""
-    tag = etag(version)
-    response.headers["ETag"] = tag
-    if names(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return None
 
 
 async def expected_version(
@@ -61,6 +51,3 @@ async def expected_version(
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 """A PATCH or DELETE parameter: the version `If-Match` names, None without one."""
-
-E412 = problem_response("PRECONDITION_FAILED: `If-Match` names an older version")
-NOT_MODIFIED = {"description": "Not modified: `If-None-Match` names the current version"}

@@ -12,7 +12,7 @@ from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import page_answer, read
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import FORBIDDEN_READ, problem_response, problems
 from gateway.services import feed
 from gateway.services.projects import canonical_key
 from gateway.services.recording import EventType
@@ -27,15 +27,14 @@ _FEED = Root("workspace", "r0", paged=rest_page("Workspace", "events", shapes.EV
     "/workspaces/{slug}/events",
     summary="List a workspace's events",
     response_model=page_of(shapes.EVENT),
-    responses={
-        401: _problem("UNAUTHENTICATED: no, bad or expired credentials"),
-        403: _problem("FORBIDDEN: the personal access token lacks the `read` scope"),
-        404: _problem(
+    responses=problems(
+        FORBIDDEN_READ,
+        problem_response(
             "NOT_FOUND: no such workspace, you are not a member, or no project has the key"
             " `project`"
         ),
-        422: _problem("VALIDATION_FAILED: bad `limit`, `cursor`, `type` or `project`"),
-    },
+        validated=True,
+    ),
 )
 async def list_events(
     slug: str,

@@ -10,28 +10,31 @@ from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.members import MEMBER_ONE
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import RowId
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E404
+from gateway.rest.responses import (
+    FORBIDDEN_ADMIN_SCOPE,
+    NOT_FOUND_WORKSPACE,
+    problem_response,
+    problems,
+)
 from gateway.services import invitations
 from gateway.services.invitations import InvitationCreate
 
 router = APIRouter(prefix="/workspaces/{slug}/invitations", tags=["invitations"])
 me_router = APIRouter(prefix="/me/invitations", tags=["invitations"])
 
-E403_ADMIN = problem_doc(
+FORBIDDEN_INVITE = problem_response(
     "FORBIDDEN: the caller is not an admin (only owners invite or revoke owners), or a token"
     " lacks the scope (`read` to look, `admin` to invite or revoke)"
 )
-E403_SCOPE = problem_doc("FORBIDDEN: a token without the `admin` scope")
-E404_INVITATION = problem_doc(
+NOT_FOUND_INVITATION = problem_response(
     "NOT_FOUND: no such workspace or invitation, or the caller may not see it"
 )
-E404_MINE = problem_doc("NOT_FOUND: no such invitation addressed to the caller")
-E409_ANSWERED = problem_doc(
+NOT_FOUND_MINE = problem_response("NOT_FOUND: no such invitation addressed to the caller")
+ANSWERED = problem_response(
     "CONFLICT: the invitation was answered, revoked or has expired, or the caller is a member"
     " already"
 )
@@ -49,7 +52,7 @@ _TO_ME = Root("viewer", "r0", paged=rest_page("User", "invitations", shapes.INVI
     "",
     summary="List pending invitations",
     response_model=page_of(shapes.INVITATION),
-    responses={401: E401, 403: E403_ADMIN, 404: E404},
+    responses=problems(FORBIDDEN_INVITE, NOT_FOUND_WORKSPACE),
 )
 async def list_invitations(
     slug: str,
@@ -70,19 +73,15 @@ async def list_invitations(
     status_code=201,
     summary="Invite someone",
     response_model=shapes.INVITATION.model,
-    responses={
-        401: E401,
-        403: E403_ADMIN,
-        404: E404,
-        409: problem_doc(
+    responses=problems(
+        FORBIDDEN_INVITE,
+        NOT_FOUND_WORKSPACE,
+        problem_response(
             "CONFLICT: the account is a member already, or an invitation to the same account"
             " or address is pending"
         ),
-        422: problem_doc(
-            "VALIDATION_FAILED: not exactly one of `username` and `email`, no such username,"
-            " a malformed address, or an unknown role"
-        ),
-    },
+        validated=True,
+    ),
 )
 async def invite(
     slug: str,
@@ -109,7 +108,7 @@ async def invite(
     name="invitations.get",
     summary="Get an invitation",
     response_model=shapes.INVITATION.model,
-    responses={304: NOT_MODIFIED, 401: E401, 403: E403_ADMIN, 404: E404_INVITATION},
+    responses=problems(FORBIDDEN_INVITE, NOT_FOUND_INVITATION, cached=True),
 )
 async def get_invitation(
     slug: str,
@@ -129,13 +128,12 @@ async def get_invitation(
     "/{invitation_id}",
     status_code=204,
     summary="Revoke an invitation",
-    responses={
-        401: E401,
-        403: E403_ADMIN,
-        404: E404_INVITATION,
-        409: problem_doc("CONFLICT: the invitation was answered or revoked already"),
-        412: E412,
-    },
+    responses=problems(
+        FORBIDDEN_INVITE,
+        NOT_FOUND_INVITATION,
+        problem_response("CONFLICT: the invitation was answered or revoked already"),
+        versioned=True,
+    ),
 )
 async def revoke(
     slug: str, invitation_id: RowId, principal: PrincipalDep, version: ExpectedVersion
@@ -150,7 +148,7 @@ async def revoke(
     "",
     summary="List my invitations",
     response_model=page_of(shapes.INVITATION),
-    responses={401: E401, 403: E403_SCOPE},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE),
 )
 async def list_my_invitations(
     paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -166,7 +164,7 @@ async def list_my_invitations(
     "/{invitation_id}/accept",
     summary="Accept an invitation",
     response_model=shapes.MEMBER.model,
-    responses={401: E401, 403: E403_SCOPE, 404: E404_MINE, 409: E409_ANSWERED},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
 async def accept(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Join the workspace with the invited role; answers the new membership. A token needs
@@ -183,7 +181,7 @@ async def accept(invitation_id: RowId, principal: PrincipalDep, settings: Settin
     "/{invitation_id}/decline",
     summary="Decline an invitation",
     response_model=shapes.INVITATION.model,
-    responses={401: E401, 403: E403_SCOPE, 404: E404_MINE, 409: E409_ANSWERED},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
 async def decline(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """Refuse an invitation; answers it, now `declined`. A token needs the `admin` scope."""

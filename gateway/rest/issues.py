@@ -7,7 +7,7 @@ goes out as it is; writes go through `gateway.services.issues` and are read back
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -19,27 +19,30 @@ from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import (
+    ARCHIVED,
+    FORBIDDEN_CONTENT,
+    FORBIDDEN_READ,
+    NOT_MODIFIED,
+    PRECONDITION_FAILED,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    Responses,
+    problem_response,
+)
 from gateway.services import issues
 from gateway.services.issue_rules import MAX_LABELS, IssueCreate, IssuePatch, IssueView
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
 
-_READ: dict[int | str, dict[str, Any]] = {
-    401: _problem("UNAUTHENTICATED: no, bad or expired credentials"),
-    403: _problem("FORBIDDEN: the token lacks the `read` scope"),
-    404: _problem("NOT_FOUND: no such workspace, project or issue (or it is invisible)"),
+_READ: Responses = {
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN_READ,
+    404: problem_response("NOT_FOUND: no such workspace, project or issue (or it is invisible)"),
 }
-_WRITE: dict[int | str, dict[str, Any]] = {
-    **_READ,
-    403: _problem("FORBIDDEN: the role or the token scope does not allow it"),
-    409: _problem("CONFLICT: the project is archived"),
-    422: _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)"),
-}
-_PRECONDITION: dict[int | str, dict[str, Any]] = {
-    412: _problem("PRECONDITION_FAILED: `If-Match` names a stale version")
-}
+_WRITE: Responses = {**_READ, 403: FORBIDDEN_CONTENT, 409: ARCHIVED, 422: VALIDATION_FAILED}
+_PRECONDITION: Responses = {412: PRECONDITION_FAILED}
 
 
 ISSUE_ONE = Root("issue", "r0", obj=shapes.ISSUE.read)
@@ -125,7 +128,7 @@ def _written_args(slug: str, issue: IssueView) -> dict[str, object]:
     name="issues.get",
     summary="Get an issue",
     response_model=shapes.ISSUE.model,
-    responses={**_READ, 304: {"description": "Not modified: `If-None-Match` matches"}},
+    responses={**_READ, 304: NOT_MODIFIED},
 )
 async def get_issue(
     slug: str,

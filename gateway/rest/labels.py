@@ -12,18 +12,22 @@ from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.projects import E404, E409_ARCHIVED
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E403_READ, E422
+from gateway.rest.responses import (
+    ARCHIVED,
+    FORBIDDEN_READ,
+    NOT_FOUND_PROJECT,
+    problem_response,
+    problems,
+)
 from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
 from gateway.services.projects import canonical_key
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/labels", tags=["labels"])
 
-E403_WRITE = problem_doc("FORBIDDEN: not an admin, or a token without the `write` scope")
+FORBIDDEN_WRITE = problem_response("FORBIDDEN: not an admin, or a token without the `write` scope")
 
 
 LABEL_ONE = Root("label", "r0", obj=shapes.LABEL.read)
@@ -38,7 +42,7 @@ def _project(slug: str, key: str) -> tuple[str, str]:
     "",
     summary="List labels",
     response_model=page_of(shapes.LABEL),
-    responses={401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
 async def list_labels(
     slug: str,
@@ -62,13 +66,12 @@ async def list_labels(
     status_code=201,
     summary="Create a label",
     response_model=shapes.LABEL.model,
-    responses={
-        401: E401,
-        403: E403_WRITE,
-        404: E404,
-        409: problem_doc("CONFLICT: the name is taken (ignoring case) or the project is archived"),
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_WRITE,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the name is taken (ignoring case) or the project is archived"),
+        validated=True,
+    ),
 )
 async def create_label(
     slug: str,
@@ -97,7 +100,7 @@ async def create_label(
     name="labels.get",
     summary="Get a label",
     response_model=shapes.LABEL.model,
-    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
 async def get_label(
     slug: str,
@@ -118,14 +121,13 @@ async def get_label(
     "/{name}",
     summary="Update a label",
     response_model=shapes.LABEL.model,
-    responses={
-        401: E401,
-        403: E403_WRITE,
-        404: E404,
-        409: problem_doc("CONFLICT: the new name is taken or the project is archived"),
-        412: E412,
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_WRITE,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the new name is taken or the project is archived"),
+        versioned=True,
+        validated=True,
+    ),
 )
 async def update_label(
     slug: str,
@@ -147,7 +149,7 @@ async def update_label(
     "/{name}",
     status_code=204,
     summary="Delete a label",
-    responses={401: E401, 403: E403_WRITE, 404: E404, 409: E409_ARCHIVED, 412: E412},
+    responses=problems(FORBIDDEN_WRITE, NOT_FOUND_PROJECT, ARCHIVED, versioned=True),
 )
 async def delete_label(
     slug: str, key: str, name: str, principal: PrincipalDep, version: ExpectedVersion

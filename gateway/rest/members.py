@@ -10,23 +10,22 @@ from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E403_READ, E404, E422
+from gateway.rest.responses import FORBIDDEN_READ, NOT_FOUND_WORKSPACE, problem_response, problems
 from gateway.services import members
 from gateway.services.members import MemberRoleChange
 
 router = APIRouter(prefix="/workspaces/{slug}/members", tags=["members"])
 
-E403_MANAGE = problem_doc(
+FORBIDDEN_MANAGE = problem_response(
     "FORBIDDEN: the caller's role is too low (admins manage members, only owners make or"
     " remove owners), or a token without the `admin` scope"
 )
-E404_MEMBER = problem_doc(
+NOT_FOUND_MEMBER = problem_response(
     "NOT_FOUND: no such workspace, the caller is not a member of it, or the user is not"
 )
-E409_OWNER = problem_doc("CONFLICT: the workspace would be left without an owner")
+LAST_OWNER = problem_response("CONFLICT: the workspace would be left without an owner")
 
 
 MEMBER_ONE = Root("member", "r0", obj=shapes.MEMBER.read)
@@ -37,7 +36,7 @@ _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "members", shapes.M
     "",
     summary="List members",
     response_model=page_of(shapes.MEMBER),
-    responses={401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE),
 )
 async def list_members(
     slug: str,
@@ -58,7 +57,7 @@ async def list_members(
     name="members.get",
     summary="Get a member",
     response_model=shapes.MEMBER.model,
-    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404_MEMBER},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_MEMBER, cached=True),
 )
 async def get_member(
     slug: str,
@@ -78,14 +77,9 @@ async def get_member(
     "/{username}",
     summary="Change a member's role",
     response_model=shapes.MEMBER.model,
-    responses={
-        401: E401,
-        403: E403_MANAGE,
-        404: E404_MEMBER,
-        409: E409_OWNER,
-        412: E412,
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_MANAGE, NOT_FOUND_MEMBER, LAST_OWNER, versioned=True, validated=True
+    ),
 )
 async def change_role(
     slug: str,
@@ -107,7 +101,7 @@ async def change_role(
     "/{username}",
     status_code=204,
     summary="Remove a member, or leave",
-    responses={401: E401, 403: E403_MANAGE, 404: E404_MEMBER, 409: E409_OWNER, 412: E412},
+    responses=problems(FORBIDDEN_MANAGE, NOT_FOUND_MEMBER, LAST_OWNER, versioned=True),
 )
 async def remove_member(
     slug: str, username: str, principal: PrincipalDep, version: ExpectedVersion

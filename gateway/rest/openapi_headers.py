@@ -1,9 +1,8 @@
 """OpenAPI documentation of the HTTP headers the REST API sends and accepts, derived from each
 operation's shape so that it cannot drift from the routes:
 
-- every `/api/` operation may answer 429 (with `Retry-After`) and labels every answer with
-  `RateLimit-*` (when rate limiting is on), and may answer 401 (a bad bearer token is refused
-  before any route runs); an operation with a body may answer 413;
+- every `/api/` operation labels every answer with `RateLimit-*` (when rate limiting is on),
+  and its 429 (documented by `gateway.rest.responses`) with `Retry-After`;
 - an operation documenting 304 accepts `If-None-Match` and sends `ETag` (with 200 and 304);
   one accepting `If-Match` sends the new `ETag` with its 200;
 - a 201 sends `Location`; a list (it takes `cursor`) sends `Link: rel="next"` when there is more.
@@ -13,9 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.http.problems import PROBLEM_JSON
-
-_PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _INTEGER = {"type": "integer", "minimum": 0}
 _STRING = {"type": "string"}
 
@@ -40,11 +36,6 @@ _IF_NONE_MATCH = {
     "description": "ETags you hold; the current one answers 304 without a body.",
     "schema": _STRING,
 }
-_EXTRA_PROBLEMS = {
-    "401": "UNAUTHENTICATED: no, bad or expired credentials",
-    "413": "PAYLOAD_TOO_LARGE: the body is over the server's limit",
-    "429": "RATE_LIMITED: over the rate limit; retry after `Retry-After` seconds",
-}
 
 
 def _params(operation: dict[str, Any]) -> set[str]:
@@ -53,9 +44,6 @@ def _params(operation: dict[str, Any]) -> set[str]:
 
 def _document(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    needed = ["401", "429"] + (["413"] if "requestBody" in operation else [])
-    for status in needed:
-        responses.setdefault(status, {"description": _EXTRA_PROBLEMS[status], "content": _PROBLEM})
     responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
     params = _params(operation)
     sends: dict[str, dict[str, Any]] = {}
@@ -75,7 +63,7 @@ def _document(operation: dict[str, Any]) -> None:
 
 
 def document_headers(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the headers (and the 401/413/429 answers) described above to `schema`."""
+    """Add the headers described above to `schema`."""
     for path, path_item in schema.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue  # health checks are neither rate limited nor authenticated

@@ -2,10 +2,14 @@
 `Link: <…>; rel="next"` header out. The paging itself is `gateway.core.paging.keyset_page` (or the
 compiled reads' keyset pages, `gateway.reads`).
 
-    @router.get("/me/tokens", response_model=page_named(Token))
+A compiled list documents `page_of(shape)` and answers with `gateway.rest.compiled.page_answer`;
+a list the service pages (`/me/tokens`) builds its body with `page_out`:
+
+    @router.get("", response_model=page_named(Token))
     async def list_tokens(paging: PageParamsDep, request: Request, response: Response, …):
         page = await tokens.list_tokens(principal, **paging.args())
-        return page_out(page, to_token, request=request, response=response)
+        to_item = lambda row: Token.of(tokens.row_view(row))
+        return page_out(page, to_item, request=request, response=response)
 """
 
 from __future__ import annotations

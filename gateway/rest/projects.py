@@ -11,17 +11,19 @@ from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E403_READ, E422
+from gateway.rest.responses import (
+    ARCHIVED,
+    FORBIDDEN_NOT_ADMIN,
+    FORBIDDEN_NOT_OWNER,
+    FORBIDDEN_READ,
+    NOT_FOUND_PROJECT,
+    problem_response,
+    problems,
+)
 from gateway.services import projects
 from gateway.services.projects import ProjectCreate, ProjectPatch
 
 router = APIRouter(prefix="/workspaces/{slug}/projects", tags=["projects"])
-
-E404 = problem_doc("NOT_FOUND: no such workspace or project, or the caller is not a member")
-E409_ARCHIVED = problem_doc("CONFLICT: the project is archived (read-only)")
-E412 = problem_doc("PRECONDITION_FAILED: `If-Match` names an older version")
-
 
 PROJECT_ONE = Root("project", "r0", obj=shapes.PROJECT.read)
 _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "projects", shapes.PROJECT.read))
@@ -35,7 +37,7 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
     "",
     summary="List projects",
     response_model=page_of(shapes.PROJECT),
-    responses={401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
 async def list_projects(
     slug: str,
@@ -56,13 +58,12 @@ async def list_projects(
     status_code=201,
     summary="Create a project",
     response_model=shapes.PROJECT.model,
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
-        404: E404,
-        409: problem_doc("CONFLICT: the key is taken in this workspace"),
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_ADMIN,
+        NOT_FOUND_PROJECT,
+        problem_response("CONFLICT: the key is taken in this workspace"),
+        validated=True,
+    ),
 )
 async def create_project(
     slug: str,
@@ -86,7 +87,7 @@ async def create_project(
     name="projects.get",
     summary="Get a project",
     response_model=shapes.PROJECT.model,
-    responses={304: {"description": "Not modified"}, 401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
 async def get_project(
     slug: str,
@@ -106,14 +107,9 @@ async def get_project(
     "/{key}",
     summary="Update, archive or unarchive a project",
     response_model=shapes.PROJECT.model,
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope"),
-        404: E404,
-        409: E409_ARCHIVED,
-        412: E412,
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_ADMIN, NOT_FOUND_PROJECT, ARCHIVED, versioned=True, validated=True
+    ),
 )
 async def update_project(
     slug: str,
@@ -135,13 +131,7 @@ async def update_project(
     "/{key}",
     status_code=204,
     summary="Delete a project",
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
-        404: E404,
-        409: E409_ARCHIVED,
-        412: E412,
-    },
+    responses=problems(FORBIDDEN_NOT_OWNER, NOT_FOUND_PROJECT, ARCHIVED, versioned=True),
 )
 async def delete_project(
     slug: str, key: str, principal: PrincipalDep, version: ExpectedVersion

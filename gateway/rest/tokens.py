@@ -12,7 +12,7 @@ from gateway.core.validation import InputModel
 from gateway.http.deps import PrincipalDep
 from gateway.rest.pages import PageOut, PageParamsDep, page_named, page_out
 from gateway.rest.params import RowId
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.responses import FORBIDDEN_ADMIN_SCOPE, problem_response, problems
 from gateway.security.principal import Scope
 from gateway.services import tokens
 
@@ -30,9 +30,7 @@ ExpiryDays = Annotated[StrictInt, Field(ge=1, le=tokens.MAX_DAYS), BeforeValidat
 (The bounds sit inside the validator, so OpenAPI shows `minimum`/`maximum`, not a stray `ge`.)"""
 
 
-_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
-_403 = _problem("FORBIDDEN: a personal access token without the `admin` scope")
-_404 = _problem("NOT_FOUND: no such token among the caller's unrevoked ones")
+NOT_FOUND_TOKEN = problem_response("NOT_FOUND: no such token among the caller's unrevoked ones")
 
 
 class Token(BaseModel):
@@ -86,7 +84,7 @@ class TokenCreate(InputModel):
     "",
     summary="List personal access tokens",
     response_model=page_named(Token),
-    responses={401: _401, 403: _403},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE),
 )
 async def list_tokens(
     paging: PageParamsDep, request: Request, response: Response, principal: PrincipalDep
@@ -104,11 +102,7 @@ async def list_tokens(
     "",
     status_code=201,
     summary="Create a personal access token",
-    responses={
-        401: _401,
-        403: _403,
-        422: _problem("VALIDATION_FAILED: bad name, unknown or no scope, days out of range"),
-    },
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, validated=True),
 )
 async def create_token(
     body: TokenCreate, request: Request, response: Response, principal: PrincipalDep
@@ -135,7 +129,7 @@ async def create_token(
     "/{token_id}",
     name="tokens.get",
     summary="Get a personal access token",
-    responses={401: _401, 403: _403, 404: _404},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_TOKEN),
 )
 async def get_token(token_id: RowId, principal: PrincipalDep) -> Token:
     """One of the caller's unrevoked tokens, without its secret."""
@@ -146,7 +140,7 @@ async def get_token(token_id: RowId, principal: PrincipalDep) -> Token:
     "/{token_id}",
     status_code=204,
     summary="Revoke a personal access token",
-    responses={401: _401, 403: _403, 404: _404},
+    responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_TOKEN),
 )
 async def revoke_token(token_id: RowId, principal: PrincipalDep) -> Response:
     """Revoke one of the caller's tokens; it is refused from the next request on. Another

@@ -10,17 +10,20 @@ from gateway.http.deps import PrincipalDep, SettingsDep, ThrottleDep
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
-from gateway.rest.responses import problem_response as _problem
+from gateway.rest.conditional import ExpectedVersion
+from gateway.rest.responses import (
+    PRECONDITION_FAILED,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    problem_response,
+    problems,
+)
 from gateway.services import users
 
 router = APIRouter(tags=["users"])
 
 _USERNAME = "2 to 39 characters of a-z, 0-9 and `-` (upper case is folded to lower)."
 _PASSWORD = "8 to 256 characters."
-
-
-_401 = _problem("UNAUTHENTICATED: no, bad or expired credentials")
 
 
 class SignUpIn(InputModel):
@@ -46,9 +49,9 @@ def _location(request: Request, username: str) -> str:
     summary="Sign up",
     response_model=shapes.USER.model,
     responses={
-        403: _problem("FORBIDDEN: sign-up is disabled on this server"),
-        409: _problem("CONFLICT: the username or email is already taken"),
-        422: _problem("VALIDATION_FAILED: a field breaks its rule (each one is listed)"),
+        403: problem_response("FORBIDDEN: sign-up is disabled on this server"),
+        409: problem_response("CONFLICT: the username or email is already taken"),
+        422: VALIDATION_FAILED,
     },
 )
 async def sign_up(body: SignUpIn, request: Request, settings: SettingsDep) -> Response:
@@ -75,11 +78,9 @@ async def sign_up(body: SignUpIn, request: Request, settings: SettingsDep) -> Re
     name="users.get",
     summary="Get a user",
     response_model=shapes.USER.model,
-    responses={
-        304: NOT_MODIFIED,
-        401: _401,
-        404: _problem("NOT_FOUND: no active user has that username"),
-    },
+    responses=problems(
+        not_found=problem_response("NOT_FOUND: no active user has that username"), cached=True
+    ),
 )
 async def get_user(
     username: str,
@@ -98,7 +99,7 @@ async def get_user(
     "/me",
     summary="Get the signed-in user",
     response_model=shapes.USER.model,
-    responses={304: NOT_MODIFIED, 401: _401},
+    responses=problems(cached=True),
 )
 async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Response:
     """The user the bearer token belongs to, email included, with a strong `ETag`;
@@ -112,14 +113,12 @@ async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDe
     summary="Update the signed-in user",
     response_model=shapes.USER.model,
     responses={
-        401: _401,
-        403: _problem("FORBIDDEN: the personal access token lacks the `write` scope"),
-        409: _problem("CONFLICT: the new email is already taken"),
-        412: E412,
-        422: _problem(
-            "VALIDATION_FAILED: a field breaks its rule, or `current_password` is missing or wrong"
-        ),
-        429: _problem("RATE_LIMITED: too many wrong `current_password` attempts"),
+        401: UNAUTHENTICATED,
+        403: problem_response("FORBIDDEN: the personal access token lacks the `write` scope"),
+        409: problem_response("CONFLICT: the new email is already taken"),
+        412: PRECONDITION_FAILED,
+        422: VALIDATION_FAILED,
+        429: problem_response("RATE_LIMITED: too many wrong `current_password` attempts"),
     },
 )
 async def update_me(

@@ -14,25 +14,26 @@ from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import JSON, one_answer, page_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import RowId
-from gateway.rest.responses import problem_response as problem_doc
-from gateway.rest.workspaces import E401, E404
+from gateway.rest.responses import (
+    FORBIDDEN_NOT_ADMIN,
+    NOT_FOUND_WORKSPACE,
+    problem_response,
+    problems,
+)
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 
 router = APIRouter(prefix="/workspaces/{slug}/webhooks", tags=["webhooks"])
 
-E403_SEE = problem_doc("FORBIDDEN: not an admin, or a token without the `read` scope")
-E403_MANAGE = problem_doc("FORBIDDEN: not an admin, or a token without the `admin` scope")
-E404_WEBHOOK = problem_doc("NOT_FOUND: no such workspace or webhook, or the caller may not see it")
-E404_DELIVERY = problem_doc(
-    "NOT_FOUND: no such workspace, webhook or delivery, or the caller may not see it"
+FORBIDDEN_SEE = problem_response("FORBIDDEN: not an admin, or a token without the `read` scope")
+NOT_FOUND_WEBHOOK = problem_response(
+    "NOT_FOUND: no such workspace or webhook, or the caller may not see it"
 )
-E422_BODY = problem_doc(
-    "VALIDATION_FAILED: the body breaks a rule (`errors` lists each field); a `url` that is"
-    " not http(s), too long, or reaches a private address"
+NOT_FOUND_DELIVERY = problem_response(
+    "NOT_FOUND: no such workspace, webhook or delivery, or the caller may not see it"
 )
 
 
@@ -59,7 +60,7 @@ _DELIVERIES: Final = Root(
     "",
     summary="List webhooks",
     response_model=page_of(shapes.WEBHOOK),
-    responses={401: E401, 403: E403_SEE, 404: E404},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WORKSPACE),
 )
 async def list_webhooks(
     slug: str,
@@ -80,7 +81,7 @@ async def list_webhooks(
     status_code=201,
     summary="Create a webhook",
     response_model=CreatedWebhook,
-    responses={401: E401, 403: E403_MANAGE, 404: E404, 422: E422_BODY},
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WORKSPACE, validated=True),
 )
 async def create_webhook(
     slug: str,
@@ -108,7 +109,7 @@ async def create_webhook(
     name="webhooks.get",
     summary="Get a webhook",
     response_model=shapes.WEBHOOK.model,
-    responses={304: NOT_MODIFIED, 401: E401, 403: E403_SEE, 404: E404_WEBHOOK},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WEBHOOK, cached=True),
 )
 async def get_webhook(
     slug: str,
@@ -128,7 +129,7 @@ async def get_webhook(
     "/{webhook_id}",
     summary="Update a webhook",
     response_model=shapes.WEBHOOK.model,
-    responses={401: E401, 403: E403_MANAGE, 404: E404_WEBHOOK, 412: E412, 422: E422_BODY},
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WEBHOOK, versioned=True, validated=True),
 )
 async def update_webhook(
     slug: str,
@@ -149,7 +150,7 @@ async def update_webhook(
     "/{webhook_id}",
     status_code=204,
     summary="Delete a webhook",
-    responses={401: E401, 403: E403_MANAGE, 404: E404_WEBHOOK, 412: E412},
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WEBHOOK, versioned=True),
 )
 async def delete_webhook(
     slug: str, webhook_id: RowId, principal: PrincipalDep, version: ExpectedVersion
@@ -163,7 +164,7 @@ async def delete_webhook(
     "/{webhook_id}/deliveries",
     summary="List a webhook's deliveries",
     response_model=page_of(shapes.DELIVERY),
-    responses={401: E401, 403: E403_SEE, 404: E404_WEBHOOK},
+    responses=problems(FORBIDDEN_SEE, NOT_FOUND_WEBHOOK),
 )
 async def list_deliveries(
     slug: str,
@@ -188,7 +189,7 @@ async def list_deliveries(
     status_code=202,
     summary="Redeliver",
     response_model=shapes.DELIVERY.model,
-    responses={401: E401, 403: E403_MANAGE, 404: E404_DELIVERY},
+    responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_DELIVERY),
 )
 async def redeliver(
     slug: str,

@@ -9,19 +9,20 @@ from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
 from gateway.rest.compiled import one_answer, page_answer, read, written
-from gateway.rest.conditional import E412, NOT_MODIFIED, ExpectedVersion
+from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
-from gateway.rest.responses import problem_response as problem_doc
+from gateway.rest.responses import (
+    FORBIDDEN_ADMIN_SCOPE,
+    FORBIDDEN_NOT_OWNER,
+    FORBIDDEN_READ,
+    NOT_FOUND_WORKSPACE,
+    problem_response,
+    problems,
+)
 from gateway.services import workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
 
 router = APIRouter(prefix="/workspaces", tags=["workspaces"])
-
-
-E401 = problem_doc("UNAUTHENTICATED: no, bad or expired credentials")
-E403_READ = problem_doc("FORBIDDEN: a personal access token without the `read` scope")
-E404 = problem_doc("NOT_FOUND: no such workspace, or the caller is not a member of it")
-E422 = problem_doc("VALIDATION_FAILED: the body breaks a rule; `errors` lists each field")
 
 
 WORKSPACE_ONE = Root("workspace", "r0", obj=shapes.WORKSPACE.read)
@@ -32,7 +33,7 @@ _MINE = Root("viewer", "r0", paged=rest_page("User", "workspaces", shapes.WORKSP
     "",
     summary="List my workspaces",
     response_model=page_of(shapes.WORKSPACE),
-    responses={401: E401, 403: E403_READ},
+    responses=problems(FORBIDDEN_READ),
 )
 async def list_workspaces(
     paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -50,12 +51,11 @@ async def list_workspaces(
     status_code=201,
     summary="Create a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: a personal access token without the `admin` scope"),
-        409: problem_doc("CONFLICT: the slug is taken"),
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_ADMIN_SCOPE,
+        conflict=problem_response("CONFLICT: the slug is taken"),
+        validated=True,
+    ),
 )
 async def create_workspace(
     body: WorkspaceCreate,
@@ -77,7 +77,7 @@ async def create_workspace(
     name="workspaces.get",
     summary="Get a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={304: NOT_MODIFIED, 401: E401, 403: E403_READ, 404: E404},
+    responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE, cached=True),
 )
 async def get_workspace(
     slug: str,
@@ -98,14 +98,13 @@ async def get_workspace(
     "/{slug}",
     summary="Rename a workspace",
     response_model=shapes.WORKSPACE.model,
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
-        404: E404,
-        409: problem_doc("CONFLICT: the new slug is taken"),
-        412: E412,
-        422: E422,
-    },
+    responses=problems(
+        FORBIDDEN_NOT_OWNER,
+        NOT_FOUND_WORKSPACE,
+        problem_response("CONFLICT: the new slug is taken"),
+        versioned=True,
+        validated=True,
+    ),
 )
 async def update_workspace(
     slug: str,
@@ -124,12 +123,7 @@ async def update_workspace(
     "/{slug}",
     status_code=204,
     summary="Delete a workspace",
-    responses={
-        401: E401,
-        403: problem_doc("FORBIDDEN: not an owner, or a token without the `admin` scope"),
-        404: E404,
-        412: E412,
-    },
+    responses=problems(FORBIDDEN_NOT_OWNER, NOT_FOUND_WORKSPACE, versioned=True),
 )
 async def delete_workspace(
     slug: str, principal: PrincipalDep, version: ExpectedVersion

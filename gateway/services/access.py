@@ -106,15 +106,13 @@ def require_scope_of(principal: Principal, action: Action) -> None:
 class Access:
     """Proof that `principal` may see `workspace`, with the role it acts with there.
 
-    Only `authorize()` builds one. Services accept it in place of a slug or id, so a nested read
-    (say `Workspace.members` under a workspace already resolved) is checked without another
-    query.
+    Only `resolve()` builds one (and `authorize()` through it): a service holding one asks
+    `require()` again for a second action without another query.
     """
 
     principal: Principal
     workspace: WorkspaceRow
     role: Role  # effective: owner for a site admin
-    membership_role: Role | None  # the stored membership, None for a non-member site admin
 
     def allows(self, action: Action) -> bool:
         """Would `require(action)` pass?"""
@@ -133,8 +131,8 @@ class Access:
         return self
 
 
-WorkspaceRef = str | int | Access
-"""A workspace named by slug (REST paths), by primary key (global IDs), or already resolved."""
+WorkspaceRef = str | int
+"""A workspace named by slug (REST paths) or by primary key (global IDs)."""
 
 
 async def authorize(principal: Principal, workspace: WorkspaceRef, action: Action) -> Access:
@@ -143,28 +141,23 @@ async def authorize(principal: Principal, workspace: WorkspaceRef, action: Actio
     NOT_FOUND when the workspace does not exist or the caller has no role there; FORBIDDEN when
     the token's scope or the caller's role is too low.
     """
-    if isinstance(workspace, Access) and workspace.principal == principal:
-        return workspace.require(action)
     access = await resolve(principal, workspace)
     return access.require(action)
 
 
 async def resolve(principal: Principal, workspace: WorkspaceRef) -> Access:
     """The caller's access to `workspace`, whatever it allows; NOT_FOUND when invisible."""
-    ref: str | int = workspace.workspace.id if isinstance(workspace, Access) else workspace
-    found = await workspace_repo.find_with_member_role(ref, principal.user_id)
+    found = await workspace_repo.find_with_member_role(workspace, principal.user_id)
     if found is not None:
         row, stored = found
         role = Role.owner if principal.is_site_admin else stored
-        return Access(principal=principal, workspace=row, role=role, membership_role=stored)
+        return Access(principal=principal, workspace=row, role=role)
     if principal.is_site_admin:
         # Only a site admin reaches a workspace without a membership: one more query for them.
-        row_only = await workspace_repo.find(ref)
+        row_only = await workspace_repo.find(workspace)
         if row_only is not None:
-            return Access(
-                principal=principal, workspace=row_only, role=Role.owner, membership_role=None
-            )
-    raise not_found(ref)
+            return Access(principal=principal, workspace=row_only, role=Role.owner)
+    raise not_found(workspace)
 
 
 def not_found(ref: str | int) -> NotFound:

@@ -79,7 +79,6 @@ class CommentView:
     issue_id: int
     issue_node_id: str
     author_id: int
-    author_node_id: str
     author_username: str
     body: str
     edited_at: datetime | None
@@ -99,7 +98,6 @@ def _view(row: CommentRow) -> CommentView:
         issue_id=row.issue_id,
         issue_node_id=to_global_id("Issue", row.issue_id),
         author_id=row.author_id,
-        author_node_id=to_global_id("User", row.author_id),
         author_username=row.author_username,
         body=row.body,
         edited_at=row.edited_at,

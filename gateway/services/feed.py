@@ -41,8 +41,6 @@ class EventView:
     workspace_pk: int
     type: str
     actor_id: int | None
-    actor_node_id: str | None
-    actor_username: str | None
     subject_id: str
     project_id: str | None
     issue_id: str | None
@@ -63,8 +61,6 @@ def row_view(row: dict[str, Any]) -> EventView:
         workspace_pk=int(row["workspace_id"]),
         type=row["type"],
         actor_id=actor_id,
-        actor_node_id=None if actor_id is None else to_global_id("User", actor_id),
-        actor_username=row["actor__username"] if actor_id is not None else None,
         subject_id=row["subject_id"],
         project_id=None if project_id is None else to_global_id("Project", project_id),
         issue_id=None if issue_id is None else to_global_id("Issue", issue_id),

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable
+from gateway.core.validation import InputModel, not_nullable, refuse_null
 from gateway.repositories import labels as label_repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.labels import LabelRow
@@ -25,7 +25,7 @@ from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import recording, workspaces
 from gateway.services.access import Action, unseen_as
-from gateway.services.projects import ProjectRef, locate, not_null, require_writable
+from gateway.services.projects import ProjectRef, locate, require_writable
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
 
@@ -64,7 +64,7 @@ class LabelPatch(InputModel):
     color: Color | None = Field(default=None, json_schema_extra=not_nullable)
     description: Description | None = Field(default=None, json_schema_extra=not_nullable)
 
-    _present = field_validator("name", "color", "description", mode="before")(not_null)
+    _present = field_validator("name", "color", "description", mode="before")(refuse_null)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,6 @@ class MemberView:
     node_id: str
     workspace_id: int
     user_id: int
-    user_node_id: str
     username: str
     display_name: str
     role: Role
@@ -88,7 +87,6 @@ def _view(row: MemberRow) -> MemberView:
         node_id=node_id(row.id),
         workspace_id=row.workspace_id,
         user_id=row.user_id,
-        user_node_id=to_global_id("User", row.user_id),
         username=row.username,
         display_name=row.display_name,
         role=row.role,

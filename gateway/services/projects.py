@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable
+from gateway.core.validation import InputModel, not_nullable, refuse_null
 from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
@@ -47,13 +47,6 @@ ProjectRef = tuple[WorkspaceRef, str] | int
 M = TypeVar("M", bound=BaseModel)
 
 
-def not_null(value: object) -> object:
-    """For PATCH models: a field may be omitted but not null (defaults skip validation)."""
-    if value is None:
-        raise ValueError("may be omitted but not null")
-    return value
-
-
 class ProjectCreate(InputModel):
     """A new project."""
 
@@ -69,7 +62,7 @@ class ProjectPatch(InputModel):
     description: Description | None = Field(default=None, json_schema_extra=not_nullable)
     is_archived: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
 
-    _present = field_validator("name", "description", "is_archived", mode="before")(not_null)
+    _present = field_validator("name", "description", "is_archived", mode="before")(refuse_null)
 
 
 @dataclass(frozen=True, slots=True)

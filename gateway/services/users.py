@@ -34,7 +34,7 @@ from gateway.core.errors import (
 )
 from gateway.core.ids import to_global_id
 from gateway.core.settings import Settings
-from gateway.core.validation import InputModel, not_nullable
+from gateway.core.validation import InputModel, not_nullable, refuse_null
 from gateway.repositories import tokens, users
 from gateway.security.passwords import hash_password
 from gateway.security.principal import Principal, Scope
@@ -123,12 +123,7 @@ class ViewerChanges(InputModel):
         description="Required to change `email` or `password`.",
     )
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _present = field_validator("*", mode="before")(refuse_null)
 
 
 def _render(user: User, *, with_email: bool) -> UserView:

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
-from gateway.core.validation import InputModel, not_nullable
+from gateway.core.validation import InputModel, not_nullable, refuse_null
 from gateway.repositories import deliveries as delivery_repo
-from gateway.services.projects import not_null
 from gateway.services.recording import EventType
 from gateway.webhooks import targets
 
@@ -64,7 +63,7 @@ class WebhookCreate(InputModel):
     secret: Secret | None = Field(default=None, json_schema_extra=not_nullable)
     active: bool = Field(default=True, description="Inactive webhooks receive nothing.")
 
-    _present = field_validator("secret", mode="before")(not_null)
+    _present = field_validator("secret", mode="before")(refuse_null)
 
 
 class WebhookPatch(InputModel):
@@ -76,4 +75,4 @@ class WebhookPatch(InputModel):
     secret: Secret | None = Field(default=None, json_schema_extra=not_nullable)
     active: bool | None = Field(default=None, json_schema_extra=not_nullable)
 
-    _present = field_validator("url", "events", "secret", "active", mode="before")(not_null)
+    _present = field_validator("url", "events", "secret", "active", mode="before")(refuse_null)

@@ -76,9 +76,7 @@ class DeliveryView:
     node_id: str
     guid: str
     webhook_id: int
-    webhook_node_id: str
     event_id: int
-    event_node_id: str
     event_type: str
     state: DeliveryState
     attempts: int
@@ -125,9 +123,7 @@ def delivery_view(row: DeliveryRow) -> DeliveryView:
         node_id=delivery_node_id(row.id),
         guid=str(row.guid),
         webhook_id=row.webhook_id,
-        webhook_node_id=node_id(row.webhook_id),
         event_id=row.event_id,
-        event_node_id=to_global_id("Event", row.event_id),
         event_type=row.event_type,
         state=row.state,
         attempts=row.attempts,

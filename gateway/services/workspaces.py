@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import Conflict, FieldError
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable
+from gateway.core.validation import InputModel, not_nullable, refuse_null
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.workspaces import WorkspaceRow
@@ -65,13 +65,7 @@ class WorkspacePatch(InputModel):
         description="A new name, 1 to 100 characters.",
     )
 
-    @field_validator("slug", "name", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Defaults are not validated, so this only rejects an explicit null.
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _present = field_validator("slug", "name", mode="before")(refuse_null)
 
 
 def node_id(workspace_id: int) -> str:

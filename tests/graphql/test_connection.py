@@ -18,7 +18,6 @@ from gateway.core.ids import to_global_id
 from gateway.core.paging import PageArgs, keyset_page, order
 from gateway.core.settings import Settings
 from gateway.http.problems import install_problem_handlers
-from gateway.repositories.batch import Row, rows_by_id, rows_grouped
 from gateway.rest.pages import PageOut, PageParamsDep, page_out
 from models import Issue, IssueLabel, Label, Project, User, Workspace
 from schema.connection import After, Before, Connection, First, Last, to_connection
@@ -34,13 +33,24 @@ def new_context() -> Context:
     return Context(Settings.model_construct(), None, Loaders)
 
 
-async def users_by_id(ids: list[int]) -> list[Row | None]:
-    return await rows_by_id(User, ids, ["username"])
+Row = dict[str, Any]
 
 
-async def labels_of(issue_ids: list[int]) -> list[list[Row]]:
-    by_name = ["label__name_key"]
-    return await rows_grouped(IssueLabel, "issue_id", issue_ids, ["label__name"], order_by=by_name)
+async def users_by_id(ids: list[int]) -> list[str | None]:
+    names = dict(await User.filter(id__in=ids).values_list("id", "username"))
+    return [names.get(pk) for pk in ids]
+
+
+async def labels_of(issue_ids: list[int]) -> list[list[str]]:
+    rows = await (
+        IssueLabel.filter(issue_id__in=issue_ids)
+        .order_by("label__name_key")
+        .values_list("issue_id", "label__name")
+    )
+    groups: dict[int, list[str]] = {pk: [] for pk in issue_ids}
+    for issue_id, name in rows:
+        groups[issue_id].append(name)
+    return [groups[pk] for pk in issue_ids]
 
 
 @strawberry.type(name="Issue")
@@ -60,13 +70,11 @@ class IssueNode(Node):
 
     @strawberry.field
     async def author(self, info: Info[Context, None]) -> str | None:
-        row = await info.context.loaders.loader("users.by_id", users_by_id).load(self.author_id)
-        return row["username"] if row else None
+        return await info.context.loaders.loader("users.by_id", users_by_id).load(self.author_id)
 
     @strawberry.field
     async def labels(self, info: Info[Context, None]) -> list[str]:
-        rows = await info.context.loaders.loader("issue.labels", labels_of).load(self.pk)
-        return [r["label__name"] for r in rows]
+        return await info.context.loaders.loader("issue.labels", labels_of).load(self.pk)
 
 
 @strawberry.type(name="Query")
@@ -214,19 +222,6 @@ async def test_total_count_runs_only_when_selected(issues: list[Issue]) -> None:
         result = await run("{ issues(first: 3) { totalCount edges { cursor } } }")
     assert sql.count == 2, sql
     assert result["data"]["issues"]["totalCount"] == 12
-
-
-async def test_batch_loads_keep_order_in_one_statement(issues: list[Issue]) -> None:
-    one, two, nobody = issues[0].id, issues[1].id, 10**12
-    with count_sql() as sql:
-        rows = await rows_by_id(Issue, [two, nobody, one, two], ["number"])
-        groups = await labels_of([one, nobody, two])
-    assert sql.count == 2, sql
-    assert [r and r["number"] for r in rows] == [2, None, 1, 2]
-    assert [[r["label__name"] for r in g] for g in groups] == [["api", "UI"], [], ["api"]]
-    with count_sql() as sql:
-        assert (await rows_by_id(Issue, [], []), await labels_of([])) == ([], [])
-    assert sql.count == 0
 
 
 async def test_loaders_are_named_per_request_and_cleared_after_writes() -> None:
