@@ -2,22 +2,26 @@
 out as bytes. When a read finds nothing, the route's service read explains why in the services'
 words (a caller without the `read` scope, a missing or invisible object, a bad cursor):
 
-    arguments = {"slug": slug, "key": key}
-    body = await read(settings, principal, PROJECT_ONE, arguments,
-                      lambda: projects.get_project(principal, (slug, key)))
-    return one_answer(request, body)
+    async def get_project(slug: str, key: str, reads: ReadsDep) -> Response:
+        explain = lambda: projects.get_project(reads.principal, (slug, key))
+        return await reads.one(PROJECT_ONE, {"slug": slug, "key": key}, explain)
+
+`Reads` (`ReadsDep`) carries what every such answer needs (the request, its principal and the
+settings), so a route names only its own parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
+from dataclasses import dataclass
+from typing import Annotated, Final
 
 import orjson
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from gateway.core.errors import DomainError, NotFound, ValidationFailed
 from gateway.core.settings import Settings
+from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import dialect_of, read_root
 from gateway.reads.roots import Root
 from gateway.reads.sql import CannotCompile
@@ -112,3 +116,51 @@ def one_answer(request: Request, body: bytes) -> Response:
     if names(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})
     return Response(body, headers={"ETag": tag}, media_type=JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """The request's compiled answers: `read` + `page_answer` / `one_answer` / `written` with the
+    request, its principal and the settings already in hand."""
+
+    request: Request
+    principal: Principal
+    settings: Settings
+
+    async def page(
+        self,
+        root: Root,
+        arguments: Mapping[str, object],
+        explain: Explain,
+        page: Mapping[str, object],
+    ) -> Response:
+        """A list's page (`page`: its paging arguments), with its `Link` header."""
+        body = await read(self.settings, self.principal, root, arguments, explain, page)
+        return page_answer(self.request, body)
+
+    async def one(self, root: Root, arguments: Mapping[str, object], explain: Explain) -> Response:
+        """One object, with its `ETag` (304 for a matching `If-None-Match`)."""
+        body = await read(self.settings, self.principal, root, arguments, explain)
+        return one_answer(self.request, body)
+
+    async def written(
+        self,
+        root: Root,
+        arguments: Mapping[str, object],
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        *,
+        versioned: bool = True,
+    ) -> Response:
+        """The caller's write, read back (see `written`)."""
+        user_id = self.principal.user_id
+        return await written(
+            self.settings, user_id, root, arguments, status, headers, versioned=versioned
+        )
+
+
+def reads(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Reads:
+    return Reads(request, principal, settings)
+
+
+ReadsDep = Annotated[Reads, Depends(reads)]
