@@ -23,7 +23,7 @@ from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import comments, issue_reads, issues, members
 from gateway.services.comments import CommentCreate, CommentPatch
-from gateway.services.issue_rules import IssueView
+from gateway.services.issue_views import IssueView
 from gateway.services.users import UserView
 from schema.connection import Connection, to_connection
 from schema.context import Context

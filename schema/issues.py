@@ -25,7 +25,7 @@ from gateway.core.paging import PageArgs
 from gateway.reads import nouns
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issue_reads, issues
-from gateway.services.issue_rules import IssueView, node_id
+from gateway.services.issue_views import IssueView, node_id
 from gateway.services.labels import LabelView
 from schema.connection import After, Before, Connection, First, Last, to_connection
 from schema.context import Context
@@ -230,5 +230,5 @@ class IssueQuery:
         project: Annotated[str, strawberry.argument(description="The project key, in any case.")],
         number: Annotated[int, strawberry.argument(description="The issue number.")],
     ) -> Issue | None:
-        view = await issues.get_issue(info.context.viewer, workspace, project, number)
+        view = await issues.get_issue(info.context.viewer, (workspace, project, number))
         return Issue.of(view)

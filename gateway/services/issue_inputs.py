@@ -1,21 +1,22 @@
-"""Issue input rules and the issue view: what both APIs accept and hand out.
+"""What an issue write accepts, from both APIs.
 
 `IssueCreate` / `IssuePatch` validate writes (REST bodies directly, GraphQL inputs through
-`parse`); `IssueView` is the plain data both APIs render, built from repository rows.
+`validated`); `Refs` names the assignee and labels the way the write's API does (REST by
+username and label names, GraphQL by primary key), and the service resolves either straight to
+rows. The issue view both APIs render is in `issue_views`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from gateway.core.errors import ValidationFailed
-from gateway.core.ids import to_global_id
 from gateway.core.validation import InputModel, not_nullable
-from models import IssuePriority
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 Body = Annotated[str, StringConstraints(max_length=65_536)]
@@ -79,84 +80,17 @@ class IssuePatch(InputModel):
         return value
 
 
-def node_id(issue_id: int) -> str:
-    return to_global_id("Issue", issue_id)
-
-
 @dataclass(frozen=True, slots=True)
-class UserBrief:
-    pk: int
-    node_id: str
-    username: str
-    display_name: str
+class Refs:
+    """Whom an issue write assigns and which labels it sets, as its API names them: REST by
+    username and label names (any case), GraphQL by primary key. `has_assignee` False leaves
+    the assignee alone (with it, None unassigns); `labels` None leaves the labels alone."""
+
+    assignee: str | int | None = None
+    has_assignee: bool = False
+    labels: Sequence[str] | Sequence[int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LabelBrief:
-    pk: int
-    node_id: str
-    name: str
-    color: str
-
-
-@dataclass(frozen=True, slots=True)
-class IssueView:
-    """An issue with what its representation needs: author, assignee, labels, comment count."""
-
-    pk: int
-    node_id: str
-    number: int
-    title: str
-    body: str
-    state: str
-    priority: str
-    author: UserBrief
-    assignee: UserBrief | None
-    labels: list[LabelBrief]
-    comment_count: int
-    due_date: date | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    project_id: int
-    project_key: str
-    workspace_id: int
-
-
-def _user(pk: int | None, username: str | None, display_name: str | None) -> UserBrief | None:
-    if pk is None or username is None:
-        return None
-    return UserBrief(pk, to_global_id("User", pk), username, display_name or "")
-
-
-def view(row: dict[str, Any], labels: list[dict[str, Any]], comment_count: int) -> IssueView:
-    """An `ISSUE_FIELDS` row plus its batch-loaded labels and comment count."""
-    author = _user(row["author_id"], row["author__username"], row["author__display_name"])
-    assert author is not None  # author is a non-null foreign key
-    return IssueView(
-        pk=row["id"],
-        node_id=node_id(row["id"]),
-        number=row["number"],
-        title=row["title"],
-        body=row["body"],
-        state=str(row["state"].value if hasattr(row["state"], "value") else row["state"]),
-        priority=IssuePriority(row["priority"]).name,
-        author=author,
-        assignee=_user(
-            row["assignee_id"], row["assignee__username"], row["assignee__display_name"]
-        ),
-        labels=[
-            LabelBrief(x["id"], to_global_id("Label", x["id"]), x["name"], x["color"])
-            for x in labels
-        ],
-        comment_count=comment_count,
-        due_date=row["due_date"],
-        closed_at=row["closed_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        project_id=row["project_id"],
-        project_key=row["project__key"],
-        workspace_id=row["project__workspace_id"],
-    )
+def named_in(data: IssueCreate | IssuePatch) -> Refs:
+    """The assignee and labels a REST body names."""
+    return Refs(data.assignee, "assignee" in data.model_fields_set, data.labels)
