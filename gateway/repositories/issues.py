@@ -1,8 +1,8 @@
 """Queries on issues: filters, keyset orderings, batch loads and writes.
 
 Rows leave this module as dicts from `.values()` (or small dataclasses), never ORM instances.
-The list is one page query that joins author, assignee and project through `.values()`, plus one
-batched labels query and one batched comment-count query, whatever the page size.
+The list is one page query that joins author, assignee and project through `.values()`; labels
+and comment counts load in one batched query each, whatever the page size.
 """
 
 from __future__ import annotations
@@ -146,23 +146,6 @@ async def by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         return {}
     rows = await Issue.filter(id__in=list(ids)).values(*ISSUE_FIELDS)
     return {row["id"]: row for row in rows}
-
-
-async def labels_by_issue(issue_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each issue's labels (`id`, `name`, `color`), by name, in one statement."""
-    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in issue_ids}
-    if not issue_ids:
-        return grouped
-    rows = (
-        await IssueLabel.filter(issue_id__in=list(issue_ids))
-        .order_by("label__name_key", "label_id")
-        .values("issue_id", "label_id", "label__name", "label__color")
-    )
-    for row in rows:
-        grouped[row["issue_id"]].append(
-            {"id": row["label_id"], "name": row["label__name"], "color": row["label__color"]}
-        )
-    return grouped
 
 
 async def label_rows_by_issue(issue_ids: Sequence[int]) -> dict[int, list[LabelRow]]:

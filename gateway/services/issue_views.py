@@ -23,16 +23,10 @@ class UserBrief:
 
 
 @dataclass(frozen=True, slots=True)
-class LabelBrief:
-    pk: int
-    node_id: str
-    name: str
-    color: str
-
-
-@dataclass(frozen=True, slots=True)
 class IssueView:
-    """An issue with what its representation needs: author, assignee, labels, comment count."""
+    """An issue's own values, its author and assignee: what a write hands back and GraphQL's
+    `Issue` starts from (its labels and comment count load through DataLoaders, and only when
+    selected; REST reads its answers through the read model)."""
 
     pk: int
     node_id: str
@@ -43,8 +37,6 @@ class IssueView:
     priority: str
     author: UserBrief
     assignee: UserBrief | None
-    labels: list[LabelBrief]
-    comment_count: int
     due_date: date | None
     closed_at: datetime | None
     created_at: datetime
@@ -61,8 +53,8 @@ def _user(pk: int | None, username: str | None, display_name: str | None) -> Use
     return UserBrief(pk, to_global_id("User", pk), username, display_name or "")
 
 
-def view(row: dict[str, Any], labels: list[dict[str, Any]], comment_count: int) -> IssueView:
-    """An `ISSUE_FIELDS` row plus its batch-loaded labels and comment count."""
+def view(row: dict[str, Any]) -> IssueView:
+    """An `ISSUE_FIELDS` row as a view."""
     author = _user(row["author_id"], row["author__username"], row["author__display_name"])
     assert author is not None  # author is a non-null foreign key
     return IssueView(
@@ -77,11 +69,6 @@ def view(row: dict[str, Any], labels: list[dict[str, Any]], comment_count: int) 
         assignee=_user(
             row["assignee_id"], row["assignee__username"], row["assignee__display_name"]
         ),
-        labels=[
-            LabelBrief(x["id"], to_global_id("Label", x["id"]), x["name"], x["color"])
-            for x in labels
-        ],
-        comment_count=comment_count,
         due_date=row["due_date"],
         closed_at=row["closed_at"],
         created_at=row["created_at"],

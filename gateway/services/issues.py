@@ -100,26 +100,18 @@ async def locate(
         return await _project(principal, int(found["project_id"]), action), found
 
 
-async def _views(rows: list[dict[str, Any]]) -> list[IssueView]:
-    ids = [row["id"] for row in rows]
-    labels = await repo.labels_by_issue(ids)
-    counts = await repo.comment_counts(ids)
-    return [view(row, labels[row["id"]], counts[row["id"]]) for row in rows]
-
-
 async def _one(project: ProjectRow, number: int) -> IssueView:
     """The issue as it is now (after a write)."""
     row = await repo.by_number(project.id, number)
     if row is None:  # deleted since it was written
         raise NotFound(f"No issue {project.key}-{number}")
-    return (await _views([row]))[0]
+    return view(row)
 
 
 async def views_by_ids(ids: list[int]) -> dict[int, IssueView]:
-    """Issue views by id in three statements, unchecked: for DataLoaders whose callers have
+    """Issue views by id in one statement, unchecked: for DataLoaders whose callers have
     already authorized the parent."""
-    rows = await repo.by_ids(ids)
-    return {v.pk: v for v in await _views(list(rows.values()))}
+    return {pk: view(row) for pk, row in (await repo.by_ids(ids)).items()}
 
 
 async def list_issues(
@@ -135,13 +127,13 @@ async def list_issues(
     if sort not in SORTS:
         raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
     page = await repo.page(target.project.id, where, sort, descending, paging)
-    return IssuePage(items=await _views(page.rows), page=page)
+    return IssuePage(items=[view(row) for row in page.rows], page=page)
 
 
 async def get_issue(principal: Principal, issue: IssueRef) -> IssueView:
     """One issue; NOT_FOUND when it or its project or workspace is invisible."""
     _, row = await locate(principal, issue, Action.read)
-    return (await _views([row]))[0]
+    return view(row)
 
 
 async def _assignee(target: Target, who: str | int) -> tuple[int, str]:

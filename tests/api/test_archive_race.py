@@ -5,7 +5,7 @@ runs one write transaction at a time, so the two cannot overlap there."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from models import Comment, Issue, Membership, Project, Role, Workspace
 from tests.auth_helpers import bearer, make_user
 
 PROJECT = "/api/v1/workspaces/acme/projects/WEB"
-Write = Callable[[httpx.AsyncClient, dict[str, str], Issue], Awaitable[int]]
+Write = Callable[[httpx.AsyncClient, dict[str, str], Issue], Coroutine[Any, Any, int]]
 
 
 @pytest.fixture(autouse=True)
@@ -38,32 +38,33 @@ async def _graphql(client: httpx.AsyncClient, headers: dict[str, str], query: st
     return 409 if errors and errors[0]["extensions"]["code"] == "CONFLICT" else 200
 
 
-def _create_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
-    return _rest(client.post(f"{PROJECT}/issues", json={"title": "New"}, headers=h))
+async def _create_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
+    return await _rest(client.post(f"{PROJECT}/issues", json={"title": "New"}, headers=h))
 
 
-def _update_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
-    return _rest(client.patch(f"{PROJECT}/issues/1", json={"title": "Changed"}, headers=h))
+async def _update_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
+    return await _rest(client.patch(f"{PROJECT}/issues/1", json={"title": "Changed"}, headers=h))
 
 
-def _delete_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
-    return _rest(client.delete(f"{PROJECT}/issues/1", headers=h))
+async def _delete_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
+    return await _rest(client.delete(f"{PROJECT}/issues/1", headers=h))
 
 
-def _comment_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
-    return _rest(client.post(f"{PROJECT}/issues/1/comments", json={"body": "Hi"}, headers=h))
+async def _comment_rest(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
+    comment = {"body": "Hi"}
+    return await _rest(client.post(f"{PROJECT}/issues/1/comments", json=comment, headers=h))
 
 
-def _create_graphql(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
+async def _create_graphql(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
     project = to_global_id("Project", issue.project_id)  # type: ignore[attr-defined]
     query = f'mutation {{ createIssue(input: {{projectId: "{project}", title: "New"}})'
-    return _graphql(client, h, query + " { issue { number } } }")
+    return await _graphql(client, h, query + " { issue { number } } }")
 
 
-def _label_graphql(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> Awaitable[int]:
+async def _label_graphql(client: httpx.AsyncClient, h: dict[str, str], issue: Issue) -> int:
     project = to_global_id("Project", issue.project_id)  # type: ignore[attr-defined]
     query = f'mutation {{ createLabel(input: {{projectId: "{project}", name: "new"'
-    return _graphql(client, h, query + ', color: "#ff0000"}) { label { name } } }')
+    return await _graphql(client, h, query + ', color: "#ff0000"}) { label { name } } }')
 
 
 WRITES: dict[str, Write] = {
