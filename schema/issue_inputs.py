@@ -14,7 +14,7 @@ import strawberry
 
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issues
-from gateway.services.issue_rules import MAX_LABELS
+from gateway.services.issue_inputs import MAX_LABELS
 
 
 @strawberry.enum(description="Whether an issue is open or closed.")

@@ -3,7 +3,7 @@
 
 Resolvers only translate: scalar fields into the REST input models (`IssueCreate`,
 `IssuePatch`, so the same rules fail on the same field names), global IDs into primary keys
-(`Refs` for the assignee and labels, which the service turns into the names REST uses).
+(`Refs` for the assignee and labels, which the service resolves as it resolves REST's names).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from gateway.core.errors import NotFound, ValidationFailed
 from gateway.core.ids import pk_of
 from gateway.core.validation import validated
 from gateway.services import issues
-from gateway.services.issue_rules import IssueCreate, IssuePatch, node_id
+from gateway.services.issue_inputs import IssueCreate, IssuePatch, Refs
+from gateway.services.issue_views import node_id
 from schema.context import Context
 from schema.inputs import given
 from schema.issue_inputs import (
@@ -45,7 +46,7 @@ def _ref(global_id: str, type_name: str, field: str) -> int:
         raise ValidationFailed.on(field, f"is not a {type_name} id") from None
 
 
-def _refs(assignee_id: strawberry.ID | None, label_ids: list[strawberry.ID] | None) -> issues.Refs:
+def _refs(assignee_id: strawberry.ID | None, label_ids: list[strawberry.ID] | None) -> Refs:
     given_assignee = assignee_id is not strawberry.UNSET
     assignee = None
     if given_assignee and assignee_id is not None:
@@ -53,7 +54,7 @@ def _refs(assignee_id: strawberry.ID | None, label_ids: list[strawberry.ID] | No
     labels = None
     if label_ids is not strawberry.UNSET and label_ids is not None:
         labels = [_ref(x, "Label", "labels") for x in label_ids]
-    return issues.Refs(assignee=assignee, has_assignee=given_assignee, labels=labels)
+    return Refs(assignee=assignee, has_assignee=given_assignee, labels=labels)
 
 
 def _fields(input: CreateIssueInput | UpdateIssueInput) -> dict[str, Any]:
@@ -106,7 +107,7 @@ class IssueMutation:
         data = validated(IssueCreate, _fields(input))
         refs = _refs(input.assignee_id, input.label_ids)
         project = pk_of(input.project_id, "Project")
-        view = await issues.create_issue_in(info.context.viewer, project, data, refs)
+        view = await issues.create_issue(info.context.viewer, project, data, refs)
         return CreateIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(
@@ -122,7 +123,7 @@ class IssueMutation:
         patch = validated(IssuePatch, fields)
         refs = _refs(input.assignee_id, input.label_ids)
         issue = pk_of(input.id, "Issue")
-        view = await issues.update_issue_by_id(
+        view = await issues.update_issue(
             info.context.viewer, issue, patch, input.expected_version, refs
         )
         return UpdateIssuePayload(issue=Issue.of(view))
@@ -131,14 +132,16 @@ class IssueMutation:
     async def close_issue(
         self, info: Info[Context, None], input: CloseIssueInput
     ) -> CloseIssuePayload | None:
-        view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "closed")
+        closing = IssuePatch(state="closed")
+        view = await issues.update_issue(info.context.viewer, pk_of(input.id, "Issue"), closing)
         return CloseIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(description="Reopen an issue (members and up); clears `closedAt`.")
     async def reopen_issue(
         self, info: Info[Context, None], input: ReopenIssueInput
     ) -> ReopenIssuePayload | None:
-        view = await issues.set_state_by_id(info.context.viewer, pk_of(input.id, "Issue"), "open")
+        reopening = IssuePatch(state="open")
+        view = await issues.update_issue(info.context.viewer, pk_of(input.id, "Issue"), reopening)
         return ReopenIssuePayload(issue=Issue.of(view))
 
     @strawberry.mutation(description="Delete an issue and its comments (admins and owners).")
@@ -146,5 +149,5 @@ class IssueMutation:
         self, info: Info[Context, None], input: DeleteIssueInput
     ) -> DeleteIssuePayload | None:
         issue = pk_of(input.id, "Issue")
-        await issues.delete_issue_by_id(info.context.viewer, issue)
+        await issues.delete_issue(info.context.viewer, issue)
         return DeleteIssuePayload(deleted_id=strawberry.ID(node_id(issue)))

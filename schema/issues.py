@@ -18,7 +18,7 @@ from gateway.core.errors import NotFound
 from gateway.core.paging import PageArgs
 from gateway.reads import nouns
 from gateway.services import issue_reads, issues
-from gateway.services.issue_rules import IssueView, node_id
+from gateway.services.issue_views import IssueView, node_id
 from schema.connection import After, Before, Connection, First, Last
 from schema.context import Context
 from schema.declared import declared, values
@@ -159,5 +159,5 @@ class IssueQuery:
         project: Annotated[str, strawberry.argument(description="The project key, in any case.")],
         number: Annotated[int, strawberry.argument(description="The issue number.")],
     ) -> Issue | None:
-        view = await issues.get_issue(info.context.viewer, workspace, project, number)
+        view = await issues.get_issue(info.context.viewer, (workspace, project, number))
         return Issue.of(view)

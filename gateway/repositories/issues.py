@@ -1,8 +1,8 @@
 """Queries on issues: filters, keyset orderings, batch loads and writes.
 
 Rows leave this module as dicts from `.values()` (or small dataclasses), never ORM instances.
-The list is one page query that joins author, assignee and project through `.values()`, plus one
-batched labels query and one batched comment-count query, whatever the page size.
+The list is one page query that joins author, assignee and project through `.values()`; labels
+and comment counts load in one batched query each, whatever the page size.
 """
 
 from __future__ import annotations
@@ -148,23 +148,6 @@ async def by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return {row["id"]: row for row in rows}
 
 
-async def labels_by_issue(issue_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each issue's labels (`id`, `name`, `color`), by name, in one statement."""
-    grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in issue_ids}
-    if not issue_ids:
-        return grouped
-    rows = (
-        await IssueLabel.filter(issue_id__in=list(issue_ids))
-        .order_by("label__name_key", "label_id")
-        .values("issue_id", "label_id", "label__name", "label__color")
-    )
-    for row in rows:
-        grouped[row["issue_id"]].append(
-            {"id": row["label_id"], "name": row["label__name"], "color": row["label__color"]}
-        )
-    return grouped
-
-
 async def label_rows_by_issue(issue_ids: Sequence[int]) -> dict[int, list[LabelRow]]:
     """Each issue's labels as full `LabelRow`s, by name, in one statement (GraphQL `Label`)."""
     grouped: dict[int, list[LabelRow]] = {i: [] for i in issue_ids}
@@ -179,12 +162,6 @@ async def label_rows_by_issue(issue_ids: Sequence[int]) -> dict[int, list[LabelR
     for row in rows:
         grouped[row["issue_id"]].append(label_repo.from_values(row))
     return grouped
-
-
-async def label_names(project_id: int, ids: Sequence[int]) -> dict[int, str]:
-    """Names of those of `ids` that are labels of the project, by id."""
-    rows = await Label.filter(project_id=project_id, id__in=list(ids)).values("id", "name")
-    return {row["id"]: row["name"] for row in rows}
 
 
 async def comment_counts(issue_ids: Sequence[int]) -> dict[int, int]:
@@ -203,32 +180,33 @@ async def comment_counts(issue_ids: Sequence[int]) -> dict[int, int]:
     return counts
 
 
-async def users_by_id(user_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Brief user rows (`id`, `username`, `display_name`) by id, in one statement."""
-    if not user_ids:
-        return {}
-    rows = await User.filter(id__in=list(user_ids)).values("id", "username", "display_name")
-    return {row["id"]: row for row in rows}
+async def username(user_id: int) -> str | None:
+    """The username of the user with this id, if any."""
+    rows = await User.filter(id=user_id).limit(1).values("username")
+    return rows[0]["username"] if rows else None
 
 
-async def member_user_id(workspace_id: int, username: str) -> int | None:
-    """The id of the active user `username` if they belong to the workspace."""
+async def member(workspace_id: int, who: str | int) -> tuple[int, str] | None:
+    """The id and username of the active user `who` (a username or an id) if they belong to
+    the workspace."""
+    named = {"user__username": who} if isinstance(who, str) else {"user_id": who}
     rows = (
-        await Membership.filter(
-            workspace_id=workspace_id, user__username=username, user__is_active=True
-        )
+        await Membership.filter(workspace_id=workspace_id, user__is_active=True, **named)
         .limit(1)
-        .values("user_id")
+        .values("user_id", "user__username")
     )
-    return rows[0]["user_id"] if rows else None
+    return (rows[0]["user_id"], rows[0]["user__username"]) if rows else None
 
 
-async def labels_named(project_id: int, name_keys: Sequence[str]) -> dict[str, int]:
-    """Label ids of a project by lower-cased name."""
-    rows = await Label.filter(project_id=project_id, name_key__in=list(name_keys)).values(
-        "id", "name_key"
-    )
-    return {row["name_key"]: row["id"] for row in rows}
+async def labels_among(
+    project_id: int, keys: Sequence[str | int]
+) -> dict[str | int, tuple[int, str]]:
+    """Those of the project's labels that `keys` name, all by `name_key` or all by id: each
+    label's id and name key under the key that named it."""
+    column = "name_key" if all(isinstance(k, str) for k in keys) else "id"
+    wanted = {f"{column}__in": list(keys)}
+    rows = await Label.filter(project_id=project_id, **wanted).values("id", "name_key")
+    return {row[column]: (row["id"], row["name_key"]) for row in rows}
 
 
 async def next_number(db: TransactionalDBClient, project_id: int) -> int:
@@ -274,13 +252,18 @@ async def label_ids_of(db: BaseDBAsyncClient, issue_id: int) -> set[int]:
     return {row["label_id"] for row in rows}
 
 
-async def set_labels(db: TransactionalDBClient, issue_id: int, label_ids: Sequence[int]) -> None:
-    """Replace the issue's label set."""
-    await IssueLabel.filter(issue_id=issue_id).using_db(db).delete()
+async def add_labels(db: TransactionalDBClient, issue_id: int, label_ids: Sequence[int]) -> None:
+    """Put these labels on the issue (none of which it carries)."""
     if label_ids:
         await IssueLabel.bulk_create(
             [IssueLabel(issue_id=issue_id, label_id=i) for i in label_ids], using_db=db
         )
+
+
+async def set_labels(db: TransactionalDBClient, issue_id: int, label_ids: Sequence[int]) -> None:
+    """Replace the issue's label set."""
+    await IssueLabel.filter(issue_id=issue_id).using_db(db).delete()
+    await add_labels(db, issue_id, label_ids)
 
 
 async def delete(db: TransactionalDBClient, issue_id: int) -> None:

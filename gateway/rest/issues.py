@@ -31,7 +31,8 @@ from gateway.rest.responses import (
     problem_response,
 )
 from gateway.services import issues
-from gateway.services.issue_rules import MAX_LABELS, IssueCreate, IssuePatch, IssueView
+from gateway.services.issue_inputs import MAX_LABELS, IssueCreate, IssuePatch
+from gateway.services.issue_views import IssueView
 
 router = APIRouter(prefix="/workspaces/{slug}/projects/{key}/issues", tags=["issues"])
 
@@ -87,7 +88,7 @@ async def list_issues(
     def explain() -> Awaitable[object]:  # the filter is checked by the compiled read too
         where = issues.make_filter(state, assignee, label, q)
         return issues.list_issues(
-            principal, slug, key, where, sort, direction == "desc", **paging.args()
+            principal, (slug, key), where, sort, direction == "desc", **paging.args()
         )
 
     body = await read(settings, principal, _PAGE, {"slug": slug, "key": key}, explain, page)
@@ -111,7 +112,7 @@ async def create_issue(
 ) -> Response:
     """Create an issue (member role). It gets the project's next number; `assignee` must be a
     workspace member and `labels` names of the project's labels. `Location` names it."""
-    issue = await issues.create_issue(principal, slug, key, body)
+    issue = await issues.create_issue(principal, (slug, key), body)
     location = request.url_for("issues.get", slug=slug, key=issue.project_key, number=issue.number)
     headers = {"Location": location.path}
     return await written(
@@ -140,7 +141,7 @@ async def get_issue(
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    explain = lambda: issues.get_issue(principal, slug, key, number)  # noqa: E731
+    explain = lambda: issues.get_issue(principal, (slug, key, number))  # noqa: E731
     return one_answer(request, await read(settings, principal, ISSUE_ONE, arguments, explain))
 
 
@@ -162,7 +163,7 @@ async def update_issue(
     """Change any of title, body, priority, assignee (null unassigns), labels (replaces the
     set), due_date (null clears) and state (closing sets `closed_at`, reopening clears it).
     Member role; `If-Match` guards against lost updates (412 when stale)."""
-    issue = await issues.update_issue(principal, slug, key, number, body, version)
+    issue = await issues.update_issue(principal, (slug, key, number), body, version)
     return await written(settings, principal.user_id, ISSUE_ONE, _written_args(slug, issue))
 
 
@@ -176,5 +177,5 @@ async def delete_issue(
     slug: str, key: str, number: IssueNumber, principal: PrincipalDep, version: ExpectedVersion
 ) -> Response:
     """Delete an issue and its comments (admin role); `If-Match` is honoured (412)."""
-    await issues.delete_issue(principal, slug, key, number, version)
+    await issues.delete_issue(principal, (slug, key, number), version)
     return Response(status_code=204)

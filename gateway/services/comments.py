@@ -3,7 +3,8 @@
 The rules (domain.md): anyone who can read the workspace reads comments; members comment; a
 member edits or deletes their **own** comment; admins may delete anyone's comment but never
 edit it (putting words in someone's mouth is not moderation). Archived projects are read-only
-(CONFLICT). Every change records its event in the same transaction.
+(CONFLICT, checked on the project row each change locks). Every change records its event in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
 from gateway.core.validation import InputModel
 from gateway.repositories import comments as repo
-from gateway.repositories import issues as issue_repo
 from gateway.repositories.comments import CommentRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import projects, recording, workspaces
+from gateway.services import issues, projects, recording, workspaces
 from gateway.services.access import Access, Action, unseen_as
+from gateway.services.issues import IssueRef
 from gateway.services.recording import EventType
 from gateway.services.versioning import check_version
 
@@ -35,7 +36,6 @@ __all__ = [
     "CommentPatch",
     "CommentRef",
     "CommentView",
-    "IssueRef",
     "add_comment",
     "delete_comment",
     "get_comment",
@@ -50,9 +50,6 @@ MAX_BODY = 65_536
 
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY)]
 """Markdown, 1 to 65,536 characters once trimmed."""
-
-IssueRef = tuple[str, str, int] | int
-"""An issue named by (workspace slug, project key, number) (REST paths) or primary key."""
 
 CommentRef = tuple[tuple[str, str, int], int] | int
 """A comment named by its issue's REST path and its id, or by its id alone (global IDs)."""
@@ -112,23 +109,6 @@ def row_view(row: dict[str, Any]) -> CommentView:
     return _view(repo.from_values(row))
 
 
-async def _issue(principal: Principal, ref: IssueRef) -> tuple[Access, ProjectRow, int]:
-    """The caller's (read) access, the project and the issue id; NOT_FOUND when invisible."""
-    if isinstance(ref, tuple):
-        slug, key, number = ref
-        access, project = await projects.locate(principal, (slug, key), Action.read)
-        row = await issue_repo.by_number(project.id, number)
-        if row is None:
-            raise NotFound(f"No issue {project.key}-{number}")
-        return access, project, int(row["id"])
-    with unseen_as("issue"):
-        found = (await issue_repo.by_ids([ref])).get(ref)
-        if found is None:
-            raise NotFound("No such issue")
-        access, project = await projects.locate(principal, int(found["project_id"]), Action.read)
-    return access, project, ref
-
-
 async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, ProjectRow, CommentRow]:
     """The caller's (read) access, the project and the comment; NOT_FOUND when invisible."""
     if isinstance(ref, tuple):
@@ -149,8 +129,8 @@ async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, Proje
 async def list_comments(principal: Principal, issue: IssueRef, **paging: Unpack[PageArgs]) -> Page:
     """The issue's comments, oldest first; rows for `row_view`. Anyone who can read the
     workspace may list them."""
-    _, _, issue_id = await _issue(principal, issue)
-    return await repo.page_of_issue(issue_id, paging)
+    _, row = await issues.locate(principal, issue, Action.read)
+    return await repo.page_of_issue(int(row["id"]), paging)
 
 
 async def get_comment(principal: Principal, comment: CommentRef) -> CommentView:
@@ -185,9 +165,9 @@ async def add_comment(principal: Principal, issue: IssueRef, data: CommentCreate
 
     CONFLICT when the project is archived."""
     async with in_transaction() as db:
-        access, project, issue_id = await _issue(principal, issue)
-        access.require(Action.write_content)
-        projects.require_writable(project)
+        target, found = await issues.locate(principal, issue, Action.write_content)
+        access, project, issue_id = target.access, target.project, int(found["id"])
+        await projects.lock_writable(db, project)
         comment_id = await repo.create(
             db, issue_id=issue_id, author_id=principal.user_id, body=data.body
         )
@@ -227,7 +207,7 @@ async def update_comment(
     async with in_transaction() as db:
         access, project, found = await _comment(principal, comment)
         _require_own(access, found)
-        projects.require_writable(project)
+        await projects.lock_writable(db, project)
         current = await repo.lock(db, found.id)
         if current is None:  # deleted since it was read
             raise NotFound("No such comment")
@@ -264,7 +244,7 @@ async def delete_comment(
             access.require(Action.edit_own_comment)
         else:
             access.require(Action.moderate)
-        projects.require_writable(project)
+        await projects.lock_writable(db, project)
         current = await repo.lock(db, found.id)
         if current is None:
             raise NotFound("No such comment")

@@ -15,7 +15,7 @@ from gateway.repositories.issues import IssueFilter
 from gateway.security.principal import Principal
 from gateway.services import labels
 from gateway.services.access import Action, authorize
-from gateway.services.issue_rules import IssueView
+from gateway.services.issue_views import IssueView
 from gateway.services.issues import SORTS, views_by_ids
 from gateway.services.nested_reads import checked_pages
 

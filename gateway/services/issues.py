@@ -1,16 +1,19 @@
 """Issues: listing, reading, creating, changing, closing, reopening and deleting them.
 
-Every operation authorizes through `access.authorize`, runs its writes in one transaction with
-their events, and hands out `IssueView`s (plain data). Rules of input live in `issue_rules`.
+An issue is named by `(workspace slug, project key, number)` (REST paths) or by primary key
+(GraphQL IDs), its project likewise (`projects.ProjectRef`). Every operation authorizes through
+`projects.locate`, runs its writes in one transaction with their events, on the project row it
+locks (`projects.lock_writable`), and hands out `IssueView`s (plain data). What a write accepts
+is in `issue_inputs`, the view in `issue_views`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar, Unpack
+from typing import Any, Unpack
 
-from pydantic import BaseModel
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
@@ -18,24 +21,22 @@ from gateway.core.errors import NotFound, ValidationFailed
 from gateway.core.paging import Page, PageArgs
 from gateway.repositories import issues as repo
 from gateway.repositories.issues import IssueFilter
+from gateway.repositories.labels import name_key
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import projects, recording
 from gateway.services.access import Access, Action, unseen_as
-from gateway.services.issue_rules import (
-    IssueCreate,
-    IssuePatch,
-    IssueView,
-    check_label_count,
-    node_id,
-    view,
-)
+from gateway.services.issue_inputs import IssueCreate, IssuePatch, Refs, check_label_count, named_in
+from gateway.services.issue_views import IssueView, node_id, view
+from gateway.services.projects import ProjectRef
 from gateway.services.recording import EventType, JSONObject, JSONValue
 from gateway.services.versioning import check_version
 from models import IssuePriority, IssueState
 
 SORTS = ("number", "created", "updated", "priority")
-M = TypeVar("M", bound=BaseModel)
+
+IssueRef = tuple[str, str, int] | int
+"""An issue named by (workspace slug, project key, number) or by primary key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +45,6 @@ class IssuePage:
 
     items: list[IssueView]
     page: Page
-
-
-@dataclass(frozen=True, slots=True)
-class Refs:
-    """The assignee and labels named by primary key (GraphQL global IDs) instead of by name:
-    they become names and then follow the very rules of REST (and its error fields). With
-    `has_assignee`, `assignee` None unassigns; `labels` None leaves the labels alone."""
-
-    assignee: int | None = None
-    has_assignee: bool = False
-    labels: list[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,142 +75,112 @@ def make_filter(
     )
 
 
-async def _project(principal: Principal, slug: str, key: str, action: Action) -> Target:
-    access, project = await projects.locate(principal, (slug, key), action)
-    return Target(access, project)
+async def _project(principal: Principal, project: ProjectRef, action: Action) -> Target:
+    access, row = await projects.locate(principal, project, action)
+    return Target(access, row)
 
 
-async def target_of_project(principal: Principal, project_id: int, action: Action) -> Target:
-    access, project = await projects.locate(principal, project_id, action)
-    return Target(access, project)
+async def locate(
+    principal: Principal, issue: IssueRef, action: Action
+) -> tuple[Target, dict[str, Any]]:
+    """The issue (an `ISSUE_FIELDS` row) and where it lives, if the caller may do `action`.
+    NOT_FOUND when it or its project or workspace is invisible; named by primary key, one
+    NOT_FOUND whether it does not exist or is invisible."""
+    if isinstance(issue, tuple):
+        slug, key, number = issue
+        target = await _project(principal, (slug, key), action)
+        row = await repo.by_number(target.project.id, number)
+        if row is None:
+            raise NotFound(f"No issue {target.project.key}-{number}")
+        return target, row
+    with unseen_as("issue"):
+        found = (await repo.by_ids([issue])).get(issue)
+        if found is None:
+            raise NotFound("No such issue")
+        return await _project(principal, int(found["project_id"]), action), found
 
 
-async def _views(rows: list[dict[str, Any]]) -> list[IssueView]:
-    ids = [row["id"] for row in rows]
-    labels = await repo.labels_by_issue(ids)
-    counts = await repo.comment_counts(ids)
-    return [view(row, labels[row["id"]], counts[row["id"]]) for row in rows]
-
-
-async def _one(row: dict[str, Any]) -> IssueView:
-    return (await _views([row]))[0]
+async def _one(project: ProjectRow, number: int) -> IssueView:
+    """The issue as it is now (after a write)."""
+    row = await repo.by_number(project.id, number)
+    if row is None:  # deleted since it was written
+        raise NotFound(f"No issue {project.key}-{number}")
+    return view(row)
 
 
 async def views_by_ids(ids: list[int]) -> dict[int, IssueView]:
-    """Issue views by id in three statements, unchecked: for DataLoaders whose callers have
+    """Issue views by id in one statement, unchecked: for DataLoaders whose callers have
     already authorized the parent."""
-    rows = await repo.by_ids(ids)
-    return {v.pk: v for v in await _views(list(rows.values()))}
+    return {pk: view(row) for pk, row in (await repo.by_ids(ids)).items()}
 
 
 async def list_issues(
     principal: Principal,
-    slug: str,
-    key: str,
+    project: ProjectRef,
     where: IssueFilter,
     sort: str = "number",
     descending: bool = False,
     **paging: Unpack[PageArgs],
 ) -> IssuePage:
     """A page of a project's issues matching `where`, in `sort` order."""
-    target = await _project(principal, slug, key, Action.read)
-    return await _list(target.project.id, where, sort, descending, paging)
-
-
-async def _list(
-    project_id: int, where: IssueFilter, sort: str, descending: bool, paging: PageArgs
-) -> IssuePage:
+    target = await _project(principal, project, Action.read)
     if sort not in SORTS:
         raise ValidationFailed.on("sort", f"must be one of {', '.join(SORTS)}")
-    page = await repo.page(project_id, where, sort, descending, paging)
-    return IssuePage(items=await _views(page.rows), page=page)
+    page = await repo.page(target.project.id, where, sort, descending, paging)
+    return IssuePage(items=[view(row) for row in page.rows], page=page)
 
 
-async def _row(project: ProjectRow, number: int) -> dict[str, Any]:
-    row = await repo.by_number(project.id, number)
-    if row is None:
-        raise NotFound(f"No issue {project.key}-{number}")
-    return row
-
-
-async def get_issue(principal: Principal, slug: str, key: str, number: int) -> IssueView:
+async def get_issue(principal: Principal, issue: IssueRef) -> IssueView:
     """One issue; NOT_FOUND when it or its project or workspace is invisible."""
-    target = await _project(principal, slug, key, Action.read)
-    return await _one(await _row(target.project, number))
+    _, row = await locate(principal, issue, Action.read)
+    return view(row)
 
 
-async def _by_id(
-    principal: Principal, issue_id: int, action: Action
-) -> tuple[Target, dict[str, Any]]:
-    """An issue named by primary key (GraphQL) and where it lives, if the caller may do
-    `action`; one NOT_FOUND whether it does not exist or is invisible."""
-    with unseen_as("issue"):
-        row = (await repo.by_ids([issue_id])).get(issue_id)
-        if row is None:
-            raise NotFound("No such issue")
-        return await target_of_project(principal, row["project_id"], action), row
+async def _assignee(target: Target, who: str | int) -> tuple[int, str]:
+    """The id and username of the member `who` names (username or id); VALIDATION_FAILED on
+    `assignee` for anyone else."""
+    found = await repo.member(target.access.workspace.id, who)
+    if found is not None:
+        return found
+    if isinstance(who, int):
+        username = await repo.username(who)
+        if username is None:
+            raise ValidationFailed.on("assignee", "no such user")
+        who = username
+    raise ValidationFailed.on("assignee", f"{who!r} is not a member of this workspace")
 
 
-async def _resolve_assignee(target: Target, username: str | None) -> int | None:
-    if username is None:
-        return None
-    user_id = await repo.member_user_id(target.access.workspace.id, username)
-    if user_id is None:
-        raise ValidationFailed.on("assignee", f"{username!r} is not a member of this workspace")
-    return user_id
-
-
-async def _resolve_labels(target: Target, names: list[str]) -> list[int]:
-    keys = list(dict.fromkeys(n.lower() for n in names))
-    found = await repo.labels_named(target.project.id, keys)
-    unknown = [k for k in keys if k not in found]
+async def _labels(target: Target, wanted: Sequence[str] | Sequence[int]) -> list[tuple[int, str]]:
+    """The id and name key of each label `wanted` names (by name in any case, or by id), in
+    the order given; VALIDATION_FAILED on `labels` for any the project does not have."""
+    keys = list(dict.fromkeys(name_key(x) if isinstance(x, str) else x for x in wanted))
+    if not keys:
+        return []
+    found = await repo.labels_among(target.project.id, keys)
+    unknown = [str(k) for k in keys if k not in found]
     if unknown:
-        raise ValidationFailed.on("labels", f"unknown label(s): {', '.join(unknown)}")
+        named = "label(s)" if isinstance(keys[0], str) else "label id(s)"
+        raise ValidationFailed.on("labels", f"unknown {named}: {', '.join(unknown)}")
     return [found[k] for k in keys]
 
 
-async def create_issue(principal: Principal, slug: str, key: str, data: IssueCreate) -> IssueView:
-    """Create an issue in a project (member role); its number is the project's next."""
-    return await _create(await _project(principal, slug, key, Action.write_content), data)
+def _check_refs(refs: Refs) -> None:
+    # REST bodies are held to it by their model; GraphQL's lists of ids only here.
+    check_label_count(len(refs.labels or ()), "labels")
 
 
-async def create_issue_in(
-    principal: Principal, project_id: int, data: IssueCreate, refs: Refs | None = None
+async def create_issue(
+    principal: Principal, project: ProjectRef, data: IssueCreate, refs: Refs | None = None
 ) -> IssueView:
-    """`create_issue` for a project named by primary key (GraphQL), `refs` naming the assignee
-    and labels by primary key."""
-    target = await target_of_project(principal, project_id, Action.write_content)
-    return await _create(target, await _named(target, data, refs))
-
-
-async def _named(target: Target, data: M, refs: Refs | None) -> M:
-    """`data` with `refs` turned into the username and label names the rules expect."""
-    if refs is None:
-        return data
-    update: dict[str, Any] = {}
-    if refs.has_assignee:
-        update["assignee"] = None
-        if refs.assignee is not None:
-            found = await repo.users_by_id([refs.assignee])
-            if refs.assignee not in found:
-                raise ValidationFailed.on("assignee", "no such user")
-            update["assignee"] = found[refs.assignee]["username"]
-    if refs.labels is not None:
-        check_label_count(len(refs.labels), "labels")
-        wanted = list(dict.fromkeys(refs.labels))
-        names = await repo.label_names(target.project.id, wanted)
-        unknown = [str(pk) for pk in wanted if pk not in names]
-        if unknown:
-            raise ValidationFailed.on("labels", f"unknown label id(s): {', '.join(unknown)}")
-        update["labels"] = [names[pk] for pk in wanted]
-    return data.model_copy(update=update)
-
-
-async def _create(target: Target, data: IssueCreate) -> IssueView:
-    projects.require_writable(target.project)
-    assignee_id = await _resolve_assignee(target, data.assignee)
-    label_ids = await _resolve_labels(target, data.labels)
+    """Create an issue in a project (member role); its number is the project's next. `refs`
+    names the assignee and labels by primary key (GraphQL), else `data` names them."""
+    target = await _project(principal, project, Action.write_content)
+    refs = refs or named_in(data)
+    _check_refs(refs)
     async with in_transaction() as db:
+        await projects.lock_writable(db, target.project)
+        assignee = None if refs.assignee is None else await _assignee(target, refs.assignee)
+        labels = await _labels(target, refs.labels or ())
         number = await repo.next_number(db, target.project.id)
         issue_id = await repo.insert(
             db,
@@ -230,13 +190,13 @@ async def _create(target: Target, data: IssueCreate) -> IssueView:
             body=data.body,
             priority=IssuePriority[data.priority],
             author_id=target.access.principal.user_id,
-            assignee_id=assignee_id,
+            assignee_id=None if assignee is None else assignee[0],
             due_date=data.due_date,
         )
-        await repo.set_labels(db, issue_id, label_ids)
+        await repo.add_labels(db, issue_id, [pk for pk, _ in labels])
         payload: JSONObject = {"number": number, "title": data.title}
         await _event(db, target, EventType.issue_created, issue_id, payload)
-    return await _one(await _row(target.project, number))
+    return await _one(target.project, number)
 
 
 async def _event(
@@ -254,36 +214,8 @@ async def _event(
     )
 
 
-async def update_issue(
-    principal: Principal,
-    slug: str,
-    key: str,
-    number: int,
-    patch: IssuePatch,
-    expected_version: int | None = None,
-) -> IssueView:
-    """Change an issue (member role); `expected_version` guards against lost updates."""
-    target = await _project(principal, slug, key, Action.write_content)
-    row = await _row(target.project, number)
-    return await _update(target, row, patch, expected_version)
-
-
-async def update_issue_by_id(
-    principal: Principal,
-    issue_id: int,
-    patch: IssuePatch,
-    expected_version: int | None = None,
-    refs: Refs | None = None,
-) -> IssueView:
-    """`update_issue` for an issue named by primary key (GraphQL), `refs` as for creation."""
-    target, row = await _by_id(principal, issue_id, Action.write_content)
-    return await _update(target, row, await _named(target, patch, refs), expected_version)
-
-
-async def _update(
-    target: Target, row: dict[str, Any], patch: IssuePatch, expected_version: int | None
-) -> IssueView:
-    projects.require_writable(target.project)
+def _changes(row: dict[str, Any], patch: IssuePatch) -> dict[str, Any]:
+    """The plain fields `patch` changes, by column."""
     given = patch.model_fields_set
     changes: dict[str, Any] = {}
     for name in ("title", "body", "due_date"):
@@ -291,12 +223,28 @@ async def _update(
             changes[name] = getattr(patch, name)
     if "priority" in given and IssuePriority[patch.priority or "none"] != row["priority"]:
         changes["priority"] = IssuePriority[patch.priority or "none"]
-    assignee_id = row["assignee_id"]
-    if "assignee" in given:
-        assignee_id = await _resolve_assignee(target, patch.assignee)
-    label_ids = await _resolve_labels(target, patch.labels) if patch.labels is not None else None
+    return changes
+
+
+async def update_issue(
+    principal: Principal,
+    issue: IssueRef,
+    patch: IssuePatch,
+    expected_version: int | None = None,
+    refs: Refs | None = None,
+) -> IssueView:
+    """Change an issue (member role); `expected_version` guards against lost updates. `refs`
+    names the assignee and labels by primary key (GraphQL), else `patch` names them."""
+    target, row = await locate(principal, issue, Action.write_content)
+    refs = refs or named_in(patch)
+    _check_refs(refs)
+    changes = _changes(row, patch)
     issue_id: int = row["id"]
     async with in_transaction() as db:
+        await projects.lock_writable(db, target.project)
+        who = refs.assignee if refs.has_assignee else None
+        assignee = None if who is None else await _assignee(target, who)
+        labels = None if refs.labels is None else await _labels(target, refs.labels)
         current = await repo.lock(db, issue_id)
         if current is None:
             raise NotFound(f"No issue {target.project.key}-{row['number']}")
@@ -305,51 +253,36 @@ async def _update(
         if changes:
             fields: list[JSONValue] = [str(name) for name in sorted(changes)]
             kinds.append((EventType.issue_updated, {"fields": fields}))
-        if assignee_id != current["assignee_id"]:
+        assignee_id = None if assignee is None else assignee[0]
+        if refs.has_assignee and assignee_id != current["assignee_id"]:
             changes["assignee_id"] = assignee_id
-            kinds.append((EventType.issue_assigned, {"assignee": patch.assignee}))
+            named = None if assignee is None else assignee[1]
+            kinds.append((EventType.issue_assigned, {"assignee": named}))
         if patch.state is not None and patch.state != current["state"]:
             closing = patch.state == "closed"
             changes["state"] = IssueState(patch.state)
             changes["closed_at"] = datetime.now(UTC) if closing else None
             kind = EventType.issue_closed if closing else EventType.issue_reopened
             kinds.append((kind, {}))
+        label_ids = None if labels is None else [pk for pk, _ in labels]
         if label_ids is not None and set(label_ids) != await repo.label_ids_of(db, issue_id):
             await repo.set_labels(db, issue_id, label_ids)
-            names = sorted(n.lower() for n in patch.labels or [])
-            labelled: list[JSONValue] = [str(n) for n in dict.fromkeys(names)]
+            labelled: list[JSONValue] = [*sorted({key for _, key in labels or ()})]
             kinds.append((EventType.issue_labeled, {"labels": labelled}))
         if kinds:
             await repo.update(db, issue_id, changes)
             for kind, data in kinds:
                 await _event(db, target, kind, issue_id, {"number": row["number"], **data})
-    return await _one(await _row(target.project, row["number"]))
-
-
-async def set_state_by_id(principal: Principal, issue_id: int, state: str) -> IssueView:
-    """Close or reopen an issue named by primary key (GraphQL)."""
-    return await update_issue_by_id(
-        principal, issue_id, IssuePatch.model_validate({"state": state})
-    )
+    return await _one(target.project, row["number"])
 
 
 async def delete_issue(
-    principal: Principal, slug: str, key: str, number: int, expected_version: int | None = None
+    principal: Principal, issue: IssueRef, expected_version: int | None = None
 ) -> None:
     """Delete an issue (admin role), its labels links and comments with it."""
-    target = await _project(principal, slug, key, Action.moderate)
-    await _delete(target, await _row(target.project, number), expected_version)
-
-
-async def delete_issue_by_id(principal: Principal, issue_id: int) -> None:
-    """`delete_issue` for an issue named by primary key (GraphQL)."""
-    target, row = await _by_id(principal, issue_id, Action.moderate)
-    await _delete(target, row, None)
-
-
-async def _delete(target: Target, row: dict[str, Any], expected_version: int | None) -> None:
-    projects.require_writable(target.project)
+    target, row = await locate(principal, issue, Action.moderate)
     async with in_transaction() as db:
+        await projects.lock_writable(db, target.project)
         current = await repo.lock(db, row["id"])
         if current is None:
             raise NotFound(f"No issue {target.project.key}-{row['number']}")

@@ -1,7 +1,8 @@
 """Labels: the coloured tags of a project's issues. Managed by admins, read by everyone.
 
 A label is named either by `(project, name)` (REST paths; the name matches case-insensitively)
-or by primary key (GraphQL IDs). Every write checks that the project is not archived.
+or by primary key (GraphQL IDs). Every write checks, on the project row it locks, that the project
+is not archived.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import recording, workspaces
 from gateway.services.access import Action, unseen_as
-from gateway.services.projects import ProjectRef, locate, require_writable
+from gateway.services.projects import ProjectRef, locate, lock_writable, require_writable
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
 
@@ -168,10 +169,7 @@ async def create_label(principal: Principal, project: ProjectRef, data: LabelCre
     (ignoring case) or the project is archived."""
     _, found = await locate(principal, project, Action.manage_labels)
     async with in_transaction() as db:
-        current = await project_repo.lock(db, found.id)
-        if current is None:
-            raise NotFound("No such project")
-        require_writable(current)
+        current = await lock_writable(db, found)
         try:
             row = await label_repo.create(
                 db,

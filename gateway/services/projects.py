@@ -1,7 +1,8 @@
 """Projects: creating, reading, renaming, archiving and deleting them.
 
-Archived projects are read-only: `require_writable` is the one check every write inside a
-project (its labels, issues and comments) calls, so the rule is not repeated per noun.
+Archived projects are read-only: `lock_writable` is the one check every write inside a project
+(its labels, issues and comments) makes, inside its transaction, so the rule is not repeated per
+noun and an archiving cannot slip in between the check and the write.
 A project is named either by `(workspace, key)` (REST paths) or by primary key (GraphQL IDs).
 """
 
@@ -19,6 +20,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError, NotFound
@@ -125,6 +127,19 @@ def require_writable(project: ProjectRow) -> None:
     unarchived."""
     if project.is_archived:
         raise Conflict(f"Project {project.key!r} is archived and read-only; unarchive it first")
+
+
+async def lock_writable(db: TransactionalDBClient, project: ProjectRow) -> ProjectRow:
+    """`project` as it is now, its row locked until `db` commits; CONFLICT when it is archived,
+    NOT_FOUND when deleted since it was read. A write under a project calls this first in its
+    transaction: on PostgreSQL an archiving still running holds the row, so the write waits for
+    it to commit and then sees the project archived (SQLite runs one write transaction at a
+    time)."""
+    current = await project_repo.lock(db, project.id)
+    if current is None:
+        raise _missing(project.id)
+    require_writable(current)
+    return current
 
 
 def _missing(ref: ProjectRef) -> NotFound:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from gateway.core.ids import pk_of, to_global_id
 from gateway.security.principal import Principal, Scope, TokenKind
-from gateway.services import comments, issue_rules, issues, projects, workspaces
+from gateway.services import comments, issue_inputs, issues, projects, workspaces
 from models import Comment, Event, Project, User
 from tests.auth_helpers import bearer, join, make_user
 from tests.graphql.test_graphql_reads import rest_items, same_fields, walk
@@ -36,7 +36,7 @@ async def users() -> dict[str, User]:
     for name, role in ROLES.items():
         await join("acme", people["ann"], people[name], role)
     await projects.create_project(owner, "acme", projects.ProjectCreate(key="WEB", name="Web"))
-    await issues.create_issue(owner, "acme", "WEB", issue_rules.IssueCreate(title="Bug"))
+    await issues.create_issue(owner, ("acme", "WEB"), issue_inputs.IssueCreate(title="Bug"))
     return people
 
 
@@ -217,7 +217,7 @@ async def test_archived_project_is_read_only_and_leaves_no_event(
 async def test_comment_page_statement_count_is_constant(
     app: FastAPI, client: httpx.AsyncClient, users: dict[str, User]
 ) -> None:
-    issue = await issues.get_issue(principal_of(users["ann"]), "acme", "WEB", 1)
+    issue = await issues.get_issue(principal_of(users["ann"]), ("acme", "WEB", 1))
     authors = list(users.values())[:5]
 
     async def fill(n: int) -> None:
@@ -266,7 +266,7 @@ def code_of(body: dict[str, Any]) -> str:
 
 
 async def issue_node_id(users: dict[str, User]) -> str:
-    issue = await issues.get_issue(principal_of(users["ann"]), "acme", "WEB", 1)
+    issue = await issues.get_issue(principal_of(users["ann"]), ("acme", "WEB", 1))
     return issue.node_id
 
 
@@ -380,7 +380,7 @@ async def test_graphql_comments_walk_to_the_end_like_rest(
 async def test_graphql_comment_page_costs_the_same_for_10_or_50(
     app: FastAPI, client: httpx.AsyncClient, users: dict[str, User]
 ) -> None:
-    issue = await issues.get_issue(principal_of(users["ann"]), "acme", "WEB", 1)
+    issue = await issues.get_issue(principal_of(users["ann"]), ("acme", "WEB", 1))
     authors = list(users.values())
     await Comment.bulk_create(
         [Comment(issue_id=issue.pk, author=authors[i % 6], body=f"c{i}") for i in range(50)]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from gateway.core.errors import Conflict
 from gateway.core.ids import to_global_id
 from gateway.security.principal import Principal, Scope, TokenKind
-from gateway.services import issue_rules, issues, projects, workspaces
+from gateway.services import issue_inputs, issues, projects, workspaces
 from models import Event, Project, User
 from tests.auth_helpers import bearer, gql, join, make_user
 from tests.graphql.test_graphql_reads import same_fields, walk
@@ -149,7 +149,7 @@ async def test_graphql_feed_walks_to_the_end_like_rest(
     for key in ("OLD", "WEB"):
         await projects.create_project(owner, "acme", projects.ProjectCreate(key=key, name=key))
     await projects.delete_project(owner, ("acme", "OLD"))
-    await issues.create_issue(owner, "acme", "WEB", issue_rules.IssueCreate(title="Broken"))
+    await issues.create_issue(owner, ("acme", "WEB"), issue_inputs.IssueCreate(title="Broken"))
     headers = bearer(app, world["vic"])
     got = await walk(client, headers, 'workspace(slug: "acme")', "events", EVENT)
     rest = await rest_feed(client, headers)

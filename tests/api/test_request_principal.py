@@ -110,3 +110,21 @@ async def test_a_revoked_token_is_refused_on_the_next_request(
     refused = await client.get(WORKSPACES, headers=headers)
     assert refused.status_code == 401
     assert refused.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_personal_token_is_looked_up_once_per_graphql_request(
+    client: httpx.AsyncClient,
+) -> None:
+    ann = await make_user("ann")
+    _, headers = await make_pat(ann, ["admin"])
+    create = 'mutation { createWorkspace(input: {slug: "acme", name: "A"}) { workspace { slug } } }'
+    read = '{ viewer { username } workspace(slug: "acme") { projects(first: 5) { totalCount } } }'
+    logs = []
+    for query in (create, read, "{ viewer { username } }"):
+        with count_sql() as sql:
+            answer = await client.post("/graphql", json={"query": query}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert "errors" not in answer.json(), answer.text
+        logs.append(sql)
+
+    assert [_token_lookups(sql) for sql in logs] == [1, 1, 1], logs

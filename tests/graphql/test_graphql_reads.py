@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.security.principal import Principal, Scope, TokenKind
-from gateway.services import issue_rules, issues, labels, projects, workspaces
+from gateway.services import issue_inputs, issues, labels, projects, workspaces
 from models import User
 from tests.auth_helpers import bearer, gql, join, make_user
 from tests.sql_counter import count_sql
@@ -37,7 +37,7 @@ async def people() -> dict[str, User]:
     await join("acme", found["ann"], found["vic"], "viewer")
     await projects.create_project(ann, "acme", projects.ProjectCreate(key="WEB", name="Web"))
     await labels.create_label(ann, ("acme", "WEB"), labels.LabelCreate(name="Bug", color="#ff0000"))
-    await issues.create_issue(ann, "acme", "WEB", issue_rules.IssueCreate(title="Broken"))
+    await issues.create_issue(ann, ("acme", "WEB"), issue_inputs.IssueCreate(title="Broken"))
     return found
 
 
