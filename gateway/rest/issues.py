@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber
@@ -54,10 +54,8 @@ _PAGE = Root("project", "r0", paged=rest_page("Project", "issues", shapes.ISSUE.
 async def list_issues(
     slug: str,
     key: str,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     paging: PageParamsDep,
-    request: Request,
     state: Annotated[Literal["open", "closed", "all"], Query()] = "open",
     assignee: Annotated[
         str | None, Query(max_length=39, description="A username, or `none` for unassigned.")
@@ -88,11 +86,10 @@ async def list_issues(
     def explain() -> Awaitable[object]:  # the filter is checked by the compiled read too
         where = issues.make_filter(state, assignee, label, q)
         return issues.list_issues(
-            principal, (slug, key), where, sort, direction == "desc", **paging.args()
+            reads.principal, (slug, key), where, sort, direction == "desc", **paging.args()
         )
 
-    body = await read(settings, principal, _PAGE, {"slug": slug, "key": key}, explain, page)
-    return page_answer(request, body)
+    return await reads.page(_PAGE, {"slug": slug, "key": key}, explain, page)
 
 
 @router.post(
@@ -106,18 +103,16 @@ async def create_issue(
     slug: str,
     key: str,
     body: IssueCreate,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    request: Request,
+    reads: ReadsDep,
 ) -> Response:
     """Create an issue (member role). It gets the project's next number; `assignee` must be a
     workspace member and `labels` names of the project's labels. `Location` names it."""
-    issue = await issues.create_issue(principal, (slug, key), body)
-    location = request.url_for("issues.get", slug=slug, key=issue.project_key, number=issue.number)
-    headers = {"Location": location.path}
-    return await written(
-        settings, principal.user_id, ISSUE_ONE, _written_args(slug, issue), 201, headers
+    issue = await issues.create_issue(reads.principal, (slug, key), body)
+    location = reads.request.url_for(
+        "issues.get", slug=slug, key=issue.project_key, number=issue.number
     )
+    headers = {"Location": location.path}
+    return await reads.written(ISSUE_ONE, _written_args(slug, issue), 201, headers)
 
 
 def _written_args(slug: str, issue: IssueView) -> dict[str, object]:
@@ -135,14 +130,12 @@ async def get_issue(
     slug: str,
     key: str,
     number: IssueNumber,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    request: Request,
+    reads: ReadsDep,
 ) -> Response:
     """One issue, with a strong `ETag`; `If-None-Match` with the current one answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    explain = lambda: issues.get_issue(principal, (slug, key, number))  # noqa: E731
-    return one_answer(request, await read(settings, principal, ISSUE_ONE, arguments, explain))
+    explain = lambda: issues.get_issue(reads.principal, (slug, key, number))  # noqa: E731
+    return await reads.one(ISSUE_ONE, arguments, explain)
 
 
 @router.patch(
@@ -156,15 +149,14 @@ async def update_issue(
     key: str,
     number: IssueNumber,
     body: IssuePatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change any of title, body, priority, assignee (null unassigns), labels (replaces the
     set), due_date (null clears) and state (closing sets `closed_at`, reopening clears it).
     Member role; `If-Match` guards against lost updates (412 when stale)."""
-    issue = await issues.update_issue(principal, (slug, key, number), body, version)
-    return await written(settings, principal.user_id, ISSUE_ONE, _written_args(slug, issue))
+    issue = await issues.update_issue(reads.principal, (slug, key, number), body, version)
+    return await reads.written(ISSUE_ONE, _written_args(slug, issue))
 
 
 @router.delete(
