@@ -24,8 +24,8 @@ from gateway.observability.endpoint import listener
 from gateway.observability.metrics import REGISTRY
 from gateway.webhooks.worker import DeliveryWorker
 from tests.auth_helpers import bearer, make_user, use_memory_throttle
-from tests.rest.test_projects import World, create, make_world
-from tests.rest.test_webhooks_delivery import Clock, hook, project
+from tests.factories import World
+from tests.helpers import UtcClock, create_project, hook
 from tests.sql_counter import count_sql
 from tests.webhook_receiver import Receiver, receiving
 
@@ -54,11 +54,10 @@ def value(name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-async def world(app: FastAPI, client: httpx.AsyncClient) -> World:
-    """Workspace `acme` with project `WEB`."""
-    made = await make_world(app)
-    await create(client, made, "WEB")
-    return made
+async def world(empty_world: World, client: httpx.AsyncClient) -> World:
+    """Workspace `acme` with project `WEB`, made over REST."""
+    await create_project(client, empty_world, "WEB")
+    return empty_world
 
 
 async def test_requests_are_counted_by_route_template_method_and_status(
@@ -205,15 +204,15 @@ async def test_webhook_attempts_are_counted_by_outcome(
     retrying = value("switchyard_webhook_delivery_attempts_total", outcome="retrying")
     async with receiving(Receiver()) as receiver:
         await hook(world, local, receiver.url)
-        await project(client, world, "OPS")
-        worker = DeliveryWorker(local, clock=Clock())
+        await create_project(client, world, "OPS")
+        worker = DeliveryWorker(local, clock=UtcClock())
         try:
             assert await worker.run_once() == 1
         finally:
             await worker.stop()
     assert value("switchyard_webhook_delivery_attempts_total", outcome="succeeded") == before + 1
-    await project(client, world, "GONE")  # its receiver has stopped: refused, then retried
-    worker = DeliveryWorker(local, clock=Clock())
+    await create_project(client, world, "GONE")  # its receiver has stopped: refused, then retried
+    worker = DeliveryWorker(local, clock=UtcClock())
     try:
         assert await worker.run_once() == 1
     finally:

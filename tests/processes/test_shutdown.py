@@ -22,9 +22,9 @@ from gateway.http import lifecycle
 from gateway.realtime.hub import Hub, Interrupted
 from gateway.webhooks.worker import DeliveryWorker
 from models import DeliveryState, WebhookDelivery
+from tests.factories import make_world
 from tests.gateway_process import bootstrap, serving
-from tests.rest.test_projects import make_world
-from tests.rest.test_webhooks_delivery import hook, project
+from tests.helpers import create_project, hook
 from tests.subscription_helpers import PROTOCOL, WORKSPACE_EVENTS
 from tests.webhook_receiver import Receiver, receiving
 
@@ -153,7 +153,7 @@ async def test_a_stopping_worker_hands_unfinished_deliveries_back(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings
 ) -> None:
     """An attempt cut by shutdown is unrecorded and its lease cleared: due again at once."""
-    world = await make_world(app)
+    world = await make_world(app, project=False)
     slow = Receiver(hold=True)  # the attempt is under way until the worker gives up
     local = settings.model_copy(
         update={
@@ -164,7 +164,7 @@ async def test_a_stopping_worker_hands_unfinished_deliveries_back(
     )
     async with receiving(slow):
         await hook(world, local, slow.url)
-        await project(client, world, "WEB")
+        await create_project(client, world, "WEB")
         worker = DeliveryWorker(local)
         worker.start()
         await asyncio.wait_for(slow.arrived.wait(), 5)

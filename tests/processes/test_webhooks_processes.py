@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from gateway.core.settings import Settings
 from gateway.services import webhooks
@@ -24,17 +23,12 @@ from gateway.services.webhook_inputs import WebhookCreate
 from models import DeliveryState, WebhookDelivery
 from tests.auth_helpers import principal_of
 from tests.conftest import TEST_SECRET
-from tests.rest.test_projects import World, make_world
+from tests.factories import World
 from tests.webhook_receiver import Receiver, receiving
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PENDING = 4
 CONCURRENCY = 8
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
 
 
 def _free_port() -> int:
@@ -113,7 +107,7 @@ async def _all_sent(deadline: float) -> list[WebhookDelivery]:
 
 async def test_kill_9_loses_no_pending_delivery(
     client: httpx.AsyncClient,
-    world: World,
+    empty_world: World,
     settings: Settings,
     database_url: str,
     servers: list[Server],
@@ -121,7 +115,7 @@ async def test_kill_9_loses_no_pending_delivery(
     local = settings.model_copy(update={"webhook_allow_private": True})
     async with receiving(Receiver(hold=True)) as receiver:
         await webhooks.create_webhook(
-            principal_of(world.users["admin"]),
+            principal_of(empty_world.users["admin"]),
             local,
             "acme",
             WebhookCreate(url=receiver.url, events=["project.created"]),
@@ -130,7 +124,7 @@ async def test_kill_9_loses_no_pending_delivery(
             made = await client.post(
                 "/api/v1/workspaces/acme/projects",
                 json={"key": f"P{n}X", "name": f"Project {n}"},
-                headers=world.h("admin"),
+                headers=empty_world.h("admin"),
             )
             assert made.status_code == 201, made.text
         pending = [str(row.guid) for row in await WebhookDelivery.all().order_by("id")]
@@ -166,7 +160,7 @@ async def test_kill_9_loses_no_pending_delivery(
 
 async def test_two_processes_on_postgresql_send_each_delivery_once(
     client: httpx.AsyncClient,
-    world: World,
+    empty_world: World,
     settings: Settings,
     database_url: str,
     servers: list[Server],
@@ -180,7 +174,7 @@ async def test_two_processes_on_postgresql_send_each_delivery_once(
     async with receiving(Receiver(gather=CONCURRENCY + 1)) as receiver:
         for _ in range(2 * CONCURRENCY):
             await webhooks.create_webhook(
-                principal_of(world.users["admin"]),
+                principal_of(empty_world.users["admin"]),
                 local,
                 "acme",
                 WebhookCreate(url=receiver.url, events=["project.created"]),
@@ -189,7 +183,7 @@ async def test_two_processes_on_postgresql_send_each_delivery_once(
             made = await client.post(
                 "/api/v1/workspaces/acme/projects",
                 json={"key": f"P{n}X", "name": f"Project {n}"},
-                headers=world.h("admin"),
+                headers=empty_world.h("admin"),
             )
             assert made.status_code == 201, made.text
         servers.extend([Server(database_url), Server(database_url)])
