@@ -22,12 +22,12 @@ from gateway.core.db import migrate
 from gateway.core.settings import Environment, Settings
 from gateway.http.app import create_app
 from gateway.security import passwords
+from tests.environment import HASH_MEMORY_KIB, HASH_TIME_COST, TEST_SECRET
 from tests.factories import World, make_world
 
 # The parity runner's fixtures (`rich_world`, `parity_of`), for the parity tests of both APIs.
 pytest_plugins = ("tests.parity",)
 
-TEST_SECRET = "test-secret-" + "x" * 40
 # Children first, so plain DELETEs respect the foreign keys on SQLite.
 TABLES = (
     "events",
@@ -86,8 +86,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         jwt_secret=TEST_SECRET,
         # Argon2 at production cost takes ~0.3 s a sign-in; tests check logic, not cost.
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
+        password_hash_time_cost=HASH_TIME_COST,
+        password_hash_memory_kib=HASH_MEMORY_KIB,
         # Rate limits have tests of their own; the rest of the suite must never hit them.
         rate_limit_per_minute=100_000,
         rate_limit_anonymous_per_minute=100_000,

@@ -4,7 +4,6 @@ tests/sql_counter.py counts it, and who may read the endpoint."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from gateway.observability.endpoint import listener
 from gateway.observability.metrics import REGISTRY
 from gateway.webhooks.worker import DeliveryWorker
 from tests.auth_helpers import bearer, make_user, use_memory_throttle
+from tests.environment import child_environment
 from tests.factories import World
 from tests.helpers import UtcClock, create_project, hook
 from tests.sql_counter import count_sql
@@ -304,8 +304,9 @@ async def test_a_user_route_is_counted_under_its_template(
     )
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_metrics_port_with_several_workers(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {"GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'm.sqlite3'}"}
     env |= {"GATEWAY_METRICS_PORT": "9464"}
     gateway = str(Path(sys.executable).parent / "gateway")

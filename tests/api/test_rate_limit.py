@@ -36,6 +36,7 @@ from tests.auth_helpers import (
     make_user,
     use_memory_throttle,
 )
+from tests.environment import child_environment
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 GATEWAY = str(Path(sys.executable).parent / "gateway")
@@ -368,12 +369,13 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=15)
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_budget(tmp_path: Path) -> None:
     store = _redis_or_skip()
     # A loopback address of our own, so no other run or test can touch this budget.
     address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
     key = f"switchyard:throttle:rate:addr:{address}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {
         "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
         "GATEWAY_REDIS_URL": REDIS_URL,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from gateway.http.app import create_app
 from models import Workspace
 from schema.http.errors import to_catalogue
 from tests.auth_helpers import bearer, gql, make_user
+from tests.environment import child_environment
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 BUDGET_SECONDS = 0.1
@@ -139,7 +139,7 @@ def _free_port() -> int:
 def real_server(database_url: str) -> Iterator[str]:
     """uvicorn serving the app in a process of its own on a free 127.0.0.1 port; its base URL
     once `/healthz` answers. Stopped on exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = database_url
     env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
     port = _free_port()
@@ -176,6 +176,7 @@ LABEL_FILTER = """query($labels: [String!]) { project(workspace: "acme", key: "W
   issues(filter: {labels: $labels}) { totalCount } } }"""
 
 
+@pytest.mark.slow
 async def test_a_real_server_stays_responsive_under_hostile_requests(
     settings: Settings,
 ) -> None:
@@ -358,6 +359,7 @@ async def test_malformed_documents_have_graphql_codes(
     assert codes == {code}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
 def test_an_unreachable_database_is_a_503_in_graphql_shape(accept: str) -> None:
     """A real server whose PostgreSQL does not answer: the token lookup fails, and `/graphql`

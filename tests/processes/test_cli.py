@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -12,11 +11,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.environment import child_environment
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp_path / 'cli.sqlite3'}"
     return env
 

@@ -25,6 +25,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.environment import child_environment
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NODE_BIN = ROOT / "node_modules" / ".bin"
@@ -66,12 +71,10 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[str]:
     """A real `gateway serve` on a fresh SQLite file; its base URL."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {
         "GATEWAY_ENVIRONMENT": "test",
         "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'clients.sqlite3'}",
-        "GATEWAY_PASSWORD_HASH_TIME_COST": "1",
-        "GATEWAY_PASSWORD_HASH_MEMORY_KIB": "64",
     }
     process = subprocess.Popen(
         [str(BIN / "gateway"), "serve", "--port", str(port)],

@@ -28,6 +28,9 @@ from tests.helpers import create_project, hook
 from tests.subscription_helpers import PROTOCOL, WORKSPACE_EVENTS
 from tests.webhook_receiver import Receiver, receiving
 
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 DRAIN = 1.5
 
 

@@ -21,8 +21,11 @@ import redis
 from fastapi import FastAPI
 
 from tests.auth_helpers import bearer, make_user
-from tests.conftest import TEST_SECRET
+from tests.environment import TEST_SECRET, child_environment
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -77,7 +80,7 @@ async def two_servers(
 ) -> AsyncIterator[list[str]]:
     """Two `gateway serve` processes on `database_url`, signing tokens like the suite's app;
     their addresses; both stopped afterwards whatever happens."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {
         "GATEWAY_ENVIRONMENT": "test",
         "GATEWAY_DATABASE_URL": database_url,

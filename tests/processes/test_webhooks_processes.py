@@ -22,9 +22,12 @@ from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate
 from models import DeliveryState, WebhookDelivery
 from tests.auth_helpers import principal_of
-from tests.conftest import TEST_SECRET
+from tests.environment import TEST_SECRET, child_environment
 from tests.factories import World
 from tests.webhook_receiver import Receiver, receiving
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PENDING = 4
@@ -38,7 +41,7 @@ def _free_port() -> int:
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     return env | {
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_JWT_SECRET": TEST_SECRET,
