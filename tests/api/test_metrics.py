@@ -143,20 +143,21 @@ def _series(text: str, name: str) -> set[tuple[tuple[str, str], ...]]:
 
 async def test_label_cardinality_is_bounded(client: httpx.AsyncClient, world: World) -> None:
     before = await scrape(client)
-    for i in range(150):
+    admin = world.h("admin")
+    for i in range(50):
         await client.get(f"/no/such/path/{i}")
-        await client.get(f"{ISSUES}/{1000 + i}", headers=world.h("admin"))
+        await client.get(f"{ISSUES}/{1000 + i}", headers=admin)
         name = f"Probe{i}" if i % 3 else "x" * (100 + i)  # long names are "other"
         await client.post(
             "/graphql",
             json={"query": f"query {name} {{ viewer {{ id }} }}", "operationName": name},
-            headers=world.h("admin"),
+            headers=admin,
         )
         await client.post("/graphql", json={"query": "{ x }", "operationName": f"bad-{i}!"})
     text = await scrape(client)
     requests = "switchyard_http_requests_total"
     new = _series(text, requests) - _series(before, requests)
-    assert len(new) <= 6, new  # 600 requests on 450 distinct paths: a handful of series
+    assert len(new) <= 6, new  # 200 requests on 150 distinct paths: a handful of series
     routes = {s.labels["route"] for s in samples(text, requests)}
     assert {"unmatched", ISSUE_TEMPLATE} <= routes
     assert not any("/no/such" in r or "1000" in r for r in routes)
