@@ -359,20 +359,26 @@ async def test_malformed_documents_have_graphql_codes(
     assert codes == {code}
 
 
+@pytest.fixture(scope="module")
+def unreachable() -> Iterator[str]:
+    """A real server whose PostgreSQL does not answer (one for both media types)."""
+    with real_server("postgres://postgres@127.0.0.1:1/nowhere") as url:
+        yield url
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
-def test_an_unreachable_database_is_a_503_in_graphql_shape(accept: str) -> None:
+def test_an_unreachable_database_is_a_503_in_graphql_shape(unreachable: str, accept: str) -> None:
     """A real server whose PostgreSQL does not answer: the token lookup fails, and `/graphql`
     says so as GraphQL does, where REST keeps its problem document."""
-    with real_server("postgres://postgres@127.0.0.1:1/nowhere") as url:
-        token = {"Authorization": "Bearer sy_pat_" + "a" * 40}
-        graphql = httpx.post(
-            f"{url}/graphql",
-            json={"query": "{ viewer { id } }"},
-            headers={**token, "accept": accept},
-            timeout=30,
-        )
-        rest = httpx.get(f"{url}/api/v1/me", headers=token, timeout=30)
+    token = {"Authorization": "Bearer sy_pat_" + "a" * 40}
+    graphql = httpx.post(
+        f"{unreachable}/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={**token, "accept": accept},
+        timeout=30,
+    )
+    rest = httpx.get(f"{unreachable}/api/v1/me", headers=token, timeout=30)
     assert graphql.status_code == 503, graphql.text
     assert not graphql.headers["content-type"].startswith("application/problem+json")
     assert graphql.headers["Retry-After"] == "5"
