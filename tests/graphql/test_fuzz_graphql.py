@@ -6,7 +6,7 @@ a generated `node(id:)` or `createIssue` mostly names nothing that exists.
 
 Each root field is one test, on a fresh database with a fresh seed; `viewer { workspaces … }`
 and its kind reach the seeded objects. `GATEWAY_FUZZ_EXAMPLES` sets the number of cases per
-field (15 by default).
+field (10 by default).
 """
 
 from __future__ import annotations

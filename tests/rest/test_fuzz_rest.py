@@ -6,7 +6,7 @@ and schema-violating input refused, and an undocumented method is 405 with a tru
 Each operation and mode is one test, on a fresh database with a fresh seed. Its cases mix valid
 and invalid inputs, with path parameters either naming the seeded objects (so `/issues/{number}`
 reaches a real issue) or generated (so unknown ones are fuzzed too). `GATEWAY_FUZZ_EXAMPLES`
-sets the number of cases per operation (15 by default).
+sets the number of cases per operation (10 by default).
 """
 
 from __future__ import annotations
