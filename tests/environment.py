@@ -1,11 +1,12 @@
 """What every app, command and server of the suite is configured with: the test JWT secret and
 the cheapest Argon2id the settings accept (production refuses it; RFC 9106 lets production keep
 its cost, the tests check logic and must not pay it), for in-process apps and child processes
-alike."""
+alike; and a free port for a server of its own."""
 
 from __future__ import annotations
 
 import os
+import socket
 
 TEST_SECRET = "test-secret-" + "x" * 40
 HASH_TIME_COST = 1
@@ -19,3 +20,10 @@ def child_environment(**extra: str) -> dict[str, str]:
     env["GATEWAY_PASSWORD_HASH_TIME_COST"] = str(HASH_TIME_COST)
     env["GATEWAY_PASSWORD_HASH_MEMORY_KIB"] = str(HASH_MEMORY_KIB)
     return env | extra
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

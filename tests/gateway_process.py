@@ -16,8 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.environment import TEST_SECRET, child_environment
-from tests.pg_cluster import free_port
+from tests.environment import TEST_SECRET, child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PASSWORD = "correct horse battery staple"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from gateway.core.settings import Environment, LogFormat, Settings
 from gateway.http.app import create_app
 from gateway.observability.logs import JsonFormatter, TextFormatter, dict_config
 from tests.auth_helpers import PASSWORD, bearer, make_user, sign_in
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 COOKIE = "session-cookie-value-0123456789"
@@ -213,9 +212,7 @@ def test_serve_refuses_a_bad_log_format_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_writes_json_lines(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     server = subprocess.Popen(
         [GATEWAY, "serve", "--port", str(port)],
         env=_env(tmp_path, GATEWAY_LOG_FORMAT="json"),

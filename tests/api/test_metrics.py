@@ -4,7 +4,6 @@ tests/sql_counter.py counts it, and who may read the endpoint."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -269,12 +268,6 @@ async def test_production_serves_the_app_port_only_with_the_token(settings: Sett
 
 
 @pytest.fixture
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_the_listener_of_its_own_serves_on_loopback(
     settings: Settings, free_port: int
 ) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from tests.auth_helpers import (
     make_user,
     use_memory_throttle,
 )
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 GATEWAY = str(Path(sys.executable).parent / "gateway")
@@ -331,12 +330,6 @@ async def test_redis_take_is_atomic_and_spends_only_what_fits(
 # --- two real processes on one Redis -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _redis_or_skip() -> redis.Redis:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -388,7 +381,7 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
     store.delete(key)
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         for port in ports:
             servers.append(
                 subprocess.Popen(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from gateway.http.app import create_app
 from models import Workspace
 from schema.http.errors import to_catalogue
 from tests.auth_helpers import bearer, gql, make_user
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 BUDGET_SECONDS = 0.1
@@ -129,12 +128,6 @@ async def test_depth_and_aliases_count_through_fragments_once_each(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def real_server(database_url: str) -> Iterator[str]:
     """uvicorn serving the app in a process of its own on a free 127.0.0.1 port; its base URL
@@ -142,7 +135,7 @@ def real_server(database_url: str) -> Iterator[str]:
     env = child_environment()
     env["GATEWAY_DATABASE_URL"] = database_url
     env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*UVICORN, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env,

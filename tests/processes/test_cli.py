@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -60,14 +59,8 @@ def test_export_schema_writes_sdl(tmp_path: Path) -> None:
     assert "type Query" in out.read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_migrates_and_answers(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [GATEWAY, "serve", "--port", str(port)],
         env=_env(tmp_path),
@@ -99,7 +92,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
 def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
     env = _env(tmp_path) | {"GATEWAY_ENVIRONMENT": "production"}
     result = subprocess.run(
-        [GATEWAY, "serve", "--port", str(_free_port())],
+        [GATEWAY, "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
@@ -122,7 +115,7 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, command: str)
 
 
 def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path) | {
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.2",
         "GATEWAY_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "2",

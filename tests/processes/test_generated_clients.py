@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -61,16 +60,10 @@ def test_typescript_client_preset_output_passes_tsc_strict(tmp_path: Path) -> No
     _run([str(NODE_BIN / "tsc"), "-p", "tsconfig.json", "--strict"], cwd=project)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real `gateway serve` on a fresh SQLite file; its base URL."""
-    port = _free_port()
+    port = free_port()
     env = child_environment()
     env |= {
         "GATEWAY_ENVIRONMENT": "test",

@@ -4,7 +4,6 @@ SHOULD and MAY) run by node against a real `gateway serve` process on a scratch 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.environment import child_environment
+from tests.environment import child_environment, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AUDIT_SCRIPT = REPO_ROOT / "tests" / "graphql_http_audit.mjs"
@@ -23,12 +22,6 @@ AUDIT_COUNT = 61  # graphql-http 1.23: every audit it ships, whatever its level
 
 NODE = shutil.which("node")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(NODE is None, reason="node is not on PATH")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +33,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = child_environment()
     env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp / 'audit.sqlite3'}"
     env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
-    port = _free_port()
+    port = free_port()
     log = (tmp / "server.log").open("w+b")
     server = subprocess.Popen(
         [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],

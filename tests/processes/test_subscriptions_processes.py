@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import redis
 from fastapi import FastAPI
 
 from tests.auth_helpers import bearer, make_user
-from tests.environment import TEST_SECRET, child_environment
+from tests.environment import TEST_SECRET, child_environment, free_port
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.slow
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -91,7 +84,7 @@ async def two_servers(
     started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
         for name in ("a", "b"):
-            port, log = _free_port(), tmp_path / f"{name}.log"
+            port, log = free_port(), tmp_path / f"{name}.log"
             started.append((_spawn(env, port, log), f"127.0.0.1:{port}", log))
         await asyncio.gather(*(_ready(*entry) for entry in started))
         yield [address for _, address, _ in started]

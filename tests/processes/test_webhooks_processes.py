@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate
 from models import DeliveryState, WebhookDelivery
 from tests.auth_helpers import principal_of
-from tests.environment import TEST_SECRET, child_environment
+from tests.environment import TEST_SECRET, child_environment, free_port
 from tests.factories import World
 from tests.webhook_receiver import Receiver, receiving
 
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.slow
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PENDING = 4
 CONCURRENCY = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -56,7 +49,7 @@ class Server:
     """`gateway serve` on a free port; always stopped by `stop()`."""
 
     def __init__(self, database_url: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process = subprocess.Popen(
             [GATEWAY, "serve", "--port", str(self.port)],
             env=_env(database_url),
