@@ -11,6 +11,9 @@ import socket
 TEST_SECRET = "test-secret-" + "x" * 40
 HASH_TIME_COST = 1
 HASH_MEMORY_KIB = 32  # Argon2's floor: 8 KiB for each of the 4 lanes
+# How long a child server may take to answer its first request: a deadline, not a wait (a busy
+# machine running two test workers next to other jobs can take over 30 s to start Python).
+STARTUP_SECONDS = 60
 
 
 def child_environment(**extra: str) -> dict[str, str]:

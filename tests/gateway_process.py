@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.environment import TEST_SECRET, child_environment, free_port
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PASSWORD = "correct horse battery staple"
@@ -44,7 +44,7 @@ def environment(database_url: str, extra: dict[str, str] | None = None) -> dict[
     }
 
 
-async def wait_ready(served: Served, within: float = 30) -> None:
+async def wait_ready(served: Served, within: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(timeout=2) as http:
         while True:

@@ -23,7 +23,7 @@ from gateway.core.settings import Environment, LogFormat, Settings
 from gateway.http.app import create_app
 from gateway.observability.logs import JsonFormatter, TextFormatter, dict_config
 from tests.auth_helpers import PASSWORD, bearer, make_user, sign_in
-from tests.environment import child_environment, free_port
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 COOKIE = "session-cookie-value-0123456789"
@@ -221,7 +221,7 @@ def test_serve_writes_json_lines(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -35,7 +35,7 @@ from tests.auth_helpers import (
     make_user,
     use_memory_throttle,
 )
-from tests.environment import child_environment, free_port
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 GATEWAY = str(Path(sys.executable).parent / "gateway")
@@ -341,7 +341,7 @@ def _redis_or_skip() -> redis.Redis:
 
 
 def _wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:

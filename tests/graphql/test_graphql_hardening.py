@@ -27,7 +27,7 @@ from gateway.http.app import create_app
 from models import Workspace
 from schema.http.errors import to_catalogue
 from tests.auth_helpers import bearer, gql, make_user
-from tests.environment import child_environment, free_port
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 BUDGET_SECONDS = 0.1
@@ -144,7 +144,7 @@ def real_server(database_url: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:

@@ -20,7 +20,7 @@ import redis
 from fastapi import FastAPI
 
 from tests.auth_helpers import bearer, make_user
-from tests.environment import TEST_SECRET, child_environment, free_port
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
@@ -54,7 +54,7 @@ def _output(log: Path) -> str:
 
 
 async def _ready(server: subprocess.Popen[bytes], address: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     async with httpx.AsyncClient(timeout=2) as http:
         while True:
             try:

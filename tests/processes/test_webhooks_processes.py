@@ -21,7 +21,7 @@ from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate
 from models import DeliveryState, WebhookDelivery
 from tests.auth_helpers import principal_of
-from tests.environment import TEST_SECRET, child_environment, free_port
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
 from tests.factories import World
 from tests.webhook_receiver import Receiver, receiving
 
@@ -58,7 +58,7 @@ class Server:
         )
 
     async def ready(self) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
                 try:
