@@ -32,6 +32,7 @@ from tests.webhook_receiver import Receiver, receiving
 pytestmark = pytest.mark.slow
 
 DRAIN = 1.5
+BURST = 20  # answers the burst has had when the signal goes
 
 
 def test_drain_hooks_run_once_and_late_hooks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,6 +100,7 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
             ws = await _subscribe(served.base, writer.headers["Authorization"], writer.slug)
             answers: list[httpx.Response] = []
             failures: list[str] = []
+            flowing = asyncio.Event()  # set once BURST answers came back
             stop_sending = asyncio.Event()
 
             async def client(n: int) -> None:
@@ -116,11 +118,15 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
                         answer = await call
                         answer.json()  # a whole body, or this raises
                         answers.append(answer)
+                        if len(answers) >= BURST:
+                            flowing.set()
                     except (httpx.HTTPError, ValueError) as exc:
                         failures.append(f"{type(exc).__name__}: {exc}")
 
             burst = [asyncio.create_task(client(n)) for n in range(12)]
-            await asyncio.sleep(0.5)
+            # Signal in full flow, however fast this machine answers (not after a fixed time).
+            async with asyncio.timeout(30):
+                await flowing.wait()
             served.process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             # A load balancer's view: readiness turns 503 while requests are still served.
@@ -138,7 +144,7 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
 
     assert failures == [], failures[:5]
     assert readiness_turned < DRAIN
-    assert len(answers) > 20
+    assert len(answers) > BURST  # and more finished after the signal
     assert {a.status_code for a in answers} <= {200, 201}, {a.status_code for a in answers}
     hints = [m for m in messages if m["type"] == "error" or "errors" in m.get("payload", {})]
     assert len(hints) == 1, messages
