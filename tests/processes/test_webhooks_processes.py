@@ -33,13 +33,13 @@ PENDING = 4
 CONCURRENCY = 8
 
 
-def _env(database_url: str) -> dict[str, str]:
+def _env(database_url: str, timeout: float) -> dict[str, str]:
     env = child_environment()
     return env | {
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_JWT_SECRET": TEST_SECRET,
         "GATEWAY_WEBHOOK_ALLOW_PRIVATE": "true",
-        "GATEWAY_WEBHOOK_TIMEOUT_SECONDS": "1",
+        "GATEWAY_WEBHOOK_TIMEOUT_SECONDS": str(timeout),
         "GATEWAY_WEBHOOK_POLL_SECONDS": "0.1",
         "GATEWAY_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
     }
@@ -48,11 +48,11 @@ def _env(database_url: str) -> dict[str, str]:
 class Server:
     """`gateway serve` on a free port; always stopped by `stop()`."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, timeout: float = 1) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
             [GATEWAY, "serve", "--port", str(self.port)],
-            env=_env(database_url),
+            env=_env(database_url, timeout),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -182,7 +182,9 @@ async def test_two_processes_on_postgresql_send_each_delivery_once(
                 headers=empty_world.h("admin"),
             )
             assert made.status_code == 201, made.text
-        servers.extend([Server(database_url), Server(database_url)])
+        # The first process's requests wait at the receiver until the second one starts
+        # sending: give them time for that start on a busy machine (answered at once after).
+        servers.extend([Server(database_url, timeout=10), Server(database_url, timeout=10)])
         rows = await _all_sent(time.monotonic() + 40)
         assert receiver.gathered.is_set(), "the two processes never sent at the same time"
     delivered = receiver.guids()
