@@ -31,11 +31,14 @@ install: $(DEV)
 run: $(STAMP)
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
+# Two workers (pytest-xdist), each on a database of its own (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: $(DEV)
-	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
+	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS)
 	@if [ -n "$$GATEWAY_TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL ($$GATEWAY_TEST_DATABASE_URL)"; \
-		$(BIN)/pytest; \
+		$(BIN)/pytest -n $(TEST_WORKERS); \
 	fi
 
 lint: $(DEV)

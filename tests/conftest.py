@@ -1,5 +1,6 @@
 """Test wiring: one freshly migrated database per run (SQLite, or PostgreSQL when
-`GATEWAY_TEST_DATABASE_URL` is set), one app on it, and a clean slate before every test."""
+`GATEWAY_TEST_DATABASE_URL` is set), one app on it, a clean slate before every test, and the
+worlds of `tests/factories.py` to start from."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ from gateway.core.db import migrate
 from gateway.core.settings import Environment, Settings
 from gateway.http.app import create_app
 from gateway.security import passwords
+from tests.environment import HASH_MEMORY_KIB, HASH_TIME_COST, TEST_SECRET
+from tests.factories import World, make_world
 
-TEST_SECRET = "test-secret-" + "x" * 40
+# The parity runner's fixtures (`rich_world`, `parity_of`), for the parity tests of both APIs.
+pytest_plugins = ("tests.parity",)
+
 # Children first, so plain DELETEs respect the foreign keys on SQLite.
 TABLES = (
     "events",
@@ -81,8 +86,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         jwt_secret=TEST_SECRET,
         # Argon2 at production cost takes ~0.3 s a sign-in; tests check logic, not cost.
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
+        password_hash_time_cost=HASH_TIME_COST,
+        password_hash_memory_kib=HASH_MEMORY_KIB,
         # Rate limits have tests of their own; the rest of the suite must never hit them.
         rate_limit_per_minute=100_000,
         rate_limit_anonymous_per_minute=100_000,
@@ -130,3 +135,15 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def world(app: FastAPI) -> World:
+    """Workspace `acme` with a user in every role, project WEB and its labels."""
+    return await make_world(app)
+
+
+@pytest.fixture
+async def empty_world(app: FastAPI) -> World:
+    """Workspace `acme` with a user in every role, and no project yet."""
+    return await make_world(app, project=False)

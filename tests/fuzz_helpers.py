@@ -28,8 +28,9 @@ from models import Membership, Role, Workspace
 from tests.auth_helpers import bearer, make_user
 
 BASE_URL = "http://testserver"
-# Examples per operation; `GATEWAY_FUZZ_EXAMPLES` raises it for a longer local run.
-MAX_EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "15"))
+# Examples per operation (and mode): positive and negative cases of every operation on every
+# run, at a cost the whole suite can carry; `GATEWAY_FUZZ_EXAMPLES` raises it for a longer run.
+MAX_EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "10"))
 
 
 @dataclass

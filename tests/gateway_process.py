@@ -5,7 +5,6 @@ workspace and a project to write into."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -17,8 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
-from tests.pg_cluster import free_port
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PASSWORD = "correct horse battery staple"
@@ -35,20 +33,18 @@ class Served:
 
 
 def environment(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     return env | {
         "GATEWAY_ENVIRONMENT": "test",
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_JWT_SECRET": TEST_SECRET,
         "GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
         "GATEWAY_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000",
-        "GATEWAY_PASSWORD_HASH_TIME_COST": "1",
-        "GATEWAY_PASSWORD_HASH_MEMORY_KIB": "1024",
         **(extra or {}),
     }
 
 
-async def wait_ready(served: Served, within: float = 30) -> None:
+async def wait_ready(served: Served, within: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(timeout=2) as http:
         while True:

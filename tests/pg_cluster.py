@@ -9,7 +9,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.environment import free_port
 
 CONF = """
 listen_addresses = '127.0.0.1'
@@ -34,12 +35,6 @@ shared_buffers = 16MB
 log_statement = 'all'
 log_min_messages = warning
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _bin_dir() -> Path | None:

@@ -61,6 +61,7 @@ class Socket:
         self.ws = ws
         self._inboxes: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self.pings = 0
+        self._pinged = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -81,12 +82,19 @@ class Socket:
             socket._reader.cancel()
             await ws.close()
 
+    async def until_pinged(self, times: int) -> None:
+        """Wait until the server has pinged `times` times in all (no fixed sleep)."""
+        while self.pings < times:
+            self._pinged.clear()
+            await self._pinged.wait()
+
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
                 message = json.loads(raw)
                 if message["type"] == "ping":
                     self.pings += 1
+                    self._pinged.set()
                     await self.ws.send(json.dumps({"type": "pong"}))
                 elif "id" in message:
                     await self._inbox(message["id"]).put(message)

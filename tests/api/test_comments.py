@@ -14,7 +14,7 @@ from gateway.security.principal import Principal, Scope, TokenKind
 from gateway.services import comments, issue_inputs, issues, projects, workspaces
 from models import Comment, Event, Project, User
 from tests.auth_helpers import bearer, join, make_user
-from tests.graphql.test_graphql_reads import rest_items, same_fields, walk
+from tests.helpers import rest_items, same_fields, walk
 from tests.sql_counter import count_sql
 
 ISSUE = "/api/v1/workspaces/acme/projects/WEB/issues/1"

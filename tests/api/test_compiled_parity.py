@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from gateway.core.ids import to_global_id
-from gateway.core.settings import Settings
 from models import (
     Comment,
     Event,
     Issue,
-    IssueLabel,
-    IssuePriority,
-    IssueState,
     Label,
     Membership,
     Project,
@@ -34,307 +26,9 @@ from models import (
     User,
     Workspace,
 )
-from tests.auth_helpers import bearer, make_pat, make_user
+from tests.factories import World
+from tests.parity import CALLERS, PAGE_INFO, Answer, Parity
 
-CALLERS = ("owner", "admin", "member", "viewer", "siteadmin", "pat")
-BASE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-def at(hours: float, micro: int = 0) -> datetime:
-    """A timestamp `hours` after BASE with `micro` microseconds."""
-    return (BASE + timedelta(hours=hours)).replace(microsecond=micro)
-
-
-@dataclass
-class ParityWorld:
-    """Workspaces `acme` (every caller but the site admin is a member) and `other` (owned by a
-    stranger), with projects, labels, issues and comments of varied shapes."""
-
-    app: FastAPI
-    users: dict[str, User]
-    pat_headers: dict[str, str]
-
-    def headers(self, caller: str) -> dict[str, str]:
-        if caller == "pat":
-            return self.pat_headers
-        return bearer(self.app, self.users[caller])
-
-
-# (name, color, description, created hours, microseconds)
-LABELS = (
-    ("bug", "#ff0000", "", 1, 0),
-    ("ui", "#00ff00", "User interface", 2, 123456),
-    ("Docs", "#0000ff", "", 3, 0),
-    ("Ünïcode ✓", "#123456", "Ça marche", 4, 999999),
-    ("日本語", "#abcdef", "", 5, 1),
-    ("émoji 🐛", "#fedcba", "Ünïcode", 6, 0),
-)
-
-
-@dataclass(frozen=True)
-class IssueSpec:
-    """One WEB issue of the world; `hours` after BASE it was created, `updated` it changed."""
-
-    title: str
-    body: str = ""
-    closed: bool = False
-    priority: int = 0
-    assignee: str | None = None
-    labels: tuple[str, ...] = ()
-    due: date | None = None
-    comments: int = 0
-    hours: float = 0
-    micro: int = 0
-    updated: float = 0
-
-
-ISSUES: dict[int, IssueSpec] = {
-    1: IssueSpec(
-        "Login fails",
-        "A needle in the body",
-        priority=3,
-        assignee="admin",
-        labels=("bug", "ui"),
-        due=date(2030, 1, 2),
-        comments=5,
-        hours=10,
-        updated=40,
-    ),
-    2: IssueSpec(
-        "Ünïcode title ✓", closed=True, labels=("日本語",), hours=11, micro=500000, updated=12
-    ),
-    3: IssueSpec(
-        "Search Needle",
-        "Body with 100% and a_b",
-        priority=4,
-        assignee="member",
-        labels=("bug", "Docs", "Ünïcode ✓"),
-        comments=2,
-        hours=12,
-        updated=50,
-    ),
-    4: IssueSpec(
-        "Closed thing",
-        "gone",
-        closed=True,
-        priority=1,
-        assignee="viewer",
-        due=date(2026, 12, 31),
-        comments=1,
-        hours=13,
-        micro=7,
-        updated=13,
-    ),
-    5: IssueSpec("Medium", "nothing", priority=2, due=date(2027, 6, 1), hours=14, updated=20),
-    6: IssueSpec(
-        "Tie one",
-        "same time",
-        priority=3,
-        assignee="admin",
-        labels=("ui",),
-        hours=15,
-        micro=250000,
-        updated=45,
-    ),
-    7: IssueSpec(
-        "Tie two",
-        "same time",
-        closed=True,
-        assignee="owner",
-        labels=("bug",),
-        comments=1,
-        hours=15,
-        micro=250000,
-        updated=45,
-    ),
-    8: IssueSpec("Low", priority=1, labels=("émoji 🐛", "ui"), hours=16, updated=16),
-    9: IssueSpec(
-        "Urgent %_",
-        "percent and underscore",
-        priority=4,
-        assignee="member",
-        labels=("émoji 🐛",),
-        comments=3,
-        hours=17,
-        micro=42,
-        updated=30,
-    ),
-}
-
-
-async def _stamp(model: Any, pk: int, created: datetime, updated: datetime | None = None) -> None:
-    """Set a row's timestamps directly (no auto_now)."""
-    await model.filter(id=pk).update(created_at=created, updated_at=updated or created)
-
-
-async def build_world(app: FastAPI) -> ParityWorld:
-    """The shared world of the parity tests (see ParityWorld)."""
-    users: dict[str, User] = {}
-    for n, name in enumerate(("owner", "admin", "member", "viewer", "siteadmin", "stranger")):
-        users[name] = await make_user(name, site_admin=name == "siteadmin")
-        await _stamp(User, users[name].id, at(-100 + n, 0 if n % 2 else 654321))
-    acme = await Workspace.create(slug="acme", name="Acme Ünïcode")
-    await _stamp(Workspace, acme.id, at(-50, 120000), at(-10, 0))
-    other = await Workspace.create(slug="other", name="Other")
-    await _stamp(Workspace, other.id, at(-49))
-    for n, name in enumerate(("owner", "admin", "member", "viewer")):
-        membership = await Membership.create(workspace=acme, user=users[name], role=Role(name))
-        await _stamp(Membership, membership.id, at(-40 + n, n * 1000), at(-5 + n))
-    stranger = await Membership.create(workspace=other, user=users["stranger"], role=Role.owner)
-    await _stamp(Membership, stranger.id, at(-30))
-
-    web = await Project.create(
-        workspace=acme, key="WEB", name="Web", description="The web app ✓", issue_counter=9
-    )
-    await _stamp(Project, web.id, at(-20, 1), at(-1, 0))
-    for n, key in enumerate(("API", "DOC", "OPS", "ZED")):
-        project = await Project.create(
-            workspace=acme, key=key, name=key.title(), is_archived=key == "OPS"
-        )
-        await _stamp(Project, project.id, at(-19 + n, 0 if n % 2 else 777))
-    api = await Project.get(workspace=acme, key="API")
-    oth = await Project.create(workspace=other, key="OTH", name="Hidden", issue_counter=2)
-
-    labels: dict[str, Label] = {}
-    for name, color, description, hours, micro in LABELS:
-        labels[name] = await Label.create(
-            project=web, name=name, name_key=name.casefold(), color=color, description=description
-        )
-        await _stamp(Label, labels[name].id, at(hours, micro))
-    api_bug = await Label.create(project=api, name="bug", name_key="bug", color="#111111")
-    secret = await Label.create(project=oth, name="secret", name_key="secret", color="#222222")
-
-    world = ParityWorld(app, users, {})
-    for number, spec in ISSUES.items():
-        issue = await Issue.create(
-            project=web,
-            number=number,
-            title=spec.title,
-            body=spec.body,
-            state=IssueState.closed if spec.closed else IssueState.open,
-            priority=IssuePriority(spec.priority),
-            author=users[("member", "owner", "admin")[number % 3]],
-            assignee=users[spec.assignee] if spec.assignee else None,
-            due_date=spec.due,
-            closed_at=at(spec.hours + 1, 0 if number % 2 else 314159) if spec.closed else None,
-            version=1 + number % 4,
-        )
-        await _stamp(Issue, issue.id, at(spec.hours, spec.micro), at(spec.updated, spec.micro // 2))
-        for name in spec.labels:
-            await IssueLabel.create(issue=issue, label=labels[name])
-        for c in range(spec.comments):
-            comment = await Comment.create(
-                issue=issue,
-                author=users[("member", "viewer", "admin")[c % 3]],
-                body=f"Comment {c} on #{number} ✓",
-                edited_at=at(spec.hours + c + 2, 5) if c == 1 else None,
-                version=2 if c == 1 else 1,
-            )
-            created = at(spec.hours + c + 0.5, c * 111)
-            await _stamp(Comment, comment.id, created, at(spec.hours + c + 3))
-    for number in (1, 2, 3):
-        issue = await Issue.create(
-            project=api, number=number, title=f"API {number}", author=users["owner"]
-        )
-        await IssueLabel.create(issue=issue, label=api_bug)
-    api.issue_counter = 3
-    await api.save()
-    for number in (1, 2):
-        issue = await Issue.create(
-            project=oth, number=number, title=f"Hidden {number}", author=users["stranger"]
-        )
-        await IssueLabel.create(issue=issue, label=secret)
-        await Comment.create(issue=issue, author=users["stranger"], body="secret")
-    _, world.pat_headers = await make_pat(users["member"], ["read"])
-    return world
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> ParityWorld:
-    return await build_world(app)
-
-
-@dataclass
-class Answer:
-    """A decoded answer: status and JSON."""
-
-    status: int
-    body: Any
-
-    def __str__(self) -> str:
-        return f"{self.status} {json.dumps(self.body, ensure_ascii=False, sort_keys=True)}"
-
-
-async def post(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> Answer:
-    """POST a GraphQL document; the status and parsed body."""
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
-    return Answer(response.status_code, response.json())
-
-
-def comparable(body: Any) -> Any:
-    """`body` with its top-level `errors` in a canonical order. The fallback resolves root
-    fields concurrently, so on PostgreSQL two failing roots report in either order from one
-    run to the next; the order of `errors` carries no meaning in GraphQL."""
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        errors = sorted(body["errors"], key=lambda e: json.dumps(e, sort_keys=True))
-        return {**body, "errors": errors}
-    return body
-
-
-@dataclass
-class Parity:
-    """Runs documents on both paths and records where they differ."""
-
-    client: httpx.AsyncClient
-    settings: Settings
-    monkeypatch: pytest.MonkeyPatch
-    headers: dict[str, str]
-    mismatches: list[str] = field(default_factory=list)
-    runs: int = 0
-
-    async def both(self, query: str, variables: dict[str, Any] | None = None) -> Answer:
-        """The fallback's answer, after comparing it with the compiled one."""
-        self.monkeypatch.setattr(self.settings, "compiled_reads", False)
-        fallback = await post(self.client, self.headers, query, variables)
-        self.monkeypatch.setattr(self.settings, "compiled_reads", True)
-        compiled = await post(self.client, self.headers, query, variables)
-        self.runs += 1
-        if (fallback.status, comparable(fallback.body)) != (
-            compiled.status,
-            comparable(compiled.body),
-        ):
-            self.mismatches.append(
-                f"--- {query}\nvariables: {variables}\nfallback: {fallback}\ncompiled: {compiled}"
-            )
-        return fallback
-
-    def check(self) -> None:
-        assert not self.mismatches, (
-            f"{len(self.mismatches)} of {self.runs} answers differ:\n"
-            + "\n".join(self.mismatches[:5])
-        )
-
-
-@pytest.fixture
-def parity_of(
-    client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[dict[str, str]], Parity]:
-    """A Parity runner for the given credentials."""
-
-    def make(headers: dict[str, str]) -> Parity:
-        return Parity(client, settings, monkeypatch, headers)
-
-    return make
-
-
-PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 USER = "id username displayName email isSiteAdmin version createdAt"
 WORKSPACES = (
     f"totalCount {PAGE_INFO} edges {{ cursor node {{ id slug name viewerRole version }} }}"
@@ -525,10 +219,10 @@ def _issues(answer: Answer) -> dict[str, Any]:
 
 
 async def test_hand_written_queries(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+    rich_world: World, parity_of: Callable[[dict[str, str]], Parity], caller: str
 ) -> None:
     """The static corpus, each document as written."""
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(rich_world.h(caller))
     for query, variables in STATIC:
         answer = await parity.both(query, variables)
         assert answer.status == 200, answer
@@ -536,11 +230,11 @@ async def test_hand_written_queries(
 
 
 async def test_issue_lists_and_their_pages(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+    rich_world: World, parity_of: Callable[[dict[str, str]], Parity], caller: str
 ) -> None:
     """Every filter and every order, a first page, the next one from its end cursor, the
     previous one back from the second page's start cursor, and the last page."""
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(rich_world.h(caller))
     walked = 0
     for filter_ in ISSUE_FILTERS:
         for order in ORDERS if filter_ in ({}, {"state": "ALL"}) else ORDERS[:1]:
@@ -627,7 +321,7 @@ def _connection(answer: Answer) -> dict[str, Any]:
     "query", [COMMENTS_QUERY, PROJECTS_QUERY, LABELS_QUERY, MEMBERS_QUERY, WORKSPACES_QUERY]
 )
 async def test_connections_forward_and_backward(
-    world: ParityWorld,
+    rich_world: World,
     parity_of: Callable[[dict[str, str]], Parity],
     caller: str,
     query: str,
@@ -635,11 +329,11 @@ async def test_connections_forward_and_backward(
     """Comments, projects, labels, members and the caller's workspaces walked two at a time
     forward to the end, then backward to the start, with the cursors each page gives."""
     if query is WORKSPACES_QUERY:
-        user = world.users["member" if caller == "pat" else caller]
+        user = rich_world.users["member" if caller == "pat" else caller]
         for n, role in enumerate((Role.viewer, Role.owner, Role.admin, Role.member)):
             workspace = await Workspace.create(slug=f"more-{n}", name=f"More {n}")
             await Membership.create(workspace=workspace, user=user, role=role)
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(rich_world.h(caller))
     variables: dict[str, Any] = {"first": 2}
     pages = 0
     while True:
@@ -729,11 +423,11 @@ ERRORS: list[tuple[str, dict[str, Any] | None]] = [
 
 
 async def test_error_cases(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+    rich_world: World, parity_of: Callable[[dict[str, str]], Parity], caller: str
 ) -> None:
     """Missing and hidden objects, bad cursors and page sizes: the same nulls, errors and
     status codes on both paths."""
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(rich_world.h(caller))
     for query, variables in ERRORS:
         answer = await parity.both(query, variables)
         seen_by_site_admin = caller == "siteadmin" and '"other"' in query
@@ -742,11 +436,11 @@ async def test_error_cases(
 
 
 async def test_cursors_from_other_lists(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+    rich_world: World, parity_of: Callable[[dict[str, str]], Parity], caller: str
 ) -> None:
     """A cursor of one list given to another: another kind of list, another project's issues,
     another order, another issue's comments."""
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(rich_world.h(caller))
     labels = _connection(await parity.both(LABELS_QUERY, {"first": 1}))
     label_cursor = labels["pageInfo"]["endCursor"]
     by_number = _issues(await parity.both(ISSUES_QUERY, {"first": 1, "filter": {"state": "ALL"}}))
@@ -984,14 +678,14 @@ def generated_queries() -> list[tuple[str, str]]:
 
 
 async def test_generated_selections(
-    world: ParityWorld,
+    rich_world: World,
     parity_of: Callable[[dict[str, str]], Parity],
 ) -> None:
     """Random selection sets over the read graph (depth at most 5, pages of 1 to 5), each
     as a random caller; on a difference the shortest differing documents are shown first."""
     cases = generated_queries()
     assert len(cases) >= GENERATED_EXAMPLES // 2
-    runners = {caller: parity_of(world.headers(caller)) for caller in CALLERS}
+    runners = {caller: parity_of(rich_world.h(caller)) for caller in CALLERS}
     answered = 0
     for caller, query in cases:
         answer = await runners[caller].both(query)
@@ -1020,7 +714,7 @@ EVENTS = """query($n: Int) { workspace(slug: "acme") { events(first: $n) { total
     project { key } issue { number } } } } } }"""
 
 
-async def _add_events(world: ParityWorld) -> list[int]:
+async def _add_events(rich_world: World) -> list[int]:
     """Events of acme (one naming a deleted issue, one with no actor) and one of `other`."""
     acme, other = await Workspace.get(slug="acme"), await Workspace.get(slug="other")
     web = await Project.get(workspace=acme, key="WEB")
@@ -1029,7 +723,7 @@ async def _add_events(world: ParityWorld) -> list[int]:
     made = [
         await Event.create(
             workspace=acme,
-            actor=world.users["admin"],
+            actor=rich_world.users["admin"],
             type="issue.created",
             subject_id=to_global_id("Issue", issue.id),
             project_id=web.id,
@@ -1046,19 +740,19 @@ async def _add_events(world: ParityWorld) -> list[int]:
             data={},
         ),
         await Event.create(
-            workspace=other, actor=world.users["stranger"], type="x", subject_id="y", data={}
+            workspace=other, actor=rich_world.users["stranger"], type="x", subject_id="y", data={}
         ),
     ]
     return [event.id for event in made]
 
 
 async def test_events_and_nodes(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity], caller: str
+    rich_world: World, parity_of: Callable[[dict[str, str]], Parity], caller: str
 ) -> None:
     """`Workspace.events` paged both ways, and `node(id:)` for an object of every type, one
     of another workspace, a malformed id and an invitation (left to the resolvers)."""
-    events = await _add_events(world)
-    parity = parity_of(world.headers(caller))
+    events = await _add_events(rich_world)
+    parity = parity_of(rich_world.h(caller))
     for n in (1, 2, 5):
         await parity.both(EVENTS, {"n": n})
     ids = [to_global_id("Event", pk) for pk in events]

@@ -21,15 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from graphql.language import Node
 
 from gateway.core.ids import to_global_id
 from gateway.core.settings import Settings
 from models import Comment, Event, Issue, Label, Membership, Project, Role, Workspace
 from tests.auth_helpers import gql, make_pat
-from tests.graphql.test_issues_graphql import World, make_world
-from tests.graphql.test_nested_counts import _fill, _project
+from tests.factories import World, fill, project_of
 from tests.sql_counter import count_sql
 
 # Statements the authentication of one request costs (JWT or a PAT used recently), where the
@@ -38,11 +36,10 @@ PRINCIPAL = 1
 ISSUES = "/api/v1/workspaces/acme/projects/WEB/issues"
 
 
-@pytest.fixture
-async def world(app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> World:
-    """`make_world`'s acme/WEB, with compiled reads on."""
+@pytest.fixture(autouse=True)
+def compiled(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiled reads on, for every test of the module."""
     monkeypatch.setattr(settings, "compiled_reads", True)
-    return await make_world(app)
 
 
 async def counted(
@@ -69,16 +66,16 @@ async def test_the_board_costs_one_statement_whatever_its_size(
     client: httpx.AsyncClient, world: World
 ) -> None:
     """1 project of 1 issue, then 10 projects of 10 issues: the same single statement."""
-    await _fill(world, world.project, 1)
+    await fill(world, world.project, 1)
     small, answer = await counted(client, BOARD, world.h("viewer"))
     assert answer.get("errors") is None, answer
     (only,) = answer["data"]["workspace"]["projects"]["nodes"]
     assert [n["number"] for n in only["issues"]["nodes"]] == [1]
     for key in ("API", "OPS", "DOC", "WWW", "ENG", "QA", "HR", "OKR", "ART"):
-        await _fill(world, await _project(world, key), 10)
+        await fill(world, await project_of(world, key), 10)
     await Issue.filter(project=world.project).delete()
     await Label.filter(project=world.project, name__startswith="WEB-").delete()
-    await _fill(world, world.project, 10)
+    await fill(world, world.project, 10)
     big, answer = await counted(client, BOARD, world.h("viewer"))
     assert answer.get("errors") is None, answer
     projects = answer["data"]["workspace"]["projects"]["nodes"]
@@ -101,7 +98,7 @@ W2 = """{ issue(workspace: "acme", project: "WEB", number: 1) {
 
 async def _with_comments(world: World, issues: int, comments: int) -> None:
     """`issues` issues in WEB, issue 1 carrying `comments` comments in all."""
-    await _fill(world, world.project, issues)
+    await fill(world, world.project, issues)
     first = await Issue.get(project=world.project, number=1)
     for n in range(comments - 1):
         await Comment.create(issue=first, author=world.users["admin"], body=f"c{n}")
@@ -200,7 +197,7 @@ async def test_a_refused_request_sends_no_sql(
 ) -> None:
     """first: 101 (at the root and nested), unknown field, wrong variable type, NUL byte:
     refused before any read (only the principal is looked up)."""
-    await _fill(world, world.project, 3)
+    await fill(world, world.project, 3)
     count, answer = await counted(client, query, world.h("viewer"), variables)
     assert answer.get("errors"), answer
     assert count == PRINCIPAL

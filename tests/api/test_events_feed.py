@@ -15,7 +15,7 @@ from gateway.security.principal import Principal, Scope, TokenKind
 from gateway.services import issue_inputs, issues, projects, workspaces
 from models import Event, Project, User
 from tests.auth_helpers import bearer, gql, join, make_user
-from tests.graphql.test_graphql_reads import same_fields, walk
+from tests.helpers import same_fields, walk
 from tests.sql_counter import count_sql
 
 FEED = "/api/v1/workspaces/acme/events"

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from gateway.core.settings import Settings
 from models import Issue, User
 from tests.auth_helpers import bearer
-from tests.graphql.test_issues_graphql import World, make_world
+from tests.factories import World, make_world
 from tests.sql_counter import count_sql
 
 ISSUE = "/api/v1/workspaces/acme/projects/WEB/issues/1"

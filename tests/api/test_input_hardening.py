@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
@@ -20,8 +19,9 @@ from gateway.core.validation import InputModel
 from gateway.http.app import create_app
 from gateway.repositories import issues as issue_repo
 from gateway.repositories.issues import IssueFilter
-from models import Issue, IssueLabel, Label, Membership, Project, Role, User, Workspace
-from tests.auth_helpers import PASSWORD, bearer, gql, make_user, sign_in
+from models import Issue, IssueLabel, Label, User, Workspace
+from tests.auth_helpers import PASSWORD, gql, sign_in
+from tests.factories import World
 
 ISSUES = "/api/v1/workspaces/acme/projects/WEB/issues"
 FILTER = """query($labels: [String!], $q: String) {
@@ -34,26 +34,6 @@ CREATE = """mutation($input: CreateIssueInput!) {
 }"""
 
 
-class World:
-    def __init__(self, app: FastAPI, owner: User, project: Project) -> None:
-        self.app = app
-        self.owner = owner
-        self.project = project
-
-    @property
-    def h(self) -> dict[str, str]:
-        return bearer(self.app, self.owner)
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    workspace = await Workspace.create(slug="acme", name="Acme")
-    owner = await make_user("alice")
-    await Membership.create(workspace=workspace, user=owner, role=Role.owner)
-    project = await Project.create(workspace=workspace, key="WEB", name="Web")
-    return World(app, owner, project)
-
-
 async def labelled_issues(world: World, count: int) -> list[Label]:
     """`count` labels, issue 1 carrying all of them and issue 2 all but the last."""
     labels = [
@@ -62,7 +42,7 @@ async def labelled_issues(world: World, count: int) -> list[Label]:
     ]
     for number, carried in ((1, labels), (2, labels[:-1])):
         issue = await Issue.create(
-            project=world.project, number=number, title=f"I{number}", author=world.owner
+            project=world.project, number=number, title=f"I{number}", author=world.users["owner"]
         )
         for label in carried:
             await IssueLabel.create(issue=issue, label=label)
@@ -86,13 +66,13 @@ def code(answer: dict[str, Any]) -> str:
 async def test_rest_label_filter_is_capped_at_20(client: httpx.AsyncClient, world: World) -> None:
     await labelled_issues(world, 20)
     names = "&".join(f"label=L{i}" for i in range(20))
-    ok = await client.get(f"{ISSUES}?state=all&{names}", headers=world.h)
+    ok = await client.get(f"{ISSUES}?state=all&{names}", headers=world.h("owner"))
     assert ok.status_code == 200, ok.text
     assert [i["number"] for i in ok.json()["items"]] == [1]
 
     for count in (21, 1000):
         names = "&".join(f"label=l{i}" for i in range(count))
-        refused = await client.get(f"{ISSUES}?{names}", headers=world.h)
+        refused = await client.get(f"{ISSUES}?{names}", headers=world.h("owner"))
         assert refused.status_code == 422, refused.text
         assert refused.json()["code"] == "VALIDATION_FAILED"
         assert fields(refused.json()) == ["label"]
@@ -102,12 +82,14 @@ async def test_graphql_label_filter_is_capped_at_20(
     client: httpx.AsyncClient, world: World
 ) -> None:
     await labelled_issues(world, 20)
-    ok = await gql(client, FILTER, world.h, {"labels": [f"l{i}" for i in range(20)]})
+    ok = await gql(client, FILTER, world.h("owner"), {"labels": [f"l{i}" for i in range(20)]})
     assert ok["data"]["project"]["issues"]["edges"] == [{"node": {"number": 1}}], ok
 
     for count in (21, 40_000):
         started = time.perf_counter()
-        refused = await gql(client, FILTER, world.h, {"labels": [f"l{i}" for i in range(count)]})
+        refused = await gql(
+            client, FILTER, world.h("owner"), {"labels": [f"l{i}" for i in range(count)]}
+        )
         assert time.perf_counter() - started < 2
         assert code(refused) == "VALIDATION_FAILED", refused
         assert fields(refused) == ["filter.labels"], refused
@@ -130,26 +112,31 @@ async def test_an_issue_carries_at_most_20_labels(client: httpx.AsyncClient, wor
         for i in range(21)
     ]
     names = [label.name for label in labels]
-    rest = await client.post(ISSUES, json={"title": "T", "labels": names}, headers=world.h)
+    rest = await client.post(ISSUES, json={"title": "T", "labels": names}, headers=world.h("owner"))
     assert rest.status_code == 422, rest.text
     assert fields(rest.json()) == ["labels"]
 
     ids = [to_global_id("Label", label.id) for label in labels]
     project_id = to_global_id("Project", world.project.id)
     answer = await gql(
-        client, CREATE, world.h, {"input": {"projectId": project_id, "title": "T", "labelIds": ids}}
+        client,
+        CREATE,
+        world.h("owner"),
+        {"input": {"projectId": project_id, "title": "T", "labelIds": ids}},
     )
     assert code(answer) == "VALIDATION_FAILED", answer
     assert fields(answer) == ["labels"]
     assert await Issue.all().count() == 0
 
-    twenty = await client.post(ISSUES, json={"title": "T", "labels": names[:20]}, headers=world.h)
+    twenty = await client.post(
+        ISSUES, json={"title": "T", "labels": names[:20]}, headers=world.h("owner")
+    )
     assert twenty.status_code == 201, twenty.text
 
 
 async def test_token_scopes_are_capped(client: httpx.AsyncClient, world: World) -> None:
     body = {"name": "ci", "scopes": ["read", "write", "admin", "read"]}
-    refused = await client.post("/api/v1/me/tokens", json=body, headers=world.h)
+    refused = await client.post("/api/v1/me/tokens", json=body, headers=world.h("owner"))
     assert refused.status_code == 422, refused.text
     assert fields(refused.json()) == ["scopes"]
 
@@ -159,7 +146,7 @@ async def test_graphql_list_arguments_are_capped(client: httpx.AsyncClient, worl
     project_id = to_global_id("Project", world.project.id)
     ids = [to_global_id("Label", n) for n in range(1, 102)]
     payload = {"projectId": project_id, "title": "T", "labelIds": ids}
-    answer = await gql(client, CREATE, world.h, {"input": payload})
+    answer = await gql(client, CREATE, world.h("owner"), {"input": payload})
     assert code(answer) == "VALIDATION_FAILED", answer
     assert fields(answer) == ["input.labelIds"]
 
@@ -223,7 +210,7 @@ NUL = "a\x00b"
 
 
 async def test_rest_bodies_refuse_nul(client: httpx.AsyncClient, world: World) -> None:
-    await Issue.create(project=world.project, number=1, title="I", author=world.owner)
+    await Issue.create(project=world.project, number=1, title="I", author=world.users["owner"])
     issue = f"{ISSUES}/1"
     cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("POST", ISSUES, {"title": NUL}, "title"),
@@ -243,7 +230,7 @@ async def test_rest_bodies_refuse_nul(client: httpx.AsyncClient, world: World) -
         ("POST", "/api/v1/workspaces/acme/projects", {"key": "NUL", "name": NUL}, "name"),
     ]
     for method, url, body, field in cases:
-        response = await client.request(method, url, json=body, headers=world.h)
+        response = await client.request(method, url, json=body, headers=world.h("owner"))
         assert response.status_code == 422, (url, body, response.text)
         assert response.json()["code"] == "VALIDATION_FAILED"
         assert fields(response.json()) == [field], (url, response.text)
@@ -260,11 +247,11 @@ async def test_sign_up_and_sign_in_refuse_nul(client: httpx.AsyncClient, world: 
     assert await User.filter(username="bob").count() == 0
 
     for field in ("username", "password"):
-        form = {"grant_type": "password", "username": "alice", "password": PASSWORD, field: NUL}
+        form = {"grant_type": "password", "username": "owner", "password": PASSWORD, field: NUL}
         response = await client.post("/api/v1/auth/token", data=form)
         assert response.status_code == 422, response.text
         assert fields(response.json()) == [field]
-    assert (await sign_in(client, "alice")).status_code == 200
+    assert (await sign_in(client, "owner")).status_code == 200
 
 
 async def test_rest_parameters_refuse_nul(client: httpx.AsyncClient, world: World) -> None:
@@ -276,7 +263,7 @@ async def test_rest_parameters_refuse_nul(client: httpx.AsyncClient, world: Worl
         ("/api/v1/workspaces/acme/projects/W%00B/issues", "key"),
         ("/api/v1/users/al%00ice", "username"),
     ):
-        response = await client.get(url, headers=world.h)
+        response = await client.get(url, headers=world.h("owner"))
         assert response.status_code == 422, (url, response.text)
         assert fields(response.json()) == [field], url
 
@@ -284,18 +271,18 @@ async def test_rest_parameters_refuse_nul(client: httpx.AsyncClient, world: Worl
 async def test_graphql_arguments_refuse_nul(client: httpx.AsyncClient, world: World) -> None:
     project_id = to_global_id("Project", world.project.id)
     by_variable = await gql(
-        client, CREATE, world.h, {"input": {"projectId": project_id, "title": NUL}}
+        client, CREATE, world.h("owner"), {"input": {"projectId": project_id, "title": NUL}}
     )
     literal = (
         'mutation { createIssue(input: {projectId: "%s", title: "a\\u0000b"})'
         " { issue { number } } }"
     )
-    by_literal = await gql(client, literal % project_id, world.h)
-    in_list = await gql(client, FILTER, world.h, {"labels": ["bug", NUL]})
-    in_text = await gql(client, FILTER, world.h, {"q": NUL})
-    slug = await gql(client, 'query { workspace(slug: "ac\\u0000me") { id } }', world.h)
+    by_literal = await gql(client, literal % project_id, world.h("owner"))
+    in_list = await gql(client, FILTER, world.h("owner"), {"labels": ["bug", NUL]})
+    in_text = await gql(client, FILTER, world.h("owner"), {"q": NUL})
+    slug = await gql(client, 'query { workspace(slug: "ac\\u0000me") { id } }', world.h("owner"))
     default = await gql(
-        client, 'query($s: String! = "a\\u0000") { workspace(slug: $s) { id } }', world.h
+        client, 'query($s: String! = "a\\u0000") { workspace(slug: $s) { id } }', world.h("owner")
     )
     for answer, field in (
         (by_variable, "input.title"),
@@ -314,7 +301,7 @@ async def test_graphql_arguments_refuse_nul(client: httpx.AsyncClient, world: Wo
 
 
 async def test_huge_path_integers_are_refused(client: httpx.AsyncClient, world: World) -> None:
-    await Issue.create(project=world.project, number=1, title="I", author=world.owner)
+    await Issue.create(project=world.project, number=1, title="I", author=world.users["owner"])
     for url, field in (
         (f"{ISSUES}/1/comments/999999999999999999999999999999", "comment_id"),
         (f"{ISSUES}/1/comments/0", "comment_id"),
@@ -322,7 +309,7 @@ async def test_huge_path_integers_are_refused(client: httpx.AsyncClient, world: 
         (f"{ISSUES}/2147483648", "number"),
         ("/api/v1/me/tokens/9223372036854775808", "token_id"),
     ):
-        response = await client.get(url, headers=world.h)
+        response = await client.get(url, headers=world.h("owner"))
         assert response.status_code == 422, (url, response.text)
         assert fields(response.json()) == [field], url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -331,9 +318,9 @@ async def test_huge_path_integers_are_refused(client: httpx.AsyncClient, world: 
         f"{ISSUES}/2147483647/comments",
         "/api/v1/me/tokens/9223372036854775807",
     ):
-        response = await client.get(url, headers=world.h)
+        response = await client.get(url, headers=world.h("owner"))
         assert response.status_code == 404, (url, response.text)
-    delete = await client.delete("/api/v1/me/tokens/9223372036854775808", headers=world.h)
+    delete = await client.delete("/api/v1/me/tokens/9223372036854775808", headers=world.h("owner"))
     assert delete.status_code == 422
 
 
@@ -354,7 +341,9 @@ async def test_openapi_bounds_path_integers(client: httpx.AsyncClient) -> None:
 
 async def test_graphql_huge_numbers_are_not_found(client: httpx.AsyncClient, world: World) -> None:
     huge = to_global_id("Issue", 10**30)
-    node = await gql(client, "query($id: ID!) { node(id: $id) { id } }", world.h, {"id": huge})
+    node = await gql(
+        client, "query($id: ID!) { node(id: $id) { id } }", world.h("owner"), {"id": huge}
+    )
     assert node["data"] == {"node": None}, node
     number = await gql(
         client, 'query { issue(workspace: "acme", project: "WEB", number: 2147483648) { id } }'

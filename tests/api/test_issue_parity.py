@@ -12,25 +12,16 @@ import pytest
 
 from models import Comment, Issue
 from tests.auth_helpers import gql
-from tests.graphql.test_issues_graphql import (
-    CREATE,
-    DELETE,
-    GET,
-    ISSUE,
-    ROLES,
-    UPDATE,
-    World,
-    create,
-    make_world,
-)
-from tests.rest.test_issues_rest import ROLE_TABLE
+from tests.factories import ROLES, World
+from tests.helpers import CREATE_ISSUE as CREATE
+from tests.helpers import DELETE_ISSUE as DELETE
+from tests.helpers import GET_ISSUE as GET
+from tests.helpers import ISSUE
+from tests.helpers import ISSUE_ROLE_TABLE as ROLE_TABLE
+from tests.helpers import UPDATE_ISSUE as UPDATE
+from tests.helpers import gql_issue as create
 
 API = "/api/v1/workspaces/acme/projects/WEB/issues"
-
-
-@pytest.fixture
-async def world(app: Any) -> World:
-    return await make_world(app)
 
 
 def same(rest: dict[str, Any], graph: dict[str, Any]) -> None:

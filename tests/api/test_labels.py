@@ -11,14 +11,17 @@ from fastapi import FastAPI
 
 from gateway.core.ids import to_global_id
 from tests.auth_helpers import gql
-from tests.rest.test_projects import API, ROLES, World, event_types, make_world
+from tests.factories import ROLES, World
+from tests.helpers import PROJECTS as API
+from tests.helpers import event_types
 
 LABELS = f"{API}/WEB/labels"
 
 
 @pytest.fixture
-async def world(app: FastAPI, client: httpx.AsyncClient) -> World:
-    w = await make_world(app)
+async def world(empty_world: World, client: httpx.AsyncClient) -> World:
+    """acme with project WEB, made over REST."""
+    w = empty_world
     response = await client.post(API, json={"key": "WEB", "name": "Web"}, headers=w.h("admin"))
     assert response.status_code == 201
     return w

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +23,7 @@ from gateway.core.settings import Environment, LogFormat, Settings
 from gateway.http.app import create_app
 from gateway.observability.logs import JsonFormatter, TextFormatter, dict_config
 from tests.auth_helpers import PASSWORD, bearer, make_user, sign_in
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 COOKIE = "session-cookie-value-0123456789"
@@ -192,11 +191,12 @@ def test_text_lines_carry_the_fields() -> None:
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp_path / 'logs.sqlite3'}"
     return env | extra
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_bad_log_format_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [GATEWAY, "serve"],
@@ -210,10 +210,9 @@ def test_serve_refuses_a_bad_log_format_in_one_line(tmp_path: Path) -> None:
     assert line == "Error: refusing to start: GATEWAY_LOG_FORMAT must be json or text, not 'xml'"
 
 
+@pytest.mark.slow
 def test_serve_writes_json_lines(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     server = subprocess.Popen(
         [GATEWAY, "serve", "--port", str(port)],
         env=_env(tmp_path, GATEWAY_LOG_FORMAT="json"),
@@ -222,7 +221,7 @@ def test_serve_writes_json_lines(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from tests.auth_helpers import (
     make_user,
     use_memory_throttle,
 )
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 GATEWAY = str(Path(sys.executable).parent / "gateway")
@@ -330,12 +330,6 @@ async def test_redis_take_is_atomic_and_spends_only_what_fits(
 # --- two real processes on one Redis -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _redis_or_skip() -> redis.Redis:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -347,7 +341,7 @@ def _redis_or_skip() -> redis.Redis:
 
 
 def _wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
@@ -368,12 +362,13 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=15)
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_budget(tmp_path: Path) -> None:
     store = _redis_or_skip()
     # A loopback address of our own, so no other run or test can touch this budget.
     address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
     key = f"switchyard:throttle:rate:addr:{address}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {
         "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'shared.sqlite3'}",
         "GATEWAY_REDIS_URL": REDIS_URL,
@@ -386,7 +381,7 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
     store.delete(key)
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         for port in ports:
             servers.append(
                 subprocess.Popen(

@@ -14,17 +14,12 @@ from gateway.core.ids import to_global_id
 from gateway.rest import shapes
 from models import Project, Webhook, WebhookDelivery, Workspace
 from tests.auth_helpers import gql, make_pat
-from tests.rest.test_projects import World, make_world
+from tests.factories import World
 from tests.sql_counter import count_sql
 
 HOOKS = "/api/v1/workspaces/acme/webhooks"
 PROJECTS = "/api/v1/workspaces/acme/projects"
 PUBLIC = "https://93.184.216.34/hook"  # a public address literal: no DNS needed
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
 
 
 async def create(client: httpx.AsyncClient, w: World, **body: Any) -> httpx.Response:
@@ -33,8 +28,10 @@ async def create(client: httpx.AsyncClient, w: World, **body: Any) -> httpx.Resp
     )
 
 
-async def test_create_get_list_update_delete(client: httpx.AsyncClient, world: World) -> None:
-    created = await create(client, world, events=["issue.closed", "issue.created", "issue.closed"])
+async def test_create_get_list_update_delete(client: httpx.AsyncClient, empty_world: World) -> None:
+    created = await create(
+        client, empty_world, events=["issue.closed", "issue.created", "issue.closed"]
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     hook = await Webhook.get(id=body["id"])
@@ -50,23 +47,23 @@ async def test_create_get_list_update_delete(client: httpx.AsyncClient, world: W
     assert len(body["secret"]) > 40
     assert body["secret"] not in hook.secret_token  # stored encrypted
 
-    read = await client.get(f"{HOOKS}/{hook.id}", headers=world.h("admin"))
+    read = await client.get(f"{HOOKS}/{hook.id}", headers=empty_world.h("admin"))
     assert read.status_code == 200
     assert read.json() == {k: v for k, v in body.items() if k != "secret"}
     assert read.headers["etag"] == '"v1"'
     cached = await client.get(
-        f"{HOOKS}/{hook.id}", headers={**world.h("admin"), "If-None-Match": '"v1"'}
+        f"{HOOKS}/{hook.id}", headers={**empty_world.h("admin"), "If-None-Match": '"v1"'}
     )
     assert cached.status_code == 304
 
-    listed = await client.get(HOOKS, headers=world.h("owner"))
+    listed = await client.get(HOOKS, headers=empty_world.h("owner"))
     assert [item["id"] for item in listed.json()["items"]] == [hook.id]
     assert "secret" not in listed.json()["items"][0]
 
     patched = await client.patch(
         f"{HOOKS}/{hook.id}",
         json={"events": ["*"], "active": False},
-        headers={**world.h("admin"), "If-Match": '"v1"'},
+        headers={**empty_world.h("admin"), "If-Match": '"v1"'},
     )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["events"], patched.json()["active"]) == (["*"], False)
@@ -74,29 +71,31 @@ async def test_create_get_list_update_delete(client: httpx.AsyncClient, world: W
     stale = await client.patch(
         f"{HOOKS}/{hook.id}",
         json={"active": True},
-        headers={**world.h("admin"), "If-Match": '"v1"'},
+        headers={**empty_world.h("admin"), "If-Match": '"v1"'},
     )
     assert stale.status_code == 412
     stale_delete = await client.delete(
-        f"{HOOKS}/{hook.id}", headers={**world.h("admin"), "If-Match": '"v1"'}
+        f"{HOOKS}/{hook.id}", headers={**empty_world.h("admin"), "If-Match": '"v1"'}
     )
     assert stale_delete.status_code == 412
-    deleted = await client.delete(f"{HOOKS}/{hook.id}", headers=world.h("admin"))
+    deleted = await client.delete(f"{HOOKS}/{hook.id}", headers=empty_world.h("admin"))
     assert deleted.status_code == 204
-    assert (await client.get(f"{HOOKS}/{hook.id}", headers=world.h("admin"))).status_code == 404
+    assert (
+        await client.get(f"{HOOKS}/{hook.id}", headers=empty_world.h("admin"))
+    ).status_code == 404
 
 
 async def test_a_given_secret_is_used_and_a_new_one_replaces_it(
-    client: httpx.AsyncClient, world: World, settings: Any
+    client: httpx.AsyncClient, empty_world: World, settings: Any
 ) -> None:
     from gateway.webhooks.secrets import unseal
 
-    created = await create(client, world, secret="my-own-secret-0123")
+    created = await create(client, empty_world, secret="my-own-secret-0123")
     assert created.json()["secret"] == "my-own-secret-0123"
     hook = await Webhook.get(id=created.json()["id"])
     assert unseal(settings, hook.secret_token) == "my-own-secret-0123"
     rotated = await client.patch(
-        f"{HOOKS}/{hook.id}", json={"secret": "another-secret-4567"}, headers=world.h("admin")
+        f"{HOOKS}/{hook.id}", json={"secret": "another-secret-4567"}, headers=empty_world.h("admin")
     )
     assert rotated.status_code == 200
     assert "secret" not in rotated.json()
@@ -121,9 +120,9 @@ async def test_a_given_secret_is_used_and_a_new_one_replaces_it(
     ],
 )
 async def test_bad_bodies_are_refused(
-    client: httpx.AsyncClient, world: World, body: dict[str, Any], fields: set[str]
+    client: httpx.AsyncClient, empty_world: World, body: dict[str, Any], fields: set[str]
 ) -> None:
-    response = await client.post(HOOKS, json=body, headers=world.h("admin"))
+    response = await client.post(HOOKS, json=body, headers=empty_world.h("admin"))
     assert response.status_code == 422, response.text
     assert {e["field"] for e in response.json()["errors"]} == fields
     assert await Webhook.all().count() == 0
@@ -155,28 +154,28 @@ async def test_bad_bodies_are_refused(
     ],
 )
 async def test_the_ssrf_guard_refuses_with_422_on_url(
-    client: httpx.AsyncClient, world: World, url: str
+    client: httpx.AsyncClient, empty_world: World, url: str
 ) -> None:
     response = await client.post(
-        HOOKS, json={"url": url, "events": ["*"]}, headers=world.h("admin")
+        HOOKS, json={"url": url, "events": ["*"]}, headers=empty_world.h("admin")
     )
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["url"]
-    hook = await create(client, world)
+    hook = await create(client, empty_world)
     moved = await client.patch(
-        f"{HOOKS}/{hook.json()['id']}", json={"url": url}, headers=world.h("admin")
+        f"{HOOKS}/{hook.json()['id']}", json={"url": url}, headers=empty_world.h("admin")
     )
     assert moved.status_code == 422
     assert [e["field"] for e in moved.json()["errors"]] == ["url"]
 
 
 async def test_private_targets_are_allowed_when_the_setting_says_so(
-    app: FastAPI, client: httpx.AsyncClient, world: World
+    app: FastAPI, client: httpx.AsyncClient, empty_world: World
 ) -> None:
     original = app.state.settings
     app.state.settings = original.model_copy(update={"webhook_allow_private": True})
     try:
-        response = await create(client, world, url="http://127.0.0.1:9/hook")
+        response = await create(client, empty_world, url="http://127.0.0.1:9/hook")
     finally:
         app.state.settings = original
     assert response.status_code == 201, response.text
@@ -193,11 +192,11 @@ async def test_private_targets_are_allowed_when_the_setting_says_so(
     ],
 )
 async def test_only_admins_see_and_manage_webhooks(
-    client: httpx.AsyncClient, world: World, who: str, read: int, write: int
+    client: httpx.AsyncClient, empty_world: World, who: str, read: int, write: int
 ) -> None:
-    hook = (await create(client, world)).json()
+    hook = (await create(client, empty_world)).json()
     one = f"{HOOKS}/{hook['id']}"
-    h = world.h(who)
+    h = empty_world.h(who)
     assert (await client.get(HOOKS, headers=h)).status_code == read
     assert (await client.get(one, headers=h)).status_code == read
     assert (await client.get(f"{one}/deliveries", headers=h)).status_code == read
@@ -208,10 +207,10 @@ async def test_only_admins_see_and_manage_webhooks(
     assert (await client.delete(one, headers=h)).status_code == (204 if write == 201 else write)
 
 
-async def test_token_scopes(client: httpx.AsyncClient, world: World) -> None:
-    hook = (await create(client, world)).json()
-    _, reader = await make_pat(world.users["admin"], ["read"])
-    _, admin = await make_pat(world.users["admin"], ["admin"])
+async def test_token_scopes(client: httpx.AsyncClient, empty_world: World) -> None:
+    hook = (await create(client, empty_world)).json()
+    _, reader = await make_pat(empty_world.users["admin"], ["read"])
+    _, admin = await make_pat(empty_world.users["admin"], ["admin"])
     assert (await client.get(f"{HOOKS}/{hook['id']}", headers=reader)).status_code == 200
     refused = await client.post(HOOKS, json={"url": PUBLIC, "events": ["*"]}, headers=reader)
     assert refused.status_code == 403
@@ -222,12 +221,12 @@ async def test_token_scopes(client: httpx.AsyncClient, world: World) -> None:
 
 
 async def test_unknown_and_foreign_ids_are_not_found(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
     other = await Workspace.create(slug="other", name="Other")
     foreign = await Webhook.create(workspace=other, url=PUBLIC, events=["*"], secret_token="x")
-    mine = (await create(client, world)).json()
-    h = world.h("owner")
+    mine = (await create(client, empty_world)).json()
+    h = empty_world.h("owner")
     for path in (
         f"{HOOKS}/{foreign.id}",
         f"{HOOKS}/999999",
@@ -242,17 +241,19 @@ async def test_unknown_and_foreign_ids_are_not_found(
 
 
 async def test_deliveries_are_listed_newest_first_and_paged(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    hook = (await create(client, world, events=["project.created"])).json()
+    hook = (await create(client, empty_world, events=["project.created"])).json()
     for key in ("AAA", "BBB", "CCC"):
         made = await client.post(
             "/api/v1/workspaces/acme/projects",
             json={"key": key, "name": key},
-            headers=world.h("admin"),
+            headers=empty_world.h("admin"),
         )
         assert made.status_code == 201
-    first = await client.get(f"{HOOKS}/{hook['id']}/deliveries?limit=2", headers=world.h("admin"))
+    first = await client.get(
+        f"{HOOKS}/{hook['id']}/deliveries?limit=2", headers=empty_world.h("admin")
+    )
     assert first.status_code == 200
     page = first.json()
     assert [d["event_type"] for d in page["items"]] == ["project.created"] * 2
@@ -260,33 +261,35 @@ async def test_deliveries_are_listed_newest_first_and_paged(
     assert 'rel="next"' in first.headers["link"]
     rest = await client.get(
         f"{HOOKS}/{hook['id']}/deliveries?limit=2&cursor={page['next_cursor']}",
-        headers=world.h("admin"),
+        headers=empty_world.h("admin"),
     )
     items = page["items"] + rest.json()["items"]
     assert rest.json()["next_cursor"] is None
     assert [d["id"] for d in items] == sorted((d["id"] for d in items), reverse=True)
     assert len({d["guid"] for d in items}) == 3
     redelivered = await client.post(
-        f"{HOOKS}/{hook['id']}/deliveries/{items[0]['id']}/redeliver", headers=world.h("admin")
+        f"{HOOKS}/{hook['id']}/deliveries/{items[0]['id']}/redeliver",
+        headers=empty_world.h("admin"),
     )
     assert redelivered.status_code == 202
     assert redelivered.json()["guid"] == items[0]["guid"]
     member = await client.post(
-        f"{HOOKS}/{hook['id']}/deliveries/{items[0]['id']}/redeliver", headers=world.h("member")
+        f"{HOOKS}/{hook['id']}/deliveries/{items[0]['id']}/redeliver",
+        headers=empty_world.h("member"),
     )
     assert member.status_code == 403
 
 
 async def test_only_matching_active_webhooks_get_deliveries(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    everything = (await create(client, world, events=["*"])).json()
-    issues_only = (await create(client, world, events=["issue.created"])).json()
-    paused = (await create(client, world, events=["*"], active=False)).json()
+    everything = (await create(client, empty_world, events=["*"])).json()
+    issues_only = (await create(client, empty_world, events=["issue.created"])).json()
+    paused = (await create(client, empty_world, events=["*"], active=False)).json()
     made = await client.post(
         "/api/v1/workspaces/acme/projects",
         json={"key": "WEB", "name": "Web"},
-        headers=world.h("admin"),
+        headers=empty_world.h("admin"),
     )
     assert made.status_code == 201
     counts = {
@@ -297,14 +300,14 @@ async def test_only_matching_active_webhooks_get_deliveries(
 
 
 async def test_a_rolled_back_change_leaves_no_delivery(
-    world: World, client: httpx.AsyncClient
+    empty_world: World, client: httpx.AsyncClient
 ) -> None:
-    await create(client, world, events=["*"])
-    await Project.create(workspace=world.workspace, key="WEB", name="Web")
+    await create(client, empty_world, events=["*"])
+    await Project.create(workspace=empty_world.workspace, key="WEB", name="Web")
     clash = await client.post(
         "/api/v1/workspaces/acme/projects",
         json={"key": "WEB", "name": "Again"},
-        headers=world.h("admin"),
+        headers=empty_world.h("admin"),
     )
     assert clash.status_code == 409
     assert await WebhookDelivery.all().count() == 0
@@ -332,26 +335,28 @@ def _code(answer: dict[str, Any]) -> str:
     return str(answer["errors"][0]["extensions"]["code"])
 
 
-async def test_graphql_crud_and_parity_with_rest(client: httpx.AsyncClient, world: World) -> None:
-    workspace = to_global_id("Workspace", world.workspace.id)
+async def test_graphql_crud_and_parity_with_rest(
+    client: httpx.AsyncClient, empty_world: World
+) -> None:
+    workspace = to_global_id("Workspace", empty_world.workspace.id)
     made = await gql(
         client,
         CREATE,
-        world.h("admin"),
+        empty_world.h("admin"),
         {"input": {"workspaceId": workspace, "url": PUBLIC, "events": ["project.created"]}},
     )
     assert "errors" not in made, made
     hook = made["data"]["createWebhook"]["webhook"]
     assert made["data"]["createWebhook"]["secret"].startswith("whsec_")
-    rest = await client.get(HOOKS, headers=world.h("admin"))
+    rest = await client.get(HOOKS, headers=empty_world.h("admin"))
     assert [item["node_id"] for item in rest.json()["items"]] == [hook["id"]]
 
     await client.post(
         "/api/v1/workspaces/acme/projects",
         json={"key": "WEB", "name": "Web"},
-        headers=world.h("admin"),
+        headers=empty_world.h("admin"),
     )
-    listed = await gql(client, LIST, world.h("admin"))
+    listed = await gql(client, LIST, empty_world.h("admin"))
     assert "errors" not in listed, listed
     [node] = listed["data"]["workspace"]["webhooks"]["nodes"]
     assert node["deliveries"]["totalCount"] == 1
@@ -364,22 +369,25 @@ async def test_graphql_crud_and_parity_with_rest(client: httpx.AsyncClient, worl
     found = await gql(
         client,
         "query($id: ID!) { node(id: $id) { id ... on Webhook { url } } }",
-        world.h("admin"),
+        empty_world.h("admin"),
         {"id": hook["id"]},
     )
     assert found["data"]["node"] == {"id": hook["id"], "url": PUBLIC}
     hidden = await gql(
-        client, "query($id: ID!) { node(id: $id) { id } }", world.h("member"), {"id": hook["id"]}
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        empty_world.h("member"),
+        {"id": hook["id"]},
     )
     assert hidden["data"]["node"] is None
 
-    redone = await gql(client, REDELIVER, world.h("admin"), {"id": delivery["id"]})
+    redone = await gql(client, REDELIVER, empty_world.h("admin"), {"id": delivery["id"]})
     assert redone["data"]["redeliverWebhookDelivery"]["webhookDelivery"]["guid"] == delivery["guid"]
 
     stale = await gql(
         client,
         UPDATE,
-        world.h("admin"),
+        empty_world.h("admin"),
         {"input": {"id": hook["id"], "expectedVersion": 7, "active": False}},
     )
     assert stale["data"]["updateWebhook"] is None
@@ -387,17 +395,17 @@ async def test_graphql_crud_and_parity_with_rest(client: httpx.AsyncClient, worl
     changed = await gql(
         client,
         UPDATE,
-        world.h("admin"),
+        empty_world.h("admin"),
         {"input": {"id": hook["id"], "expectedVersion": 1, "events": ["*"], "active": False}},
     )
     assert changed["data"]["updateWebhook"]["webhook"]["events"] == ["*"]
     assert changed["data"]["updateWebhook"]["webhook"]["version"] == 2
-    gone = await gql(client, DELETE, world.h("admin"), {"input": {"id": hook["id"]}})
+    gone = await gql(client, DELETE, empty_world.h("admin"), {"input": {"id": hook["id"]}})
     assert gone["data"]["deleteWebhook"]["deletedId"] == hook["id"]
 
 
-async def test_graphql_errors_match_rest(client: httpx.AsyncClient, world: World) -> None:
-    workspace = to_global_id("Workspace", world.workspace.id)
+async def test_graphql_errors_match_rest(client: httpx.AsyncClient, empty_world: World) -> None:
+    workspace = to_global_id("Workspace", empty_world.workspace.id)
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("member", {"workspaceId": workspace, "url": PUBLIC, "events": ["*"]}, "FORBIDDEN"),
         ("stranger", {"workspaceId": workspace, "url": PUBLIC, "events": ["*"]}, "NOT_FOUND"),
@@ -414,17 +422,17 @@ async def test_graphql_errors_match_rest(client: httpx.AsyncClient, world: World
         ("admin", {"workspaceId": "bad-id", "url": PUBLIC, "events": ["*"]}, "NOT_FOUND"),
     ]
     for who, payload, code in cases:
-        answer = await gql(client, CREATE, world.h(who), {"input": payload})
+        answer = await gql(client, CREATE, empty_world.h(who), {"input": payload})
         assert answer["data"]["createWebhook"] is None, (who, payload)
         assert _code(answer) == code, (who, payload, answer)
     refused = await gql(
         client,
         CREATE,
-        world.h("admin"),
+        empty_world.h("admin"),
         {"input": {"workspaceId": workspace, "url": "ftp://x", "events": ["*"]}},
     )
     assert refused["errors"][0]["extensions"]["fields"][0]["field"] == "url"
-    viewer = await gql(client, LIST, world.h("viewer"))
+    viewer = await gql(client, LIST, empty_world.h("viewer"))
     assert viewer["data"]["workspace"]["webhooks"] is None
     assert _code(viewer) == "FORBIDDEN"
     foreign = await Webhook.create(
@@ -436,27 +444,27 @@ async def test_graphql_errors_match_rest(client: httpx.AsyncClient, world: World
     answer = await gql(
         client,
         UPDATE,
-        world.h("owner"),
+        empty_world.h("owner"),
         {"input": {"id": to_global_id("Webhook", foreign.id), "active": False}},
     )
     assert _code(answer) == "NOT_FOUND"
 
 
 async def test_workspace_webhooks_read_in_one_statement_as_the_resolvers_answer(
-    client: httpx.AsyncClient, world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, empty_world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def statements() -> tuple[int, dict[str, Any]]:
         with count_sql() as sql:
-            answer = await gql(client, LIST, world.h("admin"))
+            answer = await gql(client, LIST, empty_world.h("admin"))
         assert "errors" not in answer, answer
         return sql.count, answer
 
-    await create(client, world, events=["*"])
-    await client.post(PROJECTS, json={"key": "AAA", "name": "A"}, headers=world.h("admin"))
+    await create(client, empty_world, events=["*"])
+    await client.post(PROJECTS, json={"key": "AAA", "name": "A"}, headers=empty_world.h("admin"))
     one, _ = await statements()
     for _ in range(3):
-        await create(client, world, events=["*"])
-    await client.post(PROJECTS, json={"key": "BBB", "name": "B"}, headers=world.h("admin"))
+        await create(client, empty_world, events=["*"])
+    await client.post(PROJECTS, json={"key": "BBB", "name": "B"}, headers=empty_world.h("admin"))
     many, compiled = await statements()
     assert many == one == 1  # compiled: the shape decides, not how many webhooks or deliveries
     assert len(compiled["data"]["workspace"]["webhooks"]["nodes"]) == 4
@@ -465,19 +473,21 @@ async def test_workspace_webhooks_read_in_one_statement_as_the_resolvers_answer(
     assert resolved == compiled
 
 
-async def test_rest_reads_are_one_statement_each(client: httpx.AsyncClient, world: World) -> None:
+async def test_rest_reads_are_one_statement_each(
+    client: httpx.AsyncClient, empty_world: World
+) -> None:
     """The list, one webhook and its delivery log: the caller's lookup, then one statement,
     whatever the number of rows; each body as documented (`gateway.rest.shapes`)."""
-    hook = (await create(client, world, events=["*"])).json()
+    hook = (await create(client, empty_world, events=["*"])).json()
     for key in ("AAA", "BBB", "CCC"):
-        await client.post(PROJECTS, json={"key": key, "name": key}, headers=world.h("admin"))
+        await client.post(PROJECTS, json={"key": key, "name": key}, headers=empty_world.h("admin"))
     for path, shape in (
         (HOOKS, shapes.WEBHOOK),
         (f"{HOOKS}/{hook['id']}", shapes.WEBHOOK),
         (f"{HOOKS}/{hook['id']}/deliveries", shapes.DELIVERY),
     ):
         with count_sql() as sql:
-            answer = await client.get(path, headers=world.h("admin"))
+            answer = await client.get(path, headers=empty_world.h("admin"))
         assert answer.status_code == 200, answer.text
         assert sql.count == 2, (path, sql)
         body = answer.json()

@@ -60,7 +60,7 @@ ACTORS = {
 
 
 @dataclass
-class World:
+class Roster:
     users: dict[str, User]
     workspace: Workspace
     invitation: Invitation
@@ -78,7 +78,7 @@ class World:
 
 
 @pytest.fixture
-async def world() -> World:
+async def world() -> Roster:
     names = ("olive", "otto", "tina", "vic", "mia", "ada", "sam", "newt", "nora")
     users = {n: await make_user(n) for n in names}
     users["root"] = await make_user("root", site_admin=True)
@@ -102,7 +102,7 @@ async def world() -> World:
         role=Role.member,
         expires_at=datetime.now(UTC) + timedelta(days=7),
     )
-    return World(users, workspace, invitation)
+    return Roster(users, workspace, invitation)
 
 
 async def roles_in_acme() -> dict[str, str]:
@@ -184,7 +184,7 @@ REST: dict[str, tuple[str, str, dict[str, Any] | None, int]] = {
 
 
 async def via_rest(
-    client: httpx.AsyncClient, world: World, action: str, headers: dict[str, str]
+    client: httpx.AsyncClient, world: Roster, action: str, headers: dict[str, str]
 ) -> tuple[str, Any]:
     method, path, body, success = REST[action]
     path = path.format(invitation=world.invitation.id)
@@ -198,7 +198,7 @@ async def via_rest(
 
 # GraphQL ----------------------------------------------------------------------------------
 
-GRAPHQL: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
+GRAPHQL: dict[str, tuple[str, Callable[[Roster], dict[str, Any]]]] = {
     "read": (
         'query { workspace(slug: "acme") { id slug viewerRole } }',
         lambda w: {},
@@ -260,7 +260,7 @@ GRAPHQL: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
 
 
 async def via_graphql(
-    client: httpx.AsyncClient, world: World, action: str, headers: dict[str, str]
+    client: httpx.AsyncClient, world: Roster, action: str, headers: dict[str, str]
 ) -> tuple[str, Any]:
     query, variables = GRAPHQL[action]
     response = await client.post(
@@ -278,7 +278,7 @@ async def via_graphql(
     return OK, data
 
 
-Runner = Callable[[httpx.AsyncClient, World, str, dict[str, str]], Awaitable[tuple[str, Any]]]
+Runner = Callable[[httpx.AsyncClient, Roster, str, dict[str, str]], Awaitable[tuple[str, Any]]]
 
 
 @pytest.mark.parametrize("api", ["rest", "graphql"])
@@ -286,7 +286,7 @@ Runner = Callable[[httpx.AsyncClient, World, str, dict[str, str]], Awaitable[tup
 async def test_role_table(
     app: FastAPI,
     client: httpx.AsyncClient,
-    world: World,
+    world: Roster,
     api: str,
     action: str,
     role: str,
@@ -302,7 +302,7 @@ async def test_role_table(
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_both_apis_show_the_same_workspace(
-    app: FastAPI, client: httpx.AsyncClient, world: World, role: str
+    app: FastAPI, client: httpx.AsyncClient, world: Roster, role: str
 ) -> None:
     headers = bearer(app, world.users[ACTORS[role]])
     rest_code, rest = await via_rest(client, world, "read", headers)

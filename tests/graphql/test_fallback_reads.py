@@ -17,8 +17,7 @@ from gateway.repositories.issues import ISSUE_FIELDS, ORDERINGS
 from gateway.repositories.nested import pages_per_parent
 from models import Comment, Issue, Label, Membership, Project, Role, Workspace
 from tests.auth_helpers import gql
-from tests.graphql.test_issues_graphql import World, make_world
-from tests.graphql.test_nested_counts import _fill, _project
+from tests.factories import World, fill, project_of
 from tests.sql_counter import count_sql
 
 
@@ -26,11 +25,6 @@ from tests.sql_counter import count_sql
 def resolvers_only(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests measure the fallback: the resolvers with their DataLoaders."""
     monkeypatch.setattr(settings, "compiled_reads", False)
-
-
-@pytest.fixture
-async def world(app: Any) -> World:
-    return await make_world(app)
 
 
 ISSUE_READ = """title commentCount comments(first: 1) { totalCount } labels { name }
@@ -95,7 +89,7 @@ PAGE_WITH_COMMENTS = """query($first: Int!) {
 async def test_nested_comments_cost_the_same_for_10_and_100_issues(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    await _fill(world, world.project, 100)
+    await fill(world, world.project, 100)
     issue = await Issue.get(project=world.project, number=2)
     await Comment.create(issue=issue, author=world.users["member"], body="second")
     counts = []
@@ -131,10 +125,10 @@ async def _board(client: httpx.AsyncClient, world: World) -> tuple[int, list[dic
 async def test_board_costs_the_same_whatever_the_parents_and_rows(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    await _fill(world, world.project, 2)
+    await fill(world, world.project, 2)
     small, _ = await _board(client, world)
     for key in ("API", "OPS", "DOC", "WWW", "ENG", "QA", "HR", "OKR", "ART"):
-        await _fill(world, await _project(world, key), 12)
+        await fill(world, await project_of(world, key), 12)
     big, projects = await _board(client, world)
     # principal 1, workspace 1, projects 2 (access, page), issues 3 (projects, access, page),
     # labels 1; the same on SQLite and PostgreSQL
@@ -160,9 +154,9 @@ async def test_board_costs_the_same_whatever_the_parents_and_rows(
 async def test_batched_pages_match_keyset_pages(world: World, paging: dict[str, int]) -> None:
     """Cursors (here positions of the first project's rows) bound every parent's page alike,
     in one statement, as `keyset_page` bounds each alone."""
-    projects = [await _project(world, key) for key in ("WEB", "API", "OPS")]
-    await _fill(world, projects[0], 7)
-    await _fill(world, projects[1], 3)
+    projects = [await project_of(world, key) for key in ("WEB", "API", "OPS")]
+    await fill(world, projects[0], 7)
+    await fill(world, projects[1], 3)
     ordering = ORDERINGS["number", False]
     queryset = Issue.all()
     ids = [p.id for p in projects]
@@ -189,8 +183,8 @@ async def test_batched_pages_match_keyset_pages(world: World, paging: dict[str, 
 
 
 async def test_a_cursor_of_another_parent_fails_only_there(world: World) -> None:
-    projects = [await _project(world, key) for key in ("WEB", "API")]
-    await _fill(world, projects[0], 3)
+    projects = [await project_of(world, key) for key in ("WEB", "API")]
+    await fill(world, projects[0], 3)
     ordering = ORDERINGS["number", False]
     ids = [p.id for p in projects]
     first = await keyset_page(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +27,7 @@ from gateway.http.app import create_app
 from models import Workspace
 from schema.http.errors import to_catalogue
 from tests.auth_helpers import bearer, gql, make_user
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 BUDGET_SECONDS = 0.1
@@ -129,20 +128,14 @@ async def test_depth_and_aliases_count_through_fragments_once_each(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def real_server(database_url: str) -> Iterator[str]:
     """uvicorn serving the app in a process of its own on a free 127.0.0.1 port; its base URL
     once `/healthz` answers. Stopped on exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = database_url
     env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*UVICORN, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -151,7 +144,7 @@ def real_server(database_url: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
@@ -176,6 +169,7 @@ LABEL_FILTER = """query($labels: [String!]) { project(workspace: "acme", key: "W
   issues(filter: {labels: $labels}) { totalCount } } }"""
 
 
+@pytest.mark.slow
 async def test_a_real_server_stays_responsive_under_hostile_requests(
     settings: Settings,
 ) -> None:
@@ -358,19 +352,26 @@ async def test_malformed_documents_have_graphql_codes(
     assert codes == {code}
 
 
+@pytest.fixture(scope="module")
+def unreachable() -> Iterator[str]:
+    """A real server whose PostgreSQL does not answer (one for both media types)."""
+    with real_server("postgres://postgres@127.0.0.1:1/nowhere") as url:
+        yield url
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
-def test_an_unreachable_database_is_a_503_in_graphql_shape(accept: str) -> None:
+def test_an_unreachable_database_is_a_503_in_graphql_shape(unreachable: str, accept: str) -> None:
     """A real server whose PostgreSQL does not answer: the token lookup fails, and `/graphql`
     says so as GraphQL does, where REST keeps its problem document."""
-    with real_server("postgres://postgres@127.0.0.1:1/nowhere") as url:
-        token = {"Authorization": "Bearer sy_pat_" + "a" * 40}
-        graphql = httpx.post(
-            f"{url}/graphql",
-            json={"query": "{ viewer { id } }"},
-            headers={**token, "accept": accept},
-            timeout=30,
-        )
-        rest = httpx.get(f"{url}/api/v1/me", headers=token, timeout=30)
+    token = {"Authorization": "Bearer sy_pat_" + "a" * 40}
+    graphql = httpx.post(
+        f"{unreachable}/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={**token, "accept": accept},
+        timeout=30,
+    )
+    rest = httpx.get(f"{unreachable}/api/v1/me", headers=token, timeout=30)
     assert graphql.status_code == 503, graphql.text
     assert not graphql.headers["content-type"].startswith("application/problem+json")
     assert graphql.headers["Retry-After"] == "5"

@@ -3,25 +3,20 @@ walked to the end, parity with REST field by field, and statement counts (no N+1
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.security.principal import Principal, Scope, TokenKind
 from gateway.services import issue_inputs, issues, labels, projects, workspaces
 from models import User
-from tests.auth_helpers import bearer, gql, join, make_user
+from tests.auth_helpers import bearer, gql, join, make_user, principal_of
+from tests.helpers import rest_items, same_fields, walk
 from tests.sql_counter import count_sql
 
 ACME = "/api/v1/workspaces/acme"
 WEB = f"{ACME}/projects/WEB"
-
-
-def principal_of(user: User) -> Principal:
-    return Principal(user.id, user.username, user.is_site_admin, TokenKind.access, frozenset(Scope))
 
 
 @pytest.fixture
@@ -41,77 +36,8 @@ async def people() -> dict[str, User]:
     return found
 
 
-async def rest_items(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[Any]:
-    """Every item of a REST list, following `next_cursor` to the end."""
-    items: list[Any] = []
-    url = f"{path}?limit=100"
-    while True:
-        response = await client.get(url, headers=headers)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        items.extend(body["items"])
-        if body["next_cursor"] is None:
-            return items
-        url = f"{path}?limit=100&cursor={body['next_cursor']}"
-
-
-async def walk(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    parent: str,
-    field: str,
-    selection: str,
-    page_size: int = 3,
-) -> list[dict[str, Any]]:
-    """Every node of the connection `field` of the root field `parent` (e.g.
-    `workspace(slug: "acme")`), `page_size` at a time, checking the page info."""
-    query = (
-        f"query($after: String) {{ {parent} {{ {field}(first: {page_size}, after: $after) {{"
-        f" totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {selection}"
-        " } } } } }"
-    )
-    root = parent.split("(")[0]
-    nodes: list[dict[str, Any]] = []
-    after: str | None = None
-    while True:
-        body = await gql(client, query, headers, {"after": after})
-        assert "errors" not in body, body
-        connection = body["data"][root][field]
-        nodes.extend(edge["node"] for edge in connection["edges"])
-        assert len(connection["edges"]) <= page_size
-        if not connection["pageInfo"]["hasNextPage"]:
-            assert connection["totalCount"] == len(nodes)
-            return nodes
-        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
-        after = connection["pageInfo"]["endCursor"]
-
-
-def instant(value: str | None) -> datetime | None:
-    """The same moment, whichever ISO form an API wrote."""
-    return None if value is None else datetime.fromisoformat(value)
-
-
 PROJECT = "id key name description isArchived issueCount version createdAt updatedAt"
 LABEL = "id name color description version createdAt updatedAt"
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def same_fields(got: dict[str, Any], rest: dict[str, Any], *, skip: tuple[str, ...] = ()) -> None:
-    """Every field of the REST representation (but `skip`) equals its GraphQL counterpart:
-    `node_id` is `id`, snake_case is camelCase, timestamps are the same instant."""
-    for name, value in rest.items():
-        if name in skip:
-            continue
-        graphql_name = "id" if name == "node_id" else camel(name)
-        assert graphql_name in got, f"GraphQL lacks {graphql_name!r} (REST {name!r})"
-        if name.endswith("_at"):
-            assert instant(got[graphql_name]) == instant(value), name
-        else:
-            assert got[graphql_name] == value, name
 
 
 async def rest_objects(client: httpx.AsyncClient, ann: dict[str, str]) -> dict[str, Any]:

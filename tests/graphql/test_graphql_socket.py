@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from graphql import parse
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +22,7 @@ from models import Workspace
 from schema import build_schema
 from schema.http.cost import node_cost
 from tests.auth_helpers import bearer, make_user, use_memory_throttle
+from tests.subscription_helpers import serving
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 CHEAP = "{ serverInfo { version } }"
@@ -52,19 +51,8 @@ def budgets(app: FastAPI) -> Iterator[Settings]:
 @pytest.fixture
 async def server(app: FastAPI) -> AsyncIterator[str]:
     """The app behind uvicorn on a free local port (the session's lifespan already runs)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
-    running = uvicorn.Server(config)
-    task = asyncio.create_task(running.serve(sockets=[listener]))
-    while not running.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    yield f"127.0.0.1:{port}"
-    running.should_exit = True
-    await task
-    listener.close()
+    async with serving(app) as address:
+        yield address
 
 
 async def _open(

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Invitation, InvitationState, Membership, Role, Workspace
 from tests.auth_helpers import bearer, gql, join, make_user
-from tests.graphql.test_graphql_reads import same_fields
+from tests.helpers import same_fields
 from tests.sql_counter import count_sql
 
 INVITATIONS = "/api/v1/workspaces/acme/invitations"

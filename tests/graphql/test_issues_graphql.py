@@ -8,90 +8,20 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from gateway.core.ids import to_global_id
-from models import Event, Label, Membership, Project, Role, User, Workspace
-from tests.auth_helpers import bearer, gql, make_user
+from models import Event, Project
+from tests.auth_helpers import gql
+from tests.factories import World
+from tests.helpers import CREATE_ISSUE as CREATE
+from tests.helpers import DELETE_ISSUE as DELETE
+from tests.helpers import GET_ISSUE as GET
+from tests.helpers import ISSUE
+from tests.helpers import UPDATE_ISSUE as UPDATE
+from tests.helpers import gql_issue as create
 
-ROLES = ("viewer", "member", "admin", "owner", "stranger")
-
-ISSUE = """
-  id number title body state priority dueDate closedAt createdAt updatedAt version commentCount
-  author { id username } assignee { id username } labels { id name color }
-  project { key }
-"""
-
-
-class World:
-    """Workspace `acme` with one user per role (and a stranger), project WEB, three labels."""
-
-    def __init__(
-        self, app: FastAPI, users: dict[str, User], project: Project, labels: dict[str, Label]
-    ) -> None:
-        self.app = app
-        self.users = users
-        self.project = project
-        self.labels = labels
-
-    def h(self, who: str) -> dict[str, str]:
-        return bearer(self.app, self.users[who])
-
-    @property
-    def project_id(self) -> str:
-        return to_global_id("Project", self.project.id)
-
-    def user_id(self, who: str) -> str:
-        return to_global_id("User", self.users[who].id)
-
-    def label_id(self, name: str) -> str:
-        return to_global_id("Label", self.labels[name].id)
-
-
-async def make_world(app: FastAPI) -> World:
-    workspace = await Workspace.create(slug="acme", name="Acme")
-    users: dict[str, User] = {}
-    for role in ROLES:
-        users[role] = await make_user(role)
-        if role != "stranger":
-            await Membership.create(workspace=workspace, user=users[role], role=Role(role))
-    project = await Project.create(workspace=workspace, key="WEB", name="Web")
-    labels: dict[str, Label] = {}
-    for name, color in (("bug", "#ff0000"), ("ui", "#00ff00"), ("Docs", "#0000ff")):
-        labels[name] = await Label.create(
-            project=project, name=name, name_key=name.lower(), color=color
-        )
-    return World(app, users, project, labels)
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
-
-
-CREATE = f"""mutation($input: CreateIssueInput!) {{
-  createIssue(input: $input) {{ issue {{ {ISSUE} }} }}
-}}"""
-UPDATE = f"""mutation($input: UpdateIssueInput!) {{
-  updateIssue(input: $input) {{ issue {{ {ISSUE} }} }}
-}}"""
 CLOSE = f"""mutation($id: ID!) {{ closeIssue(input: {{id: $id}}) {{ issue {{ {ISSUE} }} }} }}"""
 REOPEN = f"""mutation($id: ID!) {{ reopenIssue(input: {{id: $id}}) {{ issue {{ {ISSUE} }} }} }}"""
-DELETE = """mutation($id: ID!) { deleteIssue(input: {id: $id}) { deletedId } }"""
-GET = (
-    f"""query($n: Int!) {{ issue(workspace: "acme", project: "WEB", number: $n) {{ {ISSUE} }} }}"""
-)
-
-
-async def create(
-    http: httpx.AsyncClient, w: World, who: str = "member", **fields: Any
-) -> dict[str, Any]:
-    answer = await gql(
-        http, CREATE, w.h(who), {"input": {"projectId": w.project_id, "title": "T", **fields}}
-    )
-    assert answer.get("errors") is None, answer
-    issue: dict[str, Any] = answer["data"]["createIssue"]["issue"]
-    return issue
 
 
 def error_code(answer: dict[str, Any]) -> str:

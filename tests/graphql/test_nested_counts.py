@@ -13,55 +13,17 @@ from tortoise.expressions import Q
 from gateway.core.paging import Page, keyset_page
 from gateway.repositories.issues import ISSUE_FIELDS, ORDERINGS
 from gateway.repositories.nested import count_per_parent, pages_per_parent
-from models import Comment, Issue, IssueLabel, IssuePriority, IssueState, Label, Project
+from models import Issue, Label
 from tests.auth_helpers import gql
-from tests.graphql.test_issues_graphql import World, make_world
+from tests.factories import World, fill, project_of
 from tests.sql_counter import count_sql
-
-
-@pytest.fixture
-async def world(app: Any) -> World:
-    return await make_world(app)
-
-
-async def _project(world: World, key: str) -> Project:
-    """The workspace's project `key`, created when missing."""
-    workspace_id = world.project.workspace_id  # type: ignore[attr-defined]
-    found = await Project.filter(workspace_id=workspace_id, key=key).first()
-    if found is not None:
-        return found
-    return await Project.create(workspace_id=workspace_id, key=key, name=key)
-
-
-async def _fill(world: World, project: Project, n: int) -> None:
-    """`n` issues, each with an author, an assignee, two labels and a comment."""
-    labels = [
-        await Label.create(
-            project=project, name=f"{project.key}-{c}", name_key=f"x{c}", color="#000000"
-        )
-        for c in "ab"
-    ]
-    author, assignee = world.users["member"], world.users["admin"]
-    for i in range(1, n + 1):
-        issue = await Issue.create(
-            project=project,
-            number=i,
-            title=f"#{i}",
-            author=author,
-            assignee=assignee if i % 2 else None,
-            priority=IssuePriority(i % 5),
-            state=IssueState.closed if i % 7 == 0 else IssueState.open,
-        )
-        for label in labels:
-            await IssueLabel.create(issue=issue, label=label)
-        await Comment.create(issue=issue, author=author, body="hi")
 
 
 @pytest.mark.parametrize("ordering", sorted(ORDERINGS))
 async def test_first_pages_match_keyset_pages(world: World, ordering: tuple[str, bool]) -> None:
-    projects = [await _project(world, key) for key in ("WEB", "API", "OPS")]
-    await _fill(world, projects[0], 7)
-    await _fill(world, projects[1], 3)
+    projects = [await project_of(world, key) for key in ("WEB", "API", "OPS")]
+    await fill(world, projects[0], 7)
+    await fill(world, projects[1], 3)
     queryset = Issue.filter(Q(title__icontains="#") | Q(body__icontains="#"))
     ids = [p.id for p in projects]
     with count_sql() as sql:
@@ -118,7 +80,7 @@ PAGE = """query($first: Int!) {
 
 
 async def test_page_statements_do_not_grow(client: httpx.AsyncClient, world: World) -> None:
-    await _fill(world, world.project, 100)
+    await fill(world, world.project, 100)
     counts = []
     for first in (10, 100):
         with count_sql() as sql:
@@ -162,13 +124,13 @@ async def test_nested_statements_depend_only_on_shape(
     client: httpx.AsyncClient, world: World
 ) -> None:
     for key in ("WEB", "API"):
-        await _fill(world, await _project(world, key), 3)
+        await fill(world, await project_of(world, key), 3)
     small, _ = await _nested(client, world)
     await Issue.all().delete()
     await Label.all().delete()
     keys = ("WEB", "API", "OPS", "DOC", "WWW")
     for key in keys:
-        await _fill(world, await _project(world, key), 24)
+        await fill(world, await project_of(world, key), 24)
     big, answer = await _nested(client, world)
     assert small == big, (small, big)
 

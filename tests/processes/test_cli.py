@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp_path / 'cli.sqlite3'}"
     return env
 
@@ -56,14 +59,8 @@ def test_export_schema_writes_sdl(tmp_path: Path) -> None:
     assert "type Query" in out.read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_migrates_and_answers(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [GATEWAY, "serve", "--port", str(port)],
         env=_env(tmp_path),
@@ -71,7 +68,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
@@ -95,7 +92,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
 def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
     env = _env(tmp_path) | {"GATEWAY_ENVIRONMENT": "production"}
     result = subprocess.run(
-        [GATEWAY, "serve", "--port", str(_free_port())],
+        [GATEWAY, "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
@@ -118,7 +115,7 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, command: str)
 
 
 def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path) | {
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.2",
         "GATEWAY_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "2",
@@ -141,7 +138,7 @@ def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) 
             ]
 
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

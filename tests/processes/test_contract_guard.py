@@ -15,6 +15,9 @@ from gateway.cli.contract.baseline import BASE_VARIABLE, baseline_revision
 from gateway.cli.contract.breaking import acknowledged, graphql_breaking, openapi_breaking
 from gateway.cli.contract.guard import Verdict, breaking_changes, check
 
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 OLD_SDL = "type Query { issue(number: Int!): Issue }\ntype Issue { title: String! body: String }\n"
 
 

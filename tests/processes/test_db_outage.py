@@ -23,10 +23,13 @@ from tests.gateway_process import Writer, bootstrap, serving
 OUTAGE_SECONDS = 5.0
 RECOVERED_AFTER = 20  # writes answered 201 once the database is back
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("GATEWAY_TEST_DATABASE_URL"),
-    reason="process-heavy: runs with the PostgreSQL suite (GATEWAY_TEST_DATABASE_URL)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.environ.get("GATEWAY_TEST_DATABASE_URL"),
+        reason="process-heavy: runs with the PostgreSQL suite (GATEWAY_TEST_DATABASE_URL)",
+    ),
+]
 
 
 @dataclass

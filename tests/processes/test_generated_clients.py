@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -56,22 +60,14 @@ def test_typescript_client_preset_output_passes_tsc_strict(tmp_path: Path) -> No
     _run([str(NODE_BIN / "tsc"), "-p", "tsconfig.json", "--strict"], cwd=project)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real `gateway serve` on a fresh SQLite file; its base URL."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    port = free_port()
+    env = child_environment()
     env |= {
         "GATEWAY_ENVIRONMENT": "test",
         "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'clients.sqlite3'}",
-        "GATEWAY_PASSWORD_HASH_TIME_COST": "1",
-        "GATEWAY_PASSWORD_HASH_MEMORY_KIB": "64",
     }
     process = subprocess.Popen(
         [str(BIN / "gateway"), "serve", "--port", str(port)],
@@ -81,7 +77,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:

@@ -17,6 +17,9 @@ from gateway.http.docs import ASSETS, default_assets_dir
 from tests.auth_helpers import bearer, make_user
 from tests.subscription_helpers import serving
 
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "tests" / "graphiql_subscription.cjs"
 NODE = shutil.which("node")

@@ -3,9 +3,7 @@ SHOULD and MAY) run by node against a real `gateway serve` process on a scratch 
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.environment import STARTUP_SECONDS, child_environment, free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AUDIT_SCRIPT = REPO_ROOT / "tests" / "graphql_http_audit.mjs"
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 AUDIT_COUNT = 61  # graphql-http 1.23: every audit it ships, whatever its level
 
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(NODE is None, reason="node is not on PATH")]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +30,10 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     The audits measure the protocol, not the budget: rate limiting is off, or their 61
     anonymous requests in one burst would meet the anonymous limit."""
     tmp = tmp_path_factory.mktemp("audit")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp / 'audit.sqlite3'}"
     env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
-    port = _free_port()
+    port = free_port()
     log = (tmp / "server.log").open("w+b")
     server = subprocess.Popen(
         [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -48,7 +42,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)

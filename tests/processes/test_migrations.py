@@ -6,8 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway.core.db import pending_migrations
 from schema import build_schema
+
+# Real processes: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

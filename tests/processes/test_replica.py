@@ -19,7 +19,11 @@ from redis.asyncio import Redis
 from gateway.core import replicas
 from gateway.core.settings import Settings
 from tests import pg_cluster
+from tests.environment import child_environment
 from tests.gateway_process import GATEWAY, bootstrap, serving
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 ISSUES = "issues"  # named by every statement that reads or writes issues
 
@@ -35,7 +39,7 @@ def test_an_invalid_replica_url_refuses_to_start() -> None:
 
 
 def test_serve_refuses_an_invalid_replica_url_in_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")} | {
+    env = child_environment() | {
         "GATEWAY_DATABASE_URL": "postgres://postgres@127.0.0.1:1/x",
         "GATEWAY_DATABASE_REPLICA_URL": "postgres://replica:notaport/x",
     }

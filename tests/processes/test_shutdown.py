@@ -22,13 +22,17 @@ from gateway.http import lifecycle
 from gateway.realtime.hub import Hub, Interrupted
 from gateway.webhooks.worker import DeliveryWorker
 from models import DeliveryState, WebhookDelivery
+from tests.factories import make_world
 from tests.gateway_process import bootstrap, serving
-from tests.rest.test_projects import make_world
-from tests.rest.test_webhooks_delivery import hook, project
+from tests.helpers import create_project, hook
 from tests.subscription_helpers import PROTOCOL, WORKSPACE_EVENTS
 from tests.webhook_receiver import Receiver, receiving
 
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 DRAIN = 1.5
+BURST = 20  # answers the burst has had when the signal goes
 
 
 def test_drain_hooks_run_once_and_late_hooks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,6 +100,7 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
             ws = await _subscribe(served.base, writer.headers["Authorization"], writer.slug)
             answers: list[httpx.Response] = []
             failures: list[str] = []
+            flowing = asyncio.Event()  # set once BURST answers came back
             stop_sending = asyncio.Event()
 
             async def client(n: int) -> None:
@@ -113,11 +118,15 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
                         answer = await call
                         answer.json()  # a whole body, or this raises
                         answers.append(answer)
+                        if len(answers) >= BURST:
+                            flowing.set()
                     except (httpx.HTTPError, ValueError) as exc:
                         failures.append(f"{type(exc).__name__}: {exc}")
 
             burst = [asyncio.create_task(client(n)) for n in range(12)]
-            await asyncio.sleep(0.5)
+            # Signal in full flow, however fast this machine answers (not after a fixed time).
+            async with asyncio.timeout(30):
+                await flowing.wait()
             served.process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             # A load balancer's view: readiness turns 503 while requests are still served.
@@ -135,7 +144,7 @@ async def test_sigterm_during_a_burst(tmp_path: Path, database_url: str) -> None
 
     assert failures == [], failures[:5]
     assert readiness_turned < DRAIN
-    assert len(answers) > 20
+    assert len(answers) > BURST  # and more finished after the signal
     assert {a.status_code for a in answers} <= {200, 201}, {a.status_code for a in answers}
     hints = [m for m in messages if m["type"] == "error" or "errors" in m.get("payload", {})]
     assert len(hints) == 1, messages
@@ -153,7 +162,7 @@ async def test_a_stopping_worker_hands_unfinished_deliveries_back(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings
 ) -> None:
     """An attempt cut by shutdown is unrecorded and its lease cleared: due again at once."""
-    world = await make_world(app)
+    world = await make_world(app, project=False)
     slow = Receiver(hold=True)  # the attempt is under way until the worker gives up
     local = settings.model_copy(
         update={
@@ -164,7 +173,7 @@ async def test_a_stopping_worker_hands_unfinished_deliveries_back(
     )
     async with receiving(slow):
         await hook(world, local, slow.url)
-        await project(client, world, "WEB")
+        await create_project(client, world, "WEB")
         worker = DeliveryWorker(local)
         worker.start()
         await asyncio.wait_for(slow.arrived.wait(), 5)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,14 @@ import redis
 from fastapi import FastAPI
 
 from tests.auth_helpers import bearer, make_user
-from tests.conftest import TEST_SECRET
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -58,7 +54,7 @@ def _output(log: Path) -> str:
 
 
 async def _ready(server: subprocess.Popen[bytes], address: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_SECONDS
     async with httpx.AsyncClient(timeout=2) as http:
         while True:
             try:
@@ -77,7 +73,7 @@ async def two_servers(
 ) -> AsyncIterator[list[str]]:
     """Two `gateway serve` processes on `database_url`, signing tokens like the suite's app;
     their addresses; both stopped afterwards whatever happens."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env = child_environment()
     env |= {
         "GATEWAY_ENVIRONMENT": "test",
         "GATEWAY_DATABASE_URL": database_url,
@@ -88,7 +84,7 @@ async def two_servers(
     started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
         for name in ("a", "b"):
-            port, log = _free_port(), tmp_path / f"{name}.log"
+            port, log = free_port(), tmp_path / f"{name}.log"
             started.append((_spawn(env, port, log), f"127.0.0.1:{port}", log))
         await asyncio.gather(*(_ready(*entry) for entry in started))
         yield [address for _, address, _ in started]

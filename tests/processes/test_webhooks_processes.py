@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,40 +15,31 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from gateway.core.settings import Settings
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate
 from models import DeliveryState, WebhookDelivery
 from tests.auth_helpers import principal_of
-from tests.conftest import TEST_SECRET
-from tests.rest.test_projects import World, make_world
+from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
+from tests.factories import World
 from tests.webhook_receiver import Receiver, receiving
+
+# Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PENDING = 4
 CONCURRENCY = 8
 
 
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+def _env(database_url: str, timeout: float) -> dict[str, str]:
+    env = child_environment()
     return env | {
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_JWT_SECRET": TEST_SECRET,
         "GATEWAY_WEBHOOK_ALLOW_PRIVATE": "true",
-        "GATEWAY_WEBHOOK_TIMEOUT_SECONDS": "1",
+        "GATEWAY_WEBHOOK_TIMEOUT_SECONDS": str(timeout),
         "GATEWAY_WEBHOOK_POLL_SECONDS": "0.1",
         "GATEWAY_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
     }
@@ -58,17 +48,17 @@ def _env(database_url: str) -> dict[str, str]:
 class Server:
     """`gateway serve` on a free port; always stopped by `stop()`."""
 
-    def __init__(self, database_url: str) -> None:
-        self.port = _free_port()
+    def __init__(self, database_url: str, timeout: float = 1) -> None:
+        self.port = free_port()
         self.process = subprocess.Popen(
             [GATEWAY, "serve", "--port", str(self.port)],
-            env=_env(database_url),
+            env=_env(database_url, timeout),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
 
     async def ready(self) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
                 try:
@@ -113,7 +103,7 @@ async def _all_sent(deadline: float) -> list[WebhookDelivery]:
 
 async def test_kill_9_loses_no_pending_delivery(
     client: httpx.AsyncClient,
-    world: World,
+    empty_world: World,
     settings: Settings,
     database_url: str,
     servers: list[Server],
@@ -121,7 +111,7 @@ async def test_kill_9_loses_no_pending_delivery(
     local = settings.model_copy(update={"webhook_allow_private": True})
     async with receiving(Receiver(hold=True)) as receiver:
         await webhooks.create_webhook(
-            principal_of(world.users["admin"]),
+            principal_of(empty_world.users["admin"]),
             local,
             "acme",
             WebhookCreate(url=receiver.url, events=["project.created"]),
@@ -130,7 +120,7 @@ async def test_kill_9_loses_no_pending_delivery(
             made = await client.post(
                 "/api/v1/workspaces/acme/projects",
                 json={"key": f"P{n}X", "name": f"Project {n}"},
-                headers=world.h("admin"),
+                headers=empty_world.h("admin"),
             )
             assert made.status_code == 201, made.text
         pending = [str(row.guid) for row in await WebhookDelivery.all().order_by("id")]
@@ -166,7 +156,7 @@ async def test_kill_9_loses_no_pending_delivery(
 
 async def test_two_processes_on_postgresql_send_each_delivery_once(
     client: httpx.AsyncClient,
-    world: World,
+    empty_world: World,
     settings: Settings,
     database_url: str,
     servers: list[Server],
@@ -180,7 +170,7 @@ async def test_two_processes_on_postgresql_send_each_delivery_once(
     async with receiving(Receiver(gather=CONCURRENCY + 1)) as receiver:
         for _ in range(2 * CONCURRENCY):
             await webhooks.create_webhook(
-                principal_of(world.users["admin"]),
+                principal_of(empty_world.users["admin"]),
                 local,
                 "acme",
                 WebhookCreate(url=receiver.url, events=["project.created"]),
@@ -189,10 +179,12 @@ async def test_two_processes_on_postgresql_send_each_delivery_once(
             made = await client.post(
                 "/api/v1/workspaces/acme/projects",
                 json={"key": f"P{n}X", "name": f"Project {n}"},
-                headers=world.h("admin"),
+                headers=empty_world.h("admin"),
             )
             assert made.status_code == 201, made.text
-        servers.extend([Server(database_url), Server(database_url)])
+        # The first process's requests wait at the receiver until the second one starts
+        # sending: give them time for that start on a busy machine (answered at once after).
+        servers.extend([Server(database_url, timeout=10), Server(database_url, timeout=10)])
         rows = await _all_sent(time.monotonic() + 40)
         assert receiver.gathered.is_set(), "the two processes never sent at the same time"
     delivered = receiver.guids()

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from gateway.core.ids import to_global_id
 from models import Event, Project, Workspace
-from tests.graphql.test_issues_graphql import World, make_world
+from tests.factories import World, make_world
 from tests.sql_counter import count_sql
 
 FEED = "/api/v1/workspaces/acme/events"

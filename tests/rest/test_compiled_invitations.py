@@ -16,18 +16,10 @@ from fastapi import FastAPI
 
 from gateway.core.ids import to_global_id
 from models import Invitation, InvitationState, Role, Workspace
-from tests.api.test_compiled_parity import (
-    CALLERS,
-    PAGE_INFO,
-    Parity,
-    ParityWorld,
-    build_world,
-    parity_of,
-)
 from tests.auth_helpers import make_user
+from tests.factories import World, make_rich_world
+from tests.parity import CALLERS, PAGE_INFO, Parity
 from tests.sql_counter import count_sql
-
-__all__ = ["parity_of"]  # the fixture, shared with the parity tests
 
 NOW = datetime.now(UTC)
 INVITATION = (
@@ -48,9 +40,9 @@ TO_ME = (
 
 
 @pytest.fixture
-async def world(app: FastAPI) -> ParityWorld:
+async def world(app: FastAPI) -> World:
     """The parity world with invitations of acme in every state, to accounts and addresses."""
-    world = await build_world(app)
+    world = await make_rich_world(app)
     acme = await Workspace.get(slug="acme")
     other = await Workspace.get(slug="other")
     users = world.users
@@ -94,12 +86,12 @@ def _page(answer: Any) -> dict[str, Any] | None:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("query", [OF_ACME, TO_ME])
 async def test_pages_both_ways_alike(
-    world: ParityWorld,
+    world: World,
     parity_of: Callable[[dict[str, str]], Parity],
     caller: str,
     query: str,
 ) -> None:
-    parity = parity_of(world.headers(caller))
+    parity = parity_of(world.h(caller))
     for size, forward in ((2, True), (2, False), (30, True)):
         variables: dict[str, Any] = {"first" if forward else "last": size}
         while True:
@@ -125,10 +117,10 @@ async def test_pages_both_ways_alike(
 
 
 async def test_what_each_caller_sees(
-    world: ParityWorld, parity_of: Callable[[dict[str, str]], Parity]
+    world: World, parity_of: Callable[[dict[str, str]], Parity]
 ) -> None:
     """The parity above compares like with like; here what the answers are."""
-    admin = _page(await parity_of(world.headers("admin")).both(OF_ACME, {"first": 30}))
+    admin = _page(await parity_of(world.h("admin")).both(OF_ACME, {"first": 30}))
     assert admin is not None
     states = [edge["node"]["state"] for edge in admin["edges"]]
     assert admin["totalCount"] == 6  # pending ones, lapsed included
@@ -137,19 +129,19 @@ async def test_what_each_caller_sees(
     gone = [e["node"] for e in admin["edges"] if e["node"]["role"] == "OWNER"]
     assert gone[0]["invitee"] is None  # a deactivated account reads as null
     assert admin["edges"][0]["node"]["workspace"]["__typename"] == "WorkspaceInfo"
-    member = await parity_of(world.headers("member")).both(OF_ACME, {"first": 30})
+    member = await parity_of(world.h("member")).both(OF_ACME, {"first": 30})
     assert member.body["data"]["workspace"]["invitations"] is None
     assert member.body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    mine = _page(await parity_of(world.headers("stranger")).both(TO_ME, {"first": 30}))
+    mine = _page(await parity_of(world.h("stranger")).both(TO_ME, {"first": 30}))
     assert mine is not None
     assert mine["totalCount"] == 2  # by account and by address; not lapsed or answered ones
-    viewer = _page(await parity_of(world.headers("viewer")).both(TO_ME, {"first": 30}))
+    viewer = _page(await parity_of(world.h("viewer")).both(TO_ME, {"first": 30}))
     assert viewer is not None
     assert viewer["totalCount"] == 1
 
 
-async def test_rest_reads_are_one_statement(client: httpx.AsyncClient, world: ParityWorld) -> None:
-    admin, stranger = world.headers("admin"), world.headers("stranger")
+async def test_rest_reads_are_one_statement(client: httpx.AsyncClient, world: World) -> None:
+    admin, stranger = world.h("admin"), world.h("stranger")
     base = "/api/v1/workspaces/acme/invitations"
     with count_sql() as sql:
         listed = await client.get(f"{base}?limit=2", headers=admin)
@@ -170,9 +162,9 @@ async def test_rest_reads_are_one_statement(client: httpx.AsyncClient, world: Pa
     )
     assert cached.status_code == 304
     for who, status in (("member", 403), ("stranger", 404)):
-        refused = await client.get(f"{base}/{first['id']}", headers=world.headers(who))
+        refused = await client.get(f"{base}/{first['id']}", headers=world.h(who))
         assert refused.status_code == status, (who, refused.text)
-        refused = await client.get(base, headers=world.headers(who))
+        refused = await client.get(base, headers=world.h(who))
         assert refused.status_code == status, (who, refused.text)
     with count_sql() as sql:
         mine = await client.get("/api/v1/me/invitations", headers=stranger)

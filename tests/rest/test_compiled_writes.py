@@ -8,21 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
 from models import Issue, User
 from tests.auth_helpers import bearer, make_pat
-from tests.graphql.test_issues_graphql import World, make_world
+from tests.factories import World
 from tests.sql_counter import count_sql
 
 WS = "/api/v1/workspaces"
 WEB = f"{WS}/acme/projects/WEB"
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
 
 
 Write = Callable[[int], Awaitable[httpx.Response]]

@@ -6,19 +6,12 @@ bumps the version."""
 from __future__ import annotations
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
 from tests.auth_helpers import PASSWORD
-from tests.rest.test_projects import World, make_world
+from tests.factories import World
 
 WS = "/api/v1/workspaces/acme"
 STALE = {"If-Match": '"v999"'}
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
 
 
 async def _tagged(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> str:
@@ -40,9 +33,9 @@ def _precondition_failed(response: httpx.Response) -> None:
 
 
 async def test_workspace_delete_with_a_stale_etag_keeps_the_workspace(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    owner = world.h("owner")
+    owner = empty_world.h("owner")
     tag = await _tagged(client, WS, owner)
     assert tag == '"v1"'
     _precondition_failed(await client.delete(WS, headers={**owner, **STALE}))
@@ -52,9 +45,9 @@ async def test_workspace_delete_with_a_stale_etag_keeps_the_workspace(
 
 
 async def test_workspace_rename_bumps_the_version_and_honours_if_match(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    owner = world.h("owner")
+    owner = empty_world.h("owner")
     tag = await _tagged(client, WS, owner)
     _precondition_failed(await client.patch(WS, json={"name": "Stale"}, headers={**owner, **STALE}))
     renamed = await client.patch(WS, json={"name": "Acme 2"}, headers={**owner, "If-Match": tag})
@@ -70,10 +63,10 @@ async def test_workspace_rename_bumps_the_version_and_honours_if_match(
 
 
 async def test_member_role_change_and_removal_honour_if_match(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    owner, url = world.h("owner"), f"{WS}/members/member"
-    tag = await _tagged(client, url, world.h("viewer"))
+    owner, url = empty_world.h("owner"), f"{WS}/members/member"
+    tag = await _tagged(client, url, empty_world.h("viewer"))
     assert tag == '"v1"'
     _precondition_failed(
         await client.patch(url, json={"role": "admin"}, headers={**owner, **STALE})
@@ -90,11 +83,11 @@ async def test_member_role_change_and_removal_honour_if_match(
 
 
 async def test_me_and_users_carry_etags_and_patch_me_honours_if_match(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    me = world.h("member")
+    me = empty_world.h("member")
     tag = await _tagged(client, "/api/v1/me", me)
-    assert await _tagged(client, "/api/v1/users/member", world.h("viewer")) == tag
+    assert await _tagged(client, "/api/v1/users/member", empty_world.h("viewer")) == tag
     _precondition_failed(
         await client.patch("/api/v1/me", json={"display_name": "Stale"}, headers={**me, **STALE})
     )
@@ -114,9 +107,9 @@ async def test_me_and_users_carry_etags_and_patch_me_honours_if_match(
 
 
 async def test_a_created_label_is_found_at_its_location_by_any_case(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
-    admin = world.h("admin")
+    admin = empty_world.h("admin")
     created = await client.post(f"{WS}/projects", json={"key": "WEB", "name": "Web"}, headers=admin)
     assert created.status_code == 201, created.text
     label = await client.post(
@@ -127,12 +120,12 @@ async def test_a_created_label_is_found_at_its_location_by_any_case(
     assert label.status_code == 201, label.text
     location = label.headers["location"]
     assert location == f"{WS}/projects/WEB/labels/Needs%20Triage"
-    found = await client.get(location, headers=world.h("viewer"))
+    found = await client.get(location, headers=empty_world.h("viewer"))
     assert found.status_code == 200, found.text
     assert found.json() == label.json()
     url = f"{WS}/projects/WEB/labels/needs%20TRIAGE"
-    assert await _tagged(client, url, world.h("viewer")) == '"v1"'
-    assert (await client.get(url, headers=world.h("stranger"))).status_code == 404
+    assert await _tagged(client, url, empty_world.h("viewer")) == '"v1"'
+    assert (await client.get(url, headers=empty_world.h("stranger"))).status_code == 404
     missing = await client.get(f"{WS}/projects/WEB/labels/nope", headers=admin)
     assert missing.status_code == 404
     recoloured = await client.patch(url, json={"color": "#654321"}, headers=admin)

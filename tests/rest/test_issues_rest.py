@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from models import (
     Comment,
@@ -16,41 +15,13 @@ from models import (
     Issue,
     IssueLabel,
     Label,
-    Membership,
     Project,
-    Role,
-    User,
-    Workspace,
 )
-from tests.auth_helpers import bearer, make_user
+from tests.factories import ROLES, World
+from tests.helpers import ISSUE_ROLE_TABLE as ROLE_TABLE
 from tests.sql_counter import count_sql
 
 API = "/api/v1/workspaces/acme/projects/WEB/issues"
-ROLES = ("viewer", "member", "admin", "owner", "stranger")
-
-
-class World:
-    def __init__(self, app: FastAPI, users: dict[str, User], project: Project) -> None:
-        self.app = app
-        self.users = users
-        self.project = project
-
-    def h(self, who: str) -> dict[str, str]:
-        return bearer(self.app, self.users[who])
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    workspace = await Workspace.create(slug="acme", name="Acme")
-    users: dict[str, User] = {}
-    for role in ROLES:
-        users[role] = await make_user(role)
-        if role != "stranger":
-            await Membership.create(workspace=workspace, user=users[role], role=Role(role))
-    project = await Project.create(workspace=workspace, key="WEB", name="Web")
-    for name, color in (("bug", "#ff0000"), ("ui", "#00ff00"), ("Docs", "#0000ff")):
-        await Label.create(project=project, name=name, name_key=name.lower(), color=color)
-    return World(app, users, project)
 
 
 async def new(client: httpx.AsyncClient, w: World, who: str = "member", **body: Any) -> Any:
@@ -202,14 +173,6 @@ async def test_conditional_requests(client: httpx.AsyncClient, world: World) -> 
 
 
 # One expectation table: action → status per role.
-ROLE_TABLE: dict[str, dict[str, int]] = {
-    "read": {"viewer": 200, "member": 200, "admin": 200, "owner": 200, "stranger": 404},
-    "create": {"viewer": 403, "member": 201, "admin": 201, "owner": 201, "stranger": 404},
-    "edit": {"viewer": 403, "member": 200, "admin": 200, "owner": 200, "stranger": 404},
-    "delete": {"viewer": 403, "member": 403, "admin": 204, "owner": 204, "stranger": 404},
-}
-
-
 @pytest.mark.parametrize("who", ROLES)
 async def test_role_table(client: httpx.AsyncClient, world: World, who: str) -> None:
     await new(client, world, who="admin")

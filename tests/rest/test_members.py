@@ -5,11 +5,12 @@ invitation (`test_invitations.py`). Role-by-role permissions are in `test_worksp
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.repositories import members as member_repo
 from models import Membership, Role, User, Workspace
@@ -122,6 +123,18 @@ async def test_leaving_needs_the_admin_scope(
     assert await role_of(acme["mia"]) == Role.member
 
 
+async def _until_a_transaction_waits_on_a_lock(db: TransactionalDBClient) -> None:
+    for _ in range(1000):
+        [row] = await db.execute_query_dict(
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if row["n"]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the second demotion never waited for the owners' rows")
+
+
 async def test_concurrent_owners_cannot_both_step_down(
     app: FastAPI,
     client: httpx.AsyncClient,
@@ -129,22 +142,25 @@ async def test_concurrent_owners_cannot_both_step_down(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two owners demoting each other at once: one wins, the other hits the last-owner rule.
-    The first to read the owners dawdles before writing, so without the row lock the second
-    would read the same two owners and both demotions would pass."""
+    On PostgreSQL the first to read the owners holds on to them until the second demotion
+    waits for their rows (without the row lock it would read the same two owners, both
+    demotions would pass, and the wait fails the test); SQLite runs one writer at a time."""
     owner = bearer(app, acme["ann"])
     await client.patch(f"{MEMBERS}/ada", json={"role": "owner"}, headers=owner)
     read_owners = member_repo.lock_owners
+    postgres = Tortoise.get_connection("default").schema_generator.DIALECT == "postgres"
     calls = 0
 
-    async def slow_first_reader(*args: Any, **kwargs: Any) -> list[int]:
+    async def first_reader_holds_on(db: TransactionalDBClient, workspace_id: int) -> list[int]:
         nonlocal calls
         calls += 1
-        owners = await read_owners(*args, **kwargs)
-        if calls == 1:
-            await asyncio.sleep(0.3)
+        first = calls == 1
+        owners = await read_owners(db, workspace_id)
+        if first and postgres:
+            await _until_a_transaction_waits_on_a_lock(db)
         return owners
 
-    monkeypatch.setattr(member_repo, "lock_owners", slow_first_reader)
+    monkeypatch.setattr(member_repo, "lock_owners", first_reader_holds_on)
     ann_demotes_ada, ada_demotes_ann = await asyncio.gather(
         client.patch(f"{MEMBERS}/ada", json={"role": "member"}, headers=owner),
         client.patch(f"{MEMBERS}/ann", json={"role": "member"}, headers=bearer(app, acme["ada"])),

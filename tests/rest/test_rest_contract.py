@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.auth_helpers import bearer, make_user
-from tests.rest.test_projects import World, make_world
+from tests.factories import World
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -99,32 +99,32 @@ async def test_conditional_and_location_headers_are_documented(
 
 
 async def test_a_patch_field_that_may_not_be_null_is_not_nullable_in_the_schema(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
     spec = await _spec(client)
     name = spec["components"]["schemas"]["WorkspacePatch"]["properties"]["name"]
     assert name["type"] == "string"
     refused = await client.patch(
-        "/api/v1/workspaces/acme", json={"name": None}, headers=world.h("owner")
+        "/api/v1/workspaces/acme", json={"name": None}, headers=empty_world.h("owner")
     )
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["name"]
 
 
 async def test_a_malformed_if_match_is_a_validation_error_found_with_the_body_errors(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
     response = await client.patch(
         "/api/v1/workspaces/acme",
         json={"name": 5},
-        headers={**world.h("owner"), "If-Match": "v1"},
+        headers={**empty_world.h("owner"), "If-Match": "v1"},
     )
     assert response.status_code == 422, response.text
     assert sorted(e["field"] for e in response.json()["errors"]) == ["If-Match", "name"]
     wildcard = await client.patch(
         "/api/v1/workspaces/acme",
         json={"name": "Any"},
-        headers={**world.h("owner"), "If-Match": "*"},
+        headers={**empty_world.h("owner"), "If-Match": "*"},
     )
     assert wildcard.status_code == 200, wildcard.text
 
@@ -167,15 +167,10 @@ async def test_token_lifetime_takes_json_integers_only(
 
 
 async def test_an_unknown_project_in_the_feed_filter_is_not_found(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, empty_world: World
 ) -> None:
     response = await client.get(
-        "/api/v1/workspaces/acme/events?project=NOPE", headers=world.h("viewer")
+        "/api/v1/workspaces/acme/events?project=NOPE", headers=empty_world.h("viewer")
     )
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)

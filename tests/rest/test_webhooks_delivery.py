@@ -10,48 +10,25 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from tortoise import Tortoise
 
 from gateway.core.settings import Settings
 from gateway.repositories import deliveries as delivery_repo
-from gateway.services import webhooks
-from gateway.services.webhook_inputs import WebhookCreate
 from gateway.webhooks.schedule import DEFAULT_SCHEDULE
 from gateway.webhooks.signing import USER_AGENT
 from gateway.webhooks.worker import DeliveryWorker
 from models import DeliveryState, Webhook, WebhookDelivery
-from tests.auth_helpers import principal_of
-from tests.rest.test_projects import World, make_world
+from tests.factories import World
+from tests.helpers import WEBHOOK_SECRET as SECRET
+from tests.helpers import UtcClock, create_project, hook
 from tests.sql_counter import count_sql
 from tests.webhook_receiver import Receiver, hanging_up, receiving
-
-SECRET = "receiver-secret-0123456789"
-PROJECTS = "/api/v1/workspaces/acme/projects"
-
-
-class Clock:
-    """UTC time the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-@pytest.fixture
-async def world(app: FastAPI) -> World:
-    return await make_world(app)
 
 
 @pytest.fixture
@@ -79,27 +56,12 @@ def readme_verify() -> Any:
     return namespace["verify"]
 
 
-async def hook(world: World, settings: Settings, url: str, events: list[str] | None = None) -> int:
-    created = await webhooks.create_webhook(
-        principal_of(world.users["admin"]),
-        settings,
-        "acme",
-        WebhookCreate(url=url, events=events or ["*"], secret=SECRET),
-    )
-    return created.webhook.pk
-
-
-async def project(client: httpx.AsyncClient, world: World, key: str) -> None:
-    made = await client.post(PROJECTS, json={"key": key, "name": key}, headers=world.h("admin"))
-    assert made.status_code == 201, made.text
-
-
 async def test_a_delivery_is_signed_and_carries_the_feed_item(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
-    hook_id = await hook(world, local, receiver.url)
-    await project(client, world, "WEB")
-    worker = DeliveryWorker(local, clock=Clock())
+    hook_id = await hook(empty_world, local, receiver.url)
+    await create_project(client, empty_world, "WEB")
+    worker = DeliveryWorker(local, clock=UtcClock())
     try:
         assert await worker.run_once() == 1
     finally:
@@ -113,7 +75,7 @@ async def test_a_delivery_is_signed_and_carries_the_feed_item(
     assert got.headers["user-agent"] == USER_AGENT
     assert USER_AGENT.startswith("Switchyard/")
     assert got.headers["content-type"] == "application/json"
-    feed = await client.get("/api/v1/workspaces/acme/events", headers=world.h("viewer"))
+    feed = await client.get("/api/v1/workspaces/acme/events", headers=empty_world.h("viewer"))
     assert json.loads(got.body) == feed.json()["items"][0]
     sent = await WebhookDelivery.get(webhook_id=hook_id)
     assert got.headers["x-switchyard-delivery"] == str(sent.guid)
@@ -124,12 +86,12 @@ async def test_a_delivery_is_signed_and_carries_the_feed_item(
 
 
 async def test_retries_follow_the_schedule_then_fail_then_redeliver(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
     receiver.status = 500
-    hook_id = await hook(world, local, receiver.url)
-    await project(client, world, "WEB")
-    clock = Clock()
+    hook_id = await hook(empty_world, local, receiver.url)
+    await create_project(client, empty_world, "WEB")
+    clock = UtcClock()
     worker = DeliveryWorker(local, clock=clock, draw=lambda: 1.0)  # the longest waits
     waits: list[timedelta] = []
     try:
@@ -171,7 +133,7 @@ async def test_retries_follow_the_schedule_then_fail_then_redeliver(
         row = await WebhookDelivery.get(webhook_id=hook_id)
         redelivered = await client.post(
             f"/api/v1/workspaces/acme/webhooks/{hook_id}/deliveries/{row.id}/redeliver",
-            headers=world.h("admin"),
+            headers=empty_world.h("admin"),
         )
         assert redelivered.status_code == 202
         assert (redelivered.json()["state"], redelivered.json()["attempts"]) == ("pending", 0)
@@ -185,15 +147,15 @@ async def test_retries_follow_the_schedule_then_fail_then_redeliver(
 
 
 async def test_timeouts_and_hang_ups_are_recorded_and_retried(
-    client: httpx.AsyncClient, world: World, local: Settings
+    client: httpx.AsyncClient, empty_world: World, local: Settings
 ) -> None:
     slow = Receiver(delay=1.0)
     async with receiving(slow), hanging_up() as hangs_up:
-        slow_hook = await hook(world, local, slow.url)
-        closing_hook = await hook(world, local, hangs_up)
-        refused_hook = await hook(world, local, "http://127.0.0.1:9/hook")  # nothing listens
-        await project(client, world, "WEB")
-        worker = DeliveryWorker(local, clock=Clock(), draw=lambda: 0.5)
+        slow_hook = await hook(empty_world, local, slow.url)
+        closing_hook = await hook(empty_world, local, hangs_up)
+        refused_hook = await hook(empty_world, local, "http://127.0.0.1:9/hook")  # nothing listens
+        await create_project(client, empty_world, "WEB")
+        worker = DeliveryWorker(local, clock=UtcClock(), draw=lambda: 0.5)
         try:
             assert await worker.run_once() == 3
         finally:
@@ -211,15 +173,15 @@ async def test_timeouts_and_hang_ups_are_recorded_and_retried(
 
 
 async def test_each_webhook_keeps_commit_order(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
     receiver.statuses = [503]  # the first attempt fails, every later one succeeds
-    ordered = await hook(world, local, receiver.url)
+    ordered = await hook(empty_world, local, receiver.url)
     async with receiving(Receiver()) as other:
-        independent = await hook(world, local, other.url)
+        independent = await hook(empty_world, local, other.url)
         for key in ("AAA", "BBB", "CCC"):
-            await project(client, world, key)
-        clock = Clock()
+            await create_project(client, empty_world, key)
+        clock = UtcClock()
         worker = DeliveryWorker(local, clock=clock, draw=lambda: 0.0)
         try:
             assert await worker.run_once() == 2  # each webhook's oldest, and only that
@@ -239,12 +201,16 @@ async def test_each_webhook_keeps_commit_order(
 
 
 async def test_the_ssrf_guard_is_asked_again_at_delivery_time(
-    client: httpx.AsyncClient, world: World, local: Settings, settings: Settings, receiver: Receiver
+    client: httpx.AsyncClient,
+    empty_world: World,
+    local: Settings,
+    settings: Settings,
+    receiver: Receiver,
 ) -> None:
-    hook_id = await hook(world, local, receiver.url)  # saved while loopback was allowed
-    await project(client, world, "WEB")
+    hook_id = await hook(empty_world, local, receiver.url)  # saved while loopback was allowed
+    await create_project(client, empty_world, "WEB")
     strict = settings.model_copy(update={"webhook_timeout_seconds": 0.5})
-    worker = DeliveryWorker(strict, clock=Clock())
+    worker = DeliveryWorker(strict, clock=UtcClock())
     try:
         assert await worker.run_once() == 1
     finally:
@@ -257,12 +223,12 @@ async def test_the_ssrf_guard_is_asked_again_at_delivery_time(
 
 
 async def test_inactive_webhooks_hold_their_deliveries(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
-    hook_id = await hook(world, local, receiver.url)
-    await project(client, world, "WEB")
+    hook_id = await hook(empty_world, local, receiver.url)
+    await create_project(client, empty_world, "WEB")
     await Webhook.filter(id=hook_id).update(active=False)
-    worker = DeliveryWorker(local, clock=Clock())
+    worker = DeliveryWorker(local, clock=UtcClock())
     try:
         assert await worker.run_once() == 0
         await Webhook.filter(id=hook_id).update(active=True)
@@ -273,11 +239,11 @@ async def test_inactive_webhooks_hold_their_deliveries(
 
 
 async def test_a_lapsed_lease_is_taken_over_and_a_held_one_is_not(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
-    hook_id = await hook(world, local, receiver.url)
-    await project(client, world, "WEB")
-    clock = Clock()
+    hook_id = await hook(empty_world, local, receiver.url)
+    await create_project(client, empty_world, "WEB")
+    clock = UtcClock()
     # A worker claims the delivery and dies before recording anything.
     [dead] = await delivery_repo.claim(clock.now, timedelta(seconds=30), 10)
     worker = DeliveryWorker(local, clock=clock)
@@ -303,14 +269,14 @@ async def test_a_lapsed_lease_is_taken_over_and_a_held_one_is_not(
 
 
 async def test_two_workers_never_send_one_delivery_at_once(
-    client: httpx.AsyncClient, world: World, local: Settings
+    client: httpx.AsyncClient, empty_world: World, local: Settings
 ) -> None:
     slow = Receiver(delay=0.05)
     async with receiving(slow):
-        hooks = [await hook(world, local, slow.url) for _ in range(6)]
+        hooks = [await hook(empty_world, local, slow.url) for _ in range(6)]
         for key in ("AAA", "BBB", "CCC"):
-            await project(client, world, key)
-        clock = Clock()
+            await create_project(client, empty_world, key)
+        clock = UtcClock()
         first = DeliveryWorker(local, clock=clock)
         second = DeliveryWorker(local, clock=clock)
         try:
@@ -328,11 +294,11 @@ async def test_two_workers_never_send_one_delivery_at_once(
 
 
 async def test_claims_skip_rows_another_transaction_holds(
-    client: httpx.AsyncClient, world: World, local: Settings
+    client: httpx.AsyncClient, empty_world: World, local: Settings
 ) -> None:
-    await hook(world, local, "http://127.0.0.1:9/hook")
-    await project(client, world, "WEB")
-    clock = Clock()
+    await hook(empty_world, local, "http://127.0.0.1:9/hook")
+    await create_project(client, empty_world, "WEB")
+    clock = UtcClock()
     with count_sql() as sql:
         [claimed] = await delivery_repo.claim(clock.now, timedelta(seconds=30), 10)
     [select] = [s for s in sql.statements if "webhook_deliveries" in s and "MIN(" in s]
@@ -343,15 +309,15 @@ async def test_claims_skip_rows_another_transaction_holds(
 
 
 async def test_the_background_worker_sends_in_order_as_events_commit(
-    client: httpx.AsyncClient, world: World, local: Settings, receiver: Receiver
+    client: httpx.AsyncClient, empty_world: World, local: Settings, receiver: Receiver
 ) -> None:
     fast = local.model_copy(update={"webhook_poll_seconds": 0.05})
-    await hook(world, fast, receiver.url, ["project.created"])
+    await hook(empty_world, fast, receiver.url, ["project.created"])
     worker = DeliveryWorker(fast)
     worker.start()
     try:
         for key in ("AAA", "BBB", "CCC"):
-            await project(client, world, key)
+            await create_project(client, empty_world, key)
         async with asyncio.timeout(10):
             while True:
                 receiver.arrived.clear()

@@ -17,7 +17,7 @@ from gateway.core.settings import Environment, Settings
 from gateway.webhooks import secrets, targets
 from gateway.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 from gateway.webhooks.signing import signature
-from tests.conftest import TEST_SECRET
+from tests.environment import TEST_SECRET
 
 
 def test_a_malformed_secret_key_is_refused() -> None:

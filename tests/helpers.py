@@ -1,0 +1,177 @@
+"""Helpers shared by test modules of both APIs: walking REST lists and GraphQL connections to
+the end, comparing a REST representation with its GraphQL counterpart, the issue documents
+and the role table, a hand-moved UTC clock, and webhooks and projects made in a `World`.
+Test modules import from here (and from `factories`), never from one another."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from gateway.core.settings import Settings
+from gateway.services import webhooks
+from gateway.services.webhook_inputs import WebhookCreate
+from models import Event
+from tests.auth_helpers import gql, principal_of
+from tests.factories import World
+
+# REST ---------------------------------------------------------------------------------------
+
+PROJECTS = "/api/v1/workspaces/acme/projects"
+ISSUES = f"{PROJECTS}/WEB/issues"
+# What each role of acme gets from the issue routes (REST status codes).
+ISSUE_ROLE_TABLE: dict[str, dict[str, int]] = {
+    "read": {"viewer": 200, "member": 200, "admin": 200, "owner": 200, "stranger": 404},
+    "create": {"viewer": 403, "member": 201, "admin": 201, "owner": 201, "stranger": 404},
+    "edit": {"viewer": 403, "member": 200, "admin": 200, "owner": 200, "stranger": 404},
+    "delete": {"viewer": 403, "member": 403, "admin": 204, "owner": 204, "stranger": 404},
+}
+
+
+async def rest_items(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[Any]:
+    """Every item of a REST list, following `next_cursor` to the end."""
+    items: list[Any] = []
+    url = f"{path}?limit=100"
+    while True:
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        if body["next_cursor"] is None:
+            return items
+        url = f"{path}?limit=100&cursor={body['next_cursor']}"
+
+
+async def create_project(
+    client: httpx.AsyncClient, w: World, key: str = "WEB", **extra: Any
+) -> Any:
+    """Project `key` of acme, made over REST by its admin; the representation."""
+    body = {"key": key, "name": f"Project {key}", **extra}
+    response = await client.post(PROJECTS, json=body, headers=w.h("admin"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def event_types() -> list[str]:
+    """The types of every recorded event, oldest first."""
+    return [e.type for e in await Event.all().order_by("id")]
+
+
+# GraphQL ------------------------------------------------------------------------------------
+
+ISSUE = """
+  id number title body state priority dueDate closedAt createdAt updatedAt version commentCount
+  author { id username } assignee { id username } labels { id name color }
+  project { key }
+"""
+CREATE_ISSUE = f"""mutation($input: CreateIssueInput!) {{
+  createIssue(input: $input) {{ issue {{ {ISSUE} }} }}
+}}"""
+UPDATE_ISSUE = f"""mutation($input: UpdateIssueInput!) {{
+  updateIssue(input: $input) {{ issue {{ {ISSUE} }} }}
+}}"""
+DELETE_ISSUE = """mutation($id: ID!) { deleteIssue(input: {id: $id}) { deletedId } }"""
+GET_ISSUE = (
+    f"""query($n: Int!) {{ issue(workspace: "acme", project: "WEB", number: $n) {{ {ISSUE} }} }}"""
+)
+
+
+async def gql_issue(
+    http: httpx.AsyncClient, w: World, who: str = "member", **fields: Any
+) -> dict[str, Any]:
+    """An issue of WEB made through `createIssue` by `who`; its GraphQL representation."""
+    answer = await gql(
+        http, CREATE_ISSUE, w.h(who), {"input": {"projectId": w.project_id, "title": "T", **fields}}
+    )
+    assert answer.get("errors") is None, answer
+    issue: dict[str, Any] = answer["data"]["createIssue"]["issue"]
+    return issue
+
+
+async def walk(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    parent: str,
+    field: str,
+    selection: str,
+    page_size: int = 3,
+) -> list[dict[str, Any]]:
+    """Every node of the connection `field` of the root field `parent` (e.g.
+    `workspace(slug: "acme")`), `page_size` at a time, checking the page info."""
+    query = (
+        f"query($after: String) {{ {parent} {{ {field}(first: {page_size}, after: $after) {{"
+        f" totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {selection}"
+        " } } } } }"
+    )
+    root = parent.split("(")[0]
+    nodes: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        body = await gql(client, query, headers, {"after": after})
+        assert "errors" not in body, body
+        connection = body["data"][root][field]
+        nodes.extend(edge["node"] for edge in connection["edges"])
+        assert len(connection["edges"]) <= page_size
+        if not connection["pageInfo"]["hasNextPage"]:
+            assert connection["totalCount"] == len(nodes)
+            return nodes
+        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+        after = connection["pageInfo"]["endCursor"]
+
+
+# Both ---------------------------------------------------------------------------------------
+
+
+def instant(value: str | None) -> datetime | None:
+    """The same moment, whichever ISO form an API wrote."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def same_fields(got: dict[str, Any], rest: dict[str, Any], *, skip: tuple[str, ...] = ()) -> None:
+    """Every field of the REST representation (but `skip`) equals its GraphQL counterpart:
+    `node_id` is `id`, snake_case is camelCase, timestamps are the same instant."""
+    for name, value in rest.items():
+        if name in skip:
+            continue
+        graphql_name = "id" if name == "node_id" else camel(name)
+        assert graphql_name in got, f"GraphQL lacks {graphql_name!r} (REST {name!r})"
+        if name.endswith("_at"):
+            assert instant(got[graphql_name]) == instant(value), name
+        else:
+            assert got[graphql_name] == value, name
+
+
+# Webhooks -----------------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "receiver-secret-0123456789"
+
+
+class UtcClock:
+    """UTC time the test moves by hand (the webhook worker's clock)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+async def hook(world: World, settings: Settings, url: str, events: list[str] | None = None) -> int:
+    """A webhook of acme to `url` (every event by default), made by its admin; its id."""
+    created = await webhooks.create_webhook(
+        principal_of(world.users["admin"]),
+        settings,
+        "acme",
+        WebhookCreate(url=url, events=events or ["*"], secret=WEBHOOK_SECRET),
+    )
+    return created.webhook.pk
