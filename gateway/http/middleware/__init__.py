@@ -1,2 +1,3 @@
-"""Every pure ASGI middleware of the app, outermost first in `gateway.http.app`: body size, CORS,
-security headers, compression, outage answers, request ids, the rate limit and idempotency."""
+"""Every pure ASGI middleware of the app (`gateway.http.app` stacks them): read routing,
+compression, request ids, security headers, outage answers, CORS, the rate limit, body size and
+idempotency."""
