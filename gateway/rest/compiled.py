@@ -159,7 +159,9 @@ class Reads:
         )
 
 
-def reads(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Reads:
+async def reads(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Reads:
+    """`async`, like the getters of `gateway.http.deps`: FastAPI runs a plain `def` dependency in
+    its thread pool, a hop per request for building a tuple."""
     return Reads(request, principal, settings)
 
 
