@@ -177,4 +177,4 @@ async def redeliver(
     delivery, now pending: the worker sends it in the webhook's order."""
     await webhooks.redeliver(reads.principal, ((slug, webhook_id), delivery_id))
     arguments = {"slug": slug, "parent": webhook_id, "pk": delivery_id}
-    return await reads.written(DELIVERY_ONE, arguments, 202, versioned=False)
+    return await reads.written(DELIVERY_ONE, arguments, 202)
