@@ -21,14 +21,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-METHODS = (
-    "execute_insert",
-    "execute_query",
-    "execute_query_dict",
-    "execute_query_dict_with_affected",
-    "execute_many",
-    "execute_script",
-)
+from gateway.observability.sql import METHODS, client_classes
 
 # Some execute_* methods delegate to others (or to super()); only the outermost call is a
 # statement on the wire.
@@ -53,16 +46,6 @@ class SqlLog:
         return "\n".join(f"{i}. {s}" for i, s in enumerate(self.statements, 1))
 
 
-def _client_classes() -> list[type[BaseDBAsyncClient]]:
-    found: list[type[BaseDBAsyncClient]] = []
-    pending: list[type[BaseDBAsyncClient]] = [BaseDBAsyncClient]
-    while pending:
-        cls = pending.pop()
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
 def _counting(log: SqlLog, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
     async def wrapper(self: BaseDBAsyncClient, query: str, *args: Any, **kwargs: Any) -> Any:
@@ -83,7 +66,7 @@ def count_sql() -> Iterator[SqlLog]:
     log = SqlLog()
     patched: list[tuple[type[BaseDBAsyncClient], str, Any]] = []
     try:
-        for cls in _client_classes():
+        for cls in client_classes():
             for name in METHODS:
                 original = cls.__dict__.get(name)
                 if original is not None:

@@ -73,7 +73,8 @@ def _counted(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
     return wrapper
 
 
-def _client_classes() -> list[type[BaseDBAsyncClient]]:
+def client_classes() -> list[type[BaseDBAsyncClient]]:
+    """Every loaded Tortoise client class (tests/sql_counter.py wraps the same ones)."""
     found: list[type[BaseDBAsyncClient]] = []
     pending: list[type[BaseDBAsyncClient]] = [BaseDBAsyncClient]
     while pending:
@@ -90,7 +91,7 @@ def install() -> None:
     import gateway.core.postgres
     import gateway.reads.sqlite  # noqa: F401
 
-    for cls in _client_classes():
+    for cls in client_classes():
         for name in METHODS:
             original = cls.__dict__.get(name)
             if original is not None and not getattr(original, _MARK, False):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import IssueNumber, RowId
@@ -45,17 +45,16 @@ async def list_comments(
     slug: str,
     key: str,
     number: IssueNumber,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     paging: PageParamsDep,
-    request: Request,
 ) -> Response:
     """The issue's comments, oldest first, keyset paged. Anyone who can read the workspace
     may list them."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number}
-    explain = lambda: comments.list_comments(principal, (slug, key, number), **paging.args())  # noqa: E731
-    body = await read(settings, principal, _PAGE, arguments, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: comments.list_comments(  # noqa: E731
+        reads.principal, (slug, key, number), **paging.args()
+    )
+    return await reads.page(_PAGE, arguments, explain, paging.args())
 
 
 @router.post(
@@ -70,15 +69,13 @@ async def add_comment(
     key: str,
     number: IssueNumber,
     body: CommentCreate,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    request: Request,
+    reads: ReadsDep,
 ) -> Response:
     """Add a comment (members and up). The body is trimmed and must keep 1 to 65,536
     characters. The `Location` header names the new comment."""
-    view = await comments.add_comment(principal, (slug, key, number), body)
+    view = await comments.add_comment(reads.principal, (slug, key, number), body)
     location = str(
-        request.app.url_path_for(
+        reads.request.app.url_path_for(
             "comments.get",
             slug=slug,
             key=canonical_key(key),
@@ -87,9 +84,7 @@ async def add_comment(
         )
     )
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": view.pk}
-    return await written(
-        settings, principal.user_id, COMMENT_ONE, arguments, 201, {"Location": location}
-    )
+    return await reads.written(COMMENT_ONE, arguments, 201, {"Location": location})
 
 
 @router.get(
@@ -104,14 +99,14 @@ async def get_comment(
     key: str,
     number: IssueNumber,
     comment_id: RowId,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    request: Request,
+    reads: ReadsDep,
 ) -> Response:
     """One comment, with a strong `ETag`; `If-None-Match` with it answers 304."""
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": comment_id}
-    explain = lambda: comments.get_comment(principal, _ref(slug, key, number, comment_id))  # noqa: E731
-    return one_answer(request, await read(settings, principal, COMMENT_ONE, arguments, explain))
+    explain = lambda: comments.get_comment(  # noqa: E731
+        reads.principal, _ref(slug, key, number, comment_id)
+    )
+    return await reads.one(COMMENT_ONE, arguments, explain)
 
 
 @router.patch(
@@ -128,17 +123,16 @@ async def update_comment(
     number: IssueNumber,
     comment_id: RowId,
     body: CommentPatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change the body of your own comment; nobody else may, admins included. Sets
     `edited_at` and bumps `version` when the body changes. Honours `If-Match`."""
     view = await comments.update_comment(
-        principal, _ref(slug, key, number, comment_id), body, version
+        reads.principal, _ref(slug, key, number, comment_id), body, version
     )
     arguments: dict[str, object] = {"slug": slug, "key": key, "number": number, "pk": view.pk}
-    return await written(settings, principal.user_id, COMMENT_ONE, arguments)
+    return await reads.written(COMMENT_ONE, arguments)
 
 
 @router.delete(

@@ -35,34 +35,6 @@ Explain = Callable[[], Awaitable[object]]
 """The service's own read of the same thing: raises the error the compiled read cannot tell."""
 
 
-async def read(
-    settings: Settings,
-    principal: Principal,
-    root: Root,
-    arguments: Mapping[str, object],
-    explain: Explain,
-    page: Mapping[str, object] | None = None,
-) -> bytes:
-    """The answer read in one statement. `page`: a list's paging arguments
-    (`PageParams.args()`, or GraphQL-like ones with `filter`/`orderBy`)."""
-    body, unread = None, False
-    if principal.allows(Scope.read):
-        try:
-            body = await read_root(root, dialect_of(settings), principal.user_id, arguments, page)
-        except DomainError:  # a bad cursor or filter: the service says it in its words
-            pass
-        except CannotCompile:  # a cursor the read model cannot check (minted before v2)
-            unread = True
-    if body is None:
-        await explain()
-        if unread:
-            raise ValidationFailed.on(
-                "cursor", "This cursor has expired; start from the first page"
-            )
-        raise NotFound("It no longer exists")  # deleted between the two reads
-    return body
-
-
 def next_cursor(body: bytes) -> str | None:
     """The page's `next_cursor`, the last key of its JSON, without parsing the items."""
     value = body[body.rfind(b'"next_cursor"') + len(b'"next_cursor"') :]
@@ -78,11 +50,6 @@ def link(request: Request, cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{url}>; rel="next"'}
 
 
-def page_answer(request: Request, body: bytes) -> Response:
-    """A compiled page, with its `Link` header."""
-    return Response(body, headers=link(request, next_cursor(body)), media_type=JSON)
-
-
 async def written(
     settings: Settings,
     user_id: int,
@@ -90,17 +57,16 @@ async def written(
     arguments: Mapping[str, object],
     status: int = 200,
     headers: Mapping[str, str] | None = None,
-    *,
-    versioned: bool = True,
 ) -> Response:
     """The answer to a write, read back through the read model (so it shows what a read would
-    show, never a stale copy), with its `ETag` when the object is `versioned`. The writer sees
-    what it wrote, whatever its token's scopes (`user_id`: the writer, or the user just signed
-    up)."""
+    show, never a stale copy), with its `ETag` when the object has a `version` (a webhook
+    delivery has none). The writer sees what it wrote, whatever its token's scopes (`user_id`:
+    the writer, or the user just signed up)."""
     body = await read_root(root, dialect_of(settings), user_id, arguments)
     if body is None:
         raise NotFound("It was deleted as it was written")
-    tag = {"ETag": etag_of(body)} if versioned else {}
+    version = orjson.loads(body).get("version")
+    tag = {} if version is None else {"ETag": etag(int(version))}
     return Response(body, status, headers={**(headers or {}), **tag}, media_type=JSON)
 
 
@@ -109,23 +75,42 @@ def etag_of(body: bytes) -> str:
     return etag(int(orjson.loads(body)["version"]))
 
 
-def one_answer(request: Request, body: bytes) -> Response:
-    """A compiled object with its strong `ETag` (from its `version`); 304 for a matching
-    `If-None-Match`."""
-    tag = etag_of(body)
-    if names(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return Response(body, headers={"ETag": tag}, media_type=JSON)
-
-
 @dataclass(frozen=True, slots=True)
 class Reads:
-    """The request's compiled answers: `read` + `page_answer` / `one_answer` / `written` with the
-    request, its principal and the settings already in hand."""
+    """The request's compiled answers, with the request, its principal and the settings
+    already in hand."""
 
     request: Request
     principal: Principal
     settings: Settings
+
+    async def read(
+        self,
+        root: Root,
+        arguments: Mapping[str, object],
+        explain: Explain,
+        page: Mapping[str, object] | None = None,
+    ) -> bytes:
+        """The answer read in one statement. `page`: a list's paging arguments
+        (`PageParams.args()`, or GraphQL-like ones with `filter`/`orderBy`)."""
+        body, unread = None, False
+        if self.principal.allows(Scope.read):
+            try:
+                body = await read_root(
+                    root, dialect_of(self.settings), self.principal.user_id, arguments, page
+                )
+            except DomainError:  # a bad cursor or filter: the service says it in its words
+                pass
+            except CannotCompile:  # a cursor the read model cannot check (minted before v2)
+                unread = True
+        if body is None:
+            await explain()
+            if unread:
+                raise ValidationFailed.on(
+                    "cursor", "This cursor has expired; start from the first page"
+                )
+            raise NotFound("It no longer exists")  # deleted between the two reads
+        return body
 
     async def page(
         self,
@@ -135,13 +120,17 @@ class Reads:
         page: Mapping[str, object],
     ) -> Response:
         """A list's page (`page`: its paging arguments), with its `Link` header."""
-        body = await read(self.settings, self.principal, root, arguments, explain, page)
-        return page_answer(self.request, body)
+        body = await self.read(root, arguments, explain, page)
+        return Response(body, headers=link(self.request, next_cursor(body)), media_type=JSON)
 
     async def one(self, root: Root, arguments: Mapping[str, object], explain: Explain) -> Response:
-        """One object, with its `ETag` (304 for a matching `If-None-Match`)."""
-        body = await read(self.settings, self.principal, root, arguments, explain)
-        return one_answer(self.request, body)
+        """One object, with its strong `ETag` (from its `version`); 304 for a matching
+        `If-None-Match`."""
+        body = await self.read(root, arguments, explain)
+        tag = etag_of(body)
+        if names(self.request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers={"ETag": tag})
+        return Response(body, headers={"ETag": tag}, media_type=JSON)
 
     async def written(
         self,
@@ -149,17 +138,15 @@ class Reads:
         arguments: Mapping[str, object],
         status: int = 200,
         headers: Mapping[str, str] | None = None,
-        *,
-        versioned: bool = True,
     ) -> Response:
         """The caller's write, read back (see `written`)."""
         user_id = self.principal.user_id
-        return await written(
-            self.settings, user_id, root, arguments, status, headers, versioned=versioned
-        )
+        return await written(self.settings, user_id, root, arguments, status, headers)
 
 
-def reads(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Reads:
+async def reads(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Reads:
+    """`async`, like the getters of `gateway.http.deps`: FastAPI runs a plain `def` dependency in
+    its thread pool, a hop per request for building a tuple."""
     return Reads(request, principal, settings)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import page_answer, read
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import FORBIDDEN_READ, problem_response, problems
 from gateway.services import feed
@@ -38,10 +37,8 @@ _FEED = Root("workspace", "r0", paged=rest_page("Workspace", "events", shapes.EV
 )
 async def list_events(
     slug: str,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     paging: PageParamsDep,
-    request: Request,
     type: Annotated[EventType | None, Query(description="Only events of this type.")] = None,
     project: Annotated[
         str | None, Query(max_length=10, description="Only events of the project with this key.")
@@ -60,7 +57,6 @@ async def list_events(
         },
     }
     explain = lambda: feed.list_events(  # noqa: E731
-        principal, slug, type=type, project=project, **paging.args()
+        reads.principal, slug, type=type, project=project, **paging.args()
     )
-    body = await read(settings, principal, _FEED, {"slug": slug}, explain, page)
-    return page_answer(request, body)
+    return await reads.page(_FEED, {"slug": slug}, explain, page)

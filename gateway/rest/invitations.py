@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.members import MEMBER_ONE
 from gateway.rest.pages import PageParamsDep, page_of
@@ -54,18 +54,13 @@ _TO_ME = Root("viewer", "r0", paged=rest_page("User", "invitations", shapes.INVI
     response_model=page_of(shapes.INVITATION),
     responses=problems(FORBIDDEN_INVITE, NOT_FOUND_WORKSPACE),
 )
-async def list_invitations(
-    slug: str,
-    paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def list_invitations(slug: str, paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The workspace's unanswered invitations, newest first, expired ones included (admins).
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: invitations.list_invitations(principal, slug, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _OF_WORKSPACE, {"slug": slug}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: invitations.list_invitations(  # noqa: E731
+        reads.principal, slug, **paging.args()
+    )
+    return await reads.page(_OF_WORKSPACE, {"slug": slug}, explain, paging.args())
 
 
 @router.post(
@@ -83,24 +78,16 @@ async def list_invitations(
         validated=True,
     ),
 )
-async def invite(
-    slug: str,
-    body: InvitationCreate,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def invite(slug: str, body: InvitationCreate, reads: ReadsDep) -> Response:
     """Invite an account by `username`, or anyone by `email` (exactly one), with a role
     (`member` by default) for 7 days. Admins invite up to admin; only owners invite owners.
     An email invitation is answered the same whether or not an account has the address."""
-    view = await invitations.invite(principal, slug, body)
-    headers = {
-        "Location": str(
-            request.app.url_path_for("invitations.get", slug=slug, invitation_id=str(view.pk))
-        )
-    }
+    view = await invitations.invite(reads.principal, slug, body)
+    location = reads.request.app.url_path_for(
+        "invitations.get", slug=slug, invitation_id=str(view.pk)
+    )
     arguments = {"slug": slug, "pk": view.pk}
-    return await written(settings, principal.user_id, INVITATION_ONE, arguments, 201, headers)
+    return await reads.written(INVITATION_ONE, arguments, 201, {"Location": str(location)})
 
 
 @router.get(
@@ -110,18 +97,11 @@ async def invite(
     response_model=shapes.INVITATION.model,
     responses=problems(FORBIDDEN_INVITE, NOT_FOUND_INVITATION, cached=True),
 )
-async def get_invitation(
-    slug: str,
-    invitation_id: RowId,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_invitation(slug: str, invitation_id: RowId, reads: ReadsDep) -> Response:
     """One invitation of the workspace in any state (admins), with a strong `ETag`;
     `If-None-Match` with the current ETag answers 304."""
-    explain = lambda: invitations.get_invitation(principal, (slug, invitation_id))  # noqa: E731
-    arguments = {"slug": slug, "pk": invitation_id}
-    return one_answer(request, await read(settings, principal, INVITATION_ONE, arguments, explain))
+    explain = lambda: invitations.get_invitation(reads.principal, (slug, invitation_id))  # noqa: E731
+    return await reads.one(INVITATION_ONE, {"slug": slug, "pk": invitation_id}, explain)
 
 
 @router.delete(
@@ -150,14 +130,11 @@ async def revoke(
     response_model=page_of(shapes.INVITATION),
     responses=problems(FORBIDDEN_ADMIN_SCOPE),
 )
-async def list_my_invitations(
-    paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
-) -> Response:
+async def list_my_invitations(paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The invitations the caller may still accept, newest first: those naming their account
     or the email address it has now. Paged with `limit` and `cursor`."""
-    explain = lambda: invitations.list_my_invitations(principal, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _TO_ME, {}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: invitations.list_my_invitations(reads.principal, **paging.args())  # noqa: E731
+    return await reads.page(_TO_ME, {}, explain, paging.args())
 
 
 @me_router.post(
@@ -166,15 +143,15 @@ async def list_my_invitations(
     response_model=shapes.MEMBER.model,
     responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
-async def accept(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
+async def accept(invitation_id: RowId, reads: ReadsDep) -> Response:
     """Join the workspace with the invited role; answers the new membership. A token needs
     the `admin` scope (joining changes memberships)."""
-    acceptance = await invitations.accept(principal, invitation_id)
+    acceptance = await invitations.accept(reads.principal, invitation_id)
     joined = {
         "slug": acceptance.invitation.workspace_slug,
         "username": acceptance.membership.username,
     }
-    return await written(settings, principal.user_id, MEMBER_ONE, joined)
+    return await reads.written(MEMBER_ONE, joined)
 
 
 @me_router.post(
@@ -183,7 +160,7 @@ async def accept(invitation_id: RowId, principal: PrincipalDep, settings: Settin
     response_model=shapes.INVITATION.model,
     responses=problems(FORBIDDEN_ADMIN_SCOPE, NOT_FOUND_MINE, ANSWERED),
 )
-async def decline(invitation_id: RowId, principal: PrincipalDep, settings: SettingsDep) -> Response:
+async def decline(invitation_id: RowId, reads: ReadsDep) -> Response:
     """Refuse an invitation; answers it, now `declined`. A token needs the `admin` scope."""
-    await invitations.decline(principal, invitation_id)
-    return await written(settings, principal.user_id, _MINE, {"pk": invitation_id})
+    await invitations.decline(reads.principal, invitation_id)
+    return await reads.written(_MINE, {"pk": invitation_id})

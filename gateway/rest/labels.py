@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import (
@@ -44,21 +44,13 @@ def _project(slug: str, key: str) -> tuple[str, str]:
     response_model=page_of(shapes.LABEL),
     responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
-async def list_labels(
-    slug: str,
-    key: str,
-    paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def list_labels(slug: str, key: str, paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The project's labels ordered by name (ignoring case). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: labels.list_labels(principal, _project(slug, key), **paging.args())  # noqa: E731
-    body = await read(
-        settings, principal, _PAGE, {"slug": slug, "key": key}, explain, paging.args()
+    explain = lambda: labels.list_labels(  # noqa: E731
+        reads.principal, _project(slug, key), **paging.args()
     )
-    return page_answer(request, body)
+    return await reads.page(_PAGE, {"slug": slug, "key": key}, explain, paging.args())
 
 
 @router.post(
@@ -77,22 +69,18 @@ async def create_label(
     slug: str,
     key: str,
     body: LabelCreate,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
 ) -> Response:
     """Create a label (admins): `name` 1..50, `color` `#rrggbb`, `description` up to 200.
     Answers 201 with a `Location`."""
-    view = await labels.create_label(principal, _project(slug, key), body)
+    view = await labels.create_label(reads.principal, _project(slug, key), body)
     location = str(
-        request.app.url_path_for(
+        reads.request.app.url_path_for(
             "labels.get", slug=slug, key=canonical_key(key), name=quote(view.name, safe="")
         )
     )
     arguments: dict[str, object] = {"slug": slug, "key": key, "name": view.name}
-    return await written(
-        settings, principal.user_id, LABEL_ONE, arguments, 201, {"Location": location}
-    )
+    return await reads.written(LABEL_ONE, arguments, 201, {"Location": location})
 
 
 @router.get(
@@ -102,19 +90,11 @@ async def create_label(
     response_model=shapes.LABEL.model,
     responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
-async def get_label(
-    slug: str,
-    key: str,
-    name: str,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_label(slug: str, key: str, name: str, reads: ReadsDep) -> Response:
     """One label, by name (ignoring case), with a strong `ETag`; `If-None-Match` with the
     current ETag answers 304."""
-    arguments: dict[str, object] = {"slug": slug, "key": key, "name": name}
-    explain = lambda: labels.get_label(principal, (_project(slug, key), name))  # noqa: E731
-    return one_answer(request, await read(settings, principal, LABEL_ONE, arguments, explain))
+    explain = lambda: labels.get_label(reads.principal, (_project(slug, key), name))  # noqa: E731
+    return await reads.one(LABEL_ONE, {"slug": slug, "key": key, "name": name}, explain)
 
 
 @router.patch(
@@ -134,15 +114,14 @@ async def update_label(
     key: str,
     name: str,
     body: LabelPatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Rename, recolour or describe a label (admins); omitted fields stay as they are.
     Honours `If-Match`."""
-    view = await labels.update_label(principal, (_project(slug, key), name), body, version)
-    arguments: dict[str, object] = {"slug": slug, "key": key, "name": view.name}
-    return await written(settings, principal.user_id, LABEL_ONE, arguments)
+    ref = (_project(slug, key), name)
+    view = await labels.update_label(reads.principal, ref, body, version)
+    return await reads.written(LABEL_ONE, {"slug": slug, "key": key, "name": view.name})
 
 
 @router.delete(

@@ -3,13 +3,13 @@ POST: users join by accepting an invitation (`gateway.rest.invitations`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import FORBIDDEN_READ, NOT_FOUND_WORKSPACE, problem_response, problems
@@ -38,18 +38,11 @@ _PAGE = Root("workspace", "r0", paged=rest_page("Workspace", "members", shapes.M
     response_model=page_of(shapes.MEMBER),
     responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE),
 )
-async def list_members(
-    slug: str,
-    paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def list_members(slug: str, paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The workspace's members in the order they joined; any member may list them. Paged with
     `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: members.list_members(principal, slug, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _PAGE, {"slug": slug}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: members.list_members(reads.principal, slug, **paging.args())  # noqa: E731
+    return await reads.page(_PAGE, {"slug": slug}, explain, paging.args())
 
 
 @router.get(
@@ -59,18 +52,11 @@ async def list_members(
     response_model=shapes.MEMBER.model,
     responses=problems(FORBIDDEN_READ, NOT_FOUND_MEMBER, cached=True),
 )
-async def get_member(
-    slug: str,
-    username: str,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_member(slug: str, username: str, reads: ReadsDep) -> Response:
     """One member of the workspace, by username, with a strong `ETag`; `If-None-Match` with
     the current ETag answers 304."""
-    arguments: dict[str, object] = {"slug": slug, "username": username}
-    explain = lambda: members.get_member(principal, slug, username)  # noqa: E731
-    return one_answer(request, await read(settings, principal, MEMBER_ONE, arguments, explain))
+    explain = lambda: members.get_member(reads.principal, slug, username)  # noqa: E731
+    return await reads.one(MEMBER_ONE, {"slug": slug, "username": username}, explain)
 
 
 @router.patch(
@@ -85,16 +71,14 @@ async def change_role(
     slug: str,
     username: str,
     body: MemberRoleChange,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Give a member another role. Admins change roles up to admin; only owners make someone
     an owner or change an owner's role; the last owner cannot be demoted (409). Honours
     `If-Match`."""
-    await members.change_role(principal, slug, username, body.role, version)
-    arguments: dict[str, object] = {"slug": slug, "username": username}
-    return await written(settings, principal.user_id, MEMBER_ONE, arguments)
+    await members.change_role(reads.principal, slug, username, body.role, version)
+    return await reads.written(MEMBER_ONE, {"slug": slug, "username": username})
 
 
 @router.delete(

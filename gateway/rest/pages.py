@@ -2,7 +2,7 @@
 `Link: <…>; rel="next"` header out. The paging itself is `gateway.core.paging.keyset_page` (or the
 compiled reads' keyset pages, `gateway.reads`).
 
-A compiled list documents `page_of(shape)` and answers with `gateway.rest.compiled.page_answer`;
+A compiled list documents `page_of(shape)` and answers with `gateway.rest.compiled.Reads.page`;
 a list the service pages (`/me/tokens`) builds its body with `page_out`:
 
     @router.get("", response_model=page_named(Token))

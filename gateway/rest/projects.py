@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import (
@@ -39,18 +39,11 @@ def _ref(slug: str, key: str) -> projects.ProjectRef:
     response_model=page_of(shapes.PROJECT),
     responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT),
 )
-async def list_projects(
-    slug: str,
-    paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def list_projects(slug: str, paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The workspace's projects (archived ones included) ordered by key. Paged with `limit`
     and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: projects.list_projects(principal, slug, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _PAGE, {"slug": slug}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: projects.list_projects(reads.principal, slug, **paging.args())  # noqa: E731
+    return await reads.page(_PAGE, {"slug": slug}, explain, paging.args())
 
 
 @router.post(
@@ -65,21 +58,13 @@ async def list_projects(
         validated=True,
     ),
 )
-async def create_project(
-    slug: str,
-    body: ProjectCreate,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def create_project(slug: str, body: ProjectCreate, reads: ReadsDep) -> Response:
     """Create a project (admins). `key` is an upper-case letter followed by 1 to 9 upper-case
     letters or digits. Answers 201 with a `Location`."""
-    view = await projects.create_project(principal, slug, body)
-    location = str(request.app.url_path_for("projects.get", slug=slug, key=view.key))
+    view = await projects.create_project(reads.principal, slug, body)
+    location = str(reads.request.app.url_path_for("projects.get", slug=slug, key=view.key))
     arguments: dict[str, object] = {"slug": slug, "key": view.key}
-    return await written(
-        settings, principal.user_id, PROJECT_ONE, arguments, 201, {"Location": location}
-    )
+    return await reads.written(PROJECT_ONE, arguments, 201, {"Location": location})
 
 
 @router.get(
@@ -89,18 +74,10 @@ async def create_project(
     response_model=shapes.PROJECT.model,
     responses=problems(FORBIDDEN_READ, NOT_FOUND_PROJECT, cached=True),
 )
-async def get_project(
-    slug: str,
-    key: str,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_project(slug: str, key: str, reads: ReadsDep) -> Response:
     """One project, with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
-    explain = lambda: projects.get_project(principal, _ref(slug, key))  # noqa: E731
-    return one_answer(
-        request, await read(settings, principal, PROJECT_ONE, {"slug": slug, "key": key}, explain)
-    )
+    explain = lambda: projects.get_project(reads.principal, _ref(slug, key))  # noqa: E731
+    return await reads.one(PROJECT_ONE, {"slug": slug, "key": key}, explain)
 
 
 @router.patch(
@@ -115,16 +92,14 @@ async def update_project(
     slug: str,
     key: str,
     body: ProjectPatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change `name` or `description`, or archive/unarchive with `is_archived` (admins).
     Omitted fields stay as they are. An archived project only accepts
     `{"is_archived": false}`. Honours `If-Match`."""
-    view = await projects.update_project(principal, _ref(slug, key), body, version)
-    arguments: dict[str, object] = {"slug": slug, "key": view.key}
-    return await written(settings, principal.user_id, PROJECT_ONE, arguments)
+    view = await projects.update_project(reads.principal, _ref(slug, key), body, version)
+    return await reads.written(PROJECT_ONE, {"slug": slug, "key": view.key})
 
 
 @router.delete(

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from gateway.core.validation import InputModel
-from gateway.http.deps import PrincipalDep, SettingsDep, ThrottleDep
+from gateway.http.deps import SettingsDep, ThrottleDep
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, read, written
+from gateway.rest.compiled import ReadsDep, written
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.responses import (
     PRECONDITION_FAILED,
@@ -82,17 +82,11 @@ async def sign_up(body: SignUpIn, request: Request, settings: SettingsDep) -> Re
         not_found=problem_response("NOT_FOUND: no active user has that username"), cached=True
     ),
 )
-async def get_user(
-    username: str,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_user(username: str, reads: ReadsDep) -> Response:
     """A user's public profile, by username (their email only to themselves or a site
     admin), with a strong `ETag`; `If-None-Match` with the current ETag answers 304."""
-    explain = lambda: users.get_by_username(principal, username)  # noqa: E731
-    arguments = {"username": users.username_key(username)}
-    return one_answer(request, await read(settings, principal, USER_ONE, arguments, explain))
+    explain = lambda: users.get_by_username(reads.principal, username)  # noqa: E731
+    return await reads.one(USER_ONE, {"username": users.username_key(username)}, explain)
 
 
 @router.get(
@@ -101,11 +95,11 @@ async def get_user(
     response_model=shapes.USER.model,
     responses=problems(cached=True),
 )
-async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDep) -> Response:
+async def get_me(reads: ReadsDep) -> Response:
     """The user the bearer token belongs to, email included, with a strong `ETag`;
     `If-None-Match` with the current ETag answers 304."""
-    explain = lambda: users.get_viewer(principal)  # noqa: E731
-    return one_answer(request, await read(settings, principal, ME, {}, explain))
+    explain = lambda: users.get_viewer(reads.principal)  # noqa: E731
+    return await reads.one(ME, {}, explain)
 
 
 @router.patch(
@@ -123,8 +117,7 @@ async def get_me(request: Request, principal: PrincipalDep, settings: SettingsDe
 )
 async def update_me(
     body: users.ViewerChanges,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     throttle: ThrottleDep,
     version: ExpectedVersion,
 ) -> Response:
@@ -134,5 +127,5 @@ async def update_me(
     Changing the email or the password needs `current_password`; wrong guesses count towards
     the same limit as failed sign-ins. A new password signs out every session (all refresh
     tokens are revoked); personal access tokens keep working. Honours `If-Match`."""
-    await users.update_viewer(principal, body, throttle=throttle, expected_version=version)
-    return await written(settings, principal.user_id, ME, {})
+    await users.update_viewer(reads.principal, body, throttle=throttle, expected_version=version)
+    return await reads.written(ME, {})

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Final
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import Field, create_model
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import JSON, one_answer, page_answer, read, written
+from gateway.rest.compiled import JSON, ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.params import RowId
@@ -62,18 +62,11 @@ _DELIVERIES: Final = Root(
     response_model=page_of(shapes.WEBHOOK),
     responses=problems(FORBIDDEN_SEE, NOT_FOUND_WORKSPACE),
 )
-async def list_webhooks(
-    slug: str,
-    paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def list_webhooks(slug: str, paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The workspace's webhooks, oldest first (admins). Paged with `limit` and `cursor`
     (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: webhooks.list_webhooks(principal, slug, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _OF_WORKSPACE, {"slug": slug}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: webhooks.list_webhooks(reads.principal, slug, **paging.args())  # noqa: E731
+    return await reads.page(_OF_WORKSPACE, {"slug": slug}, explain, paging.args())
 
 
 @router.post(
@@ -83,22 +76,16 @@ async def list_webhooks(
     response_model=CreatedWebhook,
     responses=problems(FORBIDDEN_NOT_ADMIN, NOT_FOUND_WORKSPACE, validated=True),
 )
-async def create_webhook(
-    slug: str,
-    body: WebhookCreate,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def create_webhook(slug: str, body: WebhookCreate, reads: ReadsDep) -> Response:
     """Register a URL to receive the workspace's events of the types in `events` (admins).
     Each is POSTed as the JSON of an item of `GET /workspaces/{slug}/events`, signed with
     `X-Switchyard-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`. The `secret` is
     generated unless given, and this answer is the only one that shows it. Answers 201 with a
     `Location`."""
-    created = await webhooks.create_webhook(principal, settings, slug, body)
+    created = await webhooks.create_webhook(reads.principal, reads.settings, slug, body)
     pk = created.webhook.pk
-    location = str(request.app.url_path_for("webhooks.get", slug=slug, webhook_id=str(pk)))
-    answer = await written(settings, principal.user_id, WEBHOOK_ONE, {"slug": slug, "pk": pk})
+    location = str(reads.request.app.url_path_for("webhooks.get", slug=slug, webhook_id=str(pk)))
+    answer = await reads.written(WEBHOOK_ONE, {"slug": slug, "pk": pk})
     shown = {**orjson.loads(answer.body), "secret": created.secret}
     headers = {"Location": location, "ETag": answer.headers["ETag"]}
     return Response(orjson.dumps(shown), 201, headers=headers, media_type=JSON)
@@ -111,18 +98,11 @@ async def create_webhook(
     response_model=shapes.WEBHOOK.model,
     responses=problems(FORBIDDEN_SEE, NOT_FOUND_WEBHOOK, cached=True),
 )
-async def get_webhook(
-    slug: str,
-    webhook_id: RowId,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_webhook(slug: str, webhook_id: RowId, reads: ReadsDep) -> Response:
     """One webhook (admins), with a strong `ETag`; `If-None-Match` with the current ETag
     answers 304."""
-    explain = lambda: webhooks.get_webhook(principal, (slug, webhook_id))  # noqa: E731
-    arguments = {"slug": slug, "pk": webhook_id}
-    return one_answer(request, await read(settings, principal, WEBHOOK_ONE, arguments, explain))
+    explain = lambda: webhooks.get_webhook(reads.principal, (slug, webhook_id))  # noqa: E731
+    return await reads.one(WEBHOOK_ONE, {"slug": slug, "pk": webhook_id}, explain)
 
 
 @router.patch(
@@ -135,15 +115,14 @@ async def update_webhook(
     slug: str,
     webhook_id: RowId,
     body: WebhookPatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change the URL, the events, the secret (it takes effect at once) or `active` (admins);
     omitted fields stay as they are. Honours `If-Match`."""
-    await webhooks.update_webhook(principal, settings, (slug, webhook_id), body, version)
-    arguments = {"slug": slug, "pk": webhook_id}
-    return await written(settings, principal.user_id, WEBHOOK_ONE, arguments)
+    ref = (slug, webhook_id)
+    await webhooks.update_webhook(reads.principal, reads.settings, ref, body, version)
+    return await reads.written(WEBHOOK_ONE, {"slug": slug, "pk": webhook_id})
 
 
 @router.delete(
@@ -170,18 +149,14 @@ async def list_deliveries(
     slug: str,
     webhook_id: RowId,
     paging: PageParamsDep,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
 ) -> Response:
     """The webhook's deliveries, newest first, each with its state and last attempt (admins).
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
     explain = lambda: webhooks.list_deliveries(  # noqa: E731
-        principal, (slug, webhook_id), **paging.args()
+        reads.principal, (slug, webhook_id), **paging.args()
     )
-    arguments = {"slug": slug, "pk": webhook_id}
-    body = await read(settings, principal, _DELIVERIES, arguments, explain, paging.args())
-    return page_answer(request, body)
+    return await reads.page(_DELIVERIES, {"slug": slug, "pk": webhook_id}, explain, paging.args())
 
 
 @router.post(
@@ -195,12 +170,11 @@ async def redeliver(
     slug: str,
     webhook_id: RowId,
     delivery_id: RowId,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
 ) -> Response:
     """Send a delivery again (admins): a pending one now, a succeeded or failed one from
     scratch with the whole retry schedule ahead. It keeps its `guid`. Answers 202 with the
     delivery, now pending: the worker sends it in the webhook's order."""
-    await webhooks.redeliver(principal, ((slug, webhook_id), delivery_id))
+    await webhooks.redeliver(reads.principal, ((slug, webhook_id), delivery_id))
     arguments = {"slug": slug, "parent": webhook_id, "pk": delivery_id}
-    return await written(settings, principal.user_id, DELIVERY_ONE, arguments, 202, versioned=False)
+    return await reads.written(DELIVERY_ONE, arguments, 202)

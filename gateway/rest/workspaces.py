@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from gateway.http.deps import PrincipalDep, SettingsDep
+from gateway.http.deps import PrincipalDep
 from gateway.reads.reader import rest_page
 from gateway.reads.roots import Root
 from gateway.rest import shapes
-from gateway.rest.compiled import one_answer, page_answer, read, written
+from gateway.rest.compiled import ReadsDep
 from gateway.rest.conditional import ExpectedVersion
 from gateway.rest.pages import PageParamsDep, page_of
 from gateway.rest.responses import (
@@ -35,15 +35,12 @@ _MINE = Root("viewer", "r0", paged=rest_page("User", "workspaces", shapes.WORKSP
     response_model=page_of(shapes.WORKSPACE),
     responses=problems(FORBIDDEN_READ),
 )
-async def list_workspaces(
-    paging: PageParamsDep, request: Request, principal: PrincipalDep, settings: SettingsDep
-) -> Response:
+async def list_workspaces(paging: PageParamsDep, reads: ReadsDep) -> Response:
     """The workspaces the caller is a member of, in the order they joined them. A site admin
     also sees only their own memberships here; any other workspace is reached by its slug.
     Paged with `limit` and `cursor` (`next_cursor`, and a `Link: rel="next"` header)."""
-    explain = lambda: workspaces.list_workspaces(principal, **paging.args())  # noqa: E731
-    body = await read(settings, principal, _MINE, {}, explain, paging.args())
-    return page_answer(request, body)
+    explain = lambda: workspaces.list_workspaces(reads.principal, **paging.args())  # noqa: E731
+    return await reads.page(_MINE, {}, explain, paging.args())
 
 
 @router.post(
@@ -57,19 +54,11 @@ async def list_workspaces(
         validated=True,
     ),
 )
-async def create_workspace(
-    body: WorkspaceCreate,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def create_workspace(body: WorkspaceCreate, reads: ReadsDep) -> Response:
     """Create a workspace; the caller becomes its owner. Answers 201 with a `Location`."""
-    view = await workspaces.create_workspace(principal, body)
-    location = str(request.app.url_path_for("workspaces.get", slug=view.slug))
-    headers = {"Location": location}
-    return await written(
-        settings, principal.user_id, WORKSPACE_ONE, {"slug": view.slug}, 201, headers
-    )
+    view = await workspaces.create_workspace(reads.principal, body)
+    location = str(reads.request.app.url_path_for("workspaces.get", slug=view.slug))
+    return await reads.written(WORKSPACE_ONE, {"slug": view.slug}, 201, {"Location": location})
 
 
 @router.get(
@@ -79,19 +68,12 @@ async def create_workspace(
     response_model=shapes.WORKSPACE.model,
     responses=problems(FORBIDDEN_READ, NOT_FOUND_WORKSPACE, cached=True),
 )
-async def get_workspace(
-    slug: str,
-    request: Request,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-) -> Response:
+async def get_workspace(slug: str, reads: ReadsDep) -> Response:
     """One workspace the caller belongs to (any workspace, for a site admin), with a strong
     `ETag`; `If-None-Match` with the current ETag answers 304. A workspace the caller cannot
     see is 404, exactly like one that does not exist."""
-    explain = lambda: workspaces.get_workspace(principal, slug)  # noqa: E731
-    return one_answer(
-        request, await read(settings, principal, WORKSPACE_ONE, {"slug": slug}, explain)
-    )
+    explain = lambda: workspaces.get_workspace(reads.principal, slug)  # noqa: E731
+    return await reads.one(WORKSPACE_ONE, {"slug": slug}, explain)
 
 
 @router.patch(
@@ -109,14 +91,13 @@ async def get_workspace(
 async def update_workspace(
     slug: str,
     body: WorkspacePatch,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    reads: ReadsDep,
     version: ExpectedVersion,
 ) -> Response:
     """Change the name and/or slug (owners only). Omitted fields stay as they are; after a
     slug change the workspace lives at its new URL only. Honours `If-Match`."""
-    view = await workspaces.update_workspace(principal, slug, body, version)
-    return await written(settings, principal.user_id, WORKSPACE_ONE, {"slug": view.slug})
+    view = await workspaces.update_workspace(reads.principal, slug, body, version)
+    return await reads.written(WORKSPACE_ONE, {"slug": view.slug})
 
 
 @router.delete(

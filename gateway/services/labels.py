@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError, NotFound
@@ -150,6 +151,22 @@ async def _locate(
     return project, label
 
 
+async def _lock(
+    db: TransactionalDBClient, principal: Principal, ref: LabelRef, expected_version: int | None
+) -> tuple[ProjectRow, LabelRow]:
+    """The label to change and its project, both rows locked in `db`'s transaction (so the
+    project cannot be archived under the write); PRECONDITION_FAILED when `expected_version` is
+    stale, CONFLICT when the project is archived."""
+    found_project, found = await _locate(principal, ref, Action.manage_labels)
+    project = await project_repo.lock(db, found_project.id)
+    current = await label_repo.lock(db, found.id)
+    if project is None or current is None:
+        raise NotFound("No such label")
+    check_version(current.version, expected_version)
+    require_writable(project)
+    return project, current
+
+
 async def get_label(principal: Principal, ref: LabelRef) -> LabelView:
     """The label; NOT_FOUND when it does not exist or is invisible to the caller."""
     _, label = await _locate(principal, ref, Action.read)
@@ -209,13 +226,7 @@ async def update_label(
     PRECONDITION_FAILED when `expected_version` is stale; CONFLICT on a taken name or an
     archived project."""
     async with in_transaction() as db:
-        found_project, found = await _locate(principal, ref, Action.manage_labels)
-        project = await project_repo.lock(db, found_project.id)
-        current = await label_repo.lock(db, found.id)
-        if project is None or current is None:
-            raise NotFound("No such label")
-        check_version(current.version, expected_version)
-        require_writable(project)
+        project, current = await _lock(db, principal, ref, expected_version)
         changes = _changes(current, patch)
         if not changes:
             return view(current)
@@ -248,13 +259,7 @@ async def delete_label(
     """Delete a label (admins), removing it from every issue; returns its id. Records
     `label.deleted`. CONFLICT when the project is archived."""
     async with in_transaction() as db:
-        found_project, found = await _locate(principal, ref, Action.manage_labels)
-        project = await project_repo.lock(db, found_project.id)
-        current = await label_repo.lock(db, found.id)
-        if project is None or current is None:
-            raise NotFound("No such label")
-        check_version(current.version, expected_version)
-        require_writable(project)
+        project, current = await _lock(db, principal, ref, expected_version)
         await label_repo.delete(db, current.id)
         await recording.record(
             project.workspace_id,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import Field, StringConstraints, field_validator
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError
@@ -190,14 +191,8 @@ async def create_workspace(principal: Principal, data: WorkspaceCreate) -> Works
             raise _slug_taken(data.slug) from None
         owner = member_repo.UserRef(id=principal.user_id, username=principal.username)
         await member_repo.add(db, row.id, owner, Role.owner)
-        await recording.record(
-            row.id,
-            principal.user_id,
-            EventType.workspace_created,
-            node_id(row.id),
-            db=db,
-            data={"slug": row.slug, "name": row.name},
-        )
+        created: JSONObject = {"slug": row.slug, "name": row.name}
+        await _record(db, principal, row, EventType.workspace_created, created)
     return _view(row, Role.owner)
 
 
@@ -211,11 +206,7 @@ async def update_workspace(
     A patch that changes nothing records nothing (and keeps the version). CONFLICT when the
     new slug is taken; PRECONDITION_FAILED when `expected_version` is stale."""
     async with in_transaction() as db:
-        access = await authorize(principal, workspace, Action.manage_workspace)
-        current = await workspace_repo.lock(db, access.workspace.id)
-        if current is None:  # deleted since `authorize` read it
-            raise not_found(access.workspace.id)
-        check_version(current.version, expected_version)
+        access, current = await _lock(db, principal, workspace, expected_version)
         changes: JSONObject = {}
         if patch.slug is not None and patch.slug != current.slug:
             changes["slug"] = {"from": current.slug, "to": patch.slug}
@@ -230,14 +221,7 @@ async def update_workspace(
             )
         except workspace_repo.SlugTaken:
             raise _slug_taken(slug) from None
-        await recording.record(
-            row.id,
-            principal.user_id,
-            EventType.workspace_updated,
-            node_id(row.id),
-            db=db,
-            data={"changes": changes},
-        )
+        await _record(db, principal, row, EventType.workspace_updated, {"changes": changes})
     return _view(row, access.role)
 
 
@@ -251,10 +235,33 @@ async def delete_workspace(
     `workspace.deleted`).
     """
     async with in_transaction() as db:
-        access = await authorize(principal, workspace, Action.manage_workspace)
-        current = await workspace_repo.lock(db, access.workspace.id)
-        if current is None:  # deleted since `authorize` read it
-            raise not_found(access.workspace.id)
-        check_version(current.version, expected_version)
+        access, _ = await _lock(db, principal, workspace, expected_version)
         await workspace_repo.delete(db, access.workspace.id)
     return access.workspace.id
+
+
+async def _lock(
+    db: TransactionalDBClient,
+    principal: Principal,
+    workspace: WorkspaceRef,
+    expected_version: int | None,
+) -> tuple[Access, WorkspaceRow]:
+    """The workspace an owner changes, its row locked in `db`'s transaction;
+    PRECONDITION_FAILED when `expected_version` is stale."""
+    access = await authorize(principal, workspace, Action.manage_workspace)
+    current = await workspace_repo.lock(db, access.workspace.id)
+    if current is None:  # deleted since `authorize` read it
+        raise not_found(access.workspace.id)
+    check_version(current.version, expected_version)
+    return access, current
+
+
+async def _record(
+    db: TransactionalDBClient,
+    principal: Principal,
+    row: WorkspaceRow,
+    event: EventType,
+    data: JSONObject,
+) -> None:
+    """Record an event of the workspace itself (its subject), in the write's transaction."""
+    await recording.record(row.id, principal.user_id, event, node_id(row.id), db=db, data=data)
