@@ -17,14 +17,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.environment import child_environment, free_port
+from tests.gateway_process import stop, wait_up
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -77,20 +76,10 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "gateway serve did not start"
-            time.sleep(0.2)
+        wait_up(process, f"{base_url}/readyz")
         yield base_url
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop(process)
 
 
 def test_generated_python_client_runs_the_whole_flow(tmp_path: Path, server: str) -> None:
