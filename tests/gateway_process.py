@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,17 @@ def start(
             command, env=environment(database_url, extra), stdout=output, stderr=subprocess.STDOUT
         )
     return Served(process, f"http://127.0.0.1:{port}", log)
+
+
+@contextmanager
+def running(database_url: str, log: Path, extra: dict[str, str] | None = None) -> Iterator[Served]:
+    """`serving` for synchronous tests and fixtures."""
+    served = start(database_url, log, extra)
+    try:
+        wait_up(served.process, f"{served.base}/readyz", served.log)
+        yield served
+    finally:
+        stop(served.process)
 
 
 @asynccontextmanager

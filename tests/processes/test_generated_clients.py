@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.environment import child_environment, free_port
-from tests.gateway_process import stop, wait_up
+from tests.gateway_process import running
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -62,24 +61,8 @@ def test_typescript_client_preset_output_passes_tsc_strict(tmp_path: Path) -> No
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real `gateway serve` on a fresh SQLite file; its base URL."""
-    port = free_port()
-    env = child_environment()
-    env |= {
-        "GATEWAY_ENVIRONMENT": "test",
-        "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'clients.sqlite3'}",
-    }
-    process = subprocess.Popen(
-        [str(BIN / "gateway"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_up(process, f"{base_url}/readyz")
-        yield base_url
-    finally:
-        stop(process)
+    with running(f"sqlite://{tmp_path / 'clients.sqlite3'}", tmp_path / "server.log") as served:
+        yield served.base
 
 
 def test_generated_python_client_runs_the_whole_flow(tmp_path: Path, server: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway_process import start, stop, wait_up
+from tests.gateway_process import running
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AUDIT_SCRIPT = REPO_ROOT / "tests" / "graphql_http_audit.mjs"
@@ -27,12 +27,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     anonymous requests in one burst would meet the anonymous limit."""
     tmp = tmp_path_factory.mktemp("audit")
     development = {"GATEWAY_ENVIRONMENT": "development", "GATEWAY_RATE_LIMIT_ENABLED": "false"}
-    served = start(f"sqlite://{tmp / 'audit.sqlite3'}", tmp / "server.log", development)
-    try:
-        wait_up(served.process, f"{served.base}/readyz", served.log)
+    with running(f"sqlite://{tmp / 'audit.sqlite3'}", tmp / "server.log", development) as served:
         yield f"{served.base}/graphql"
-    finally:
-        stop(served.process)
 
 
 def _audit(url: str) -> subprocess.CompletedProcess[str]:
