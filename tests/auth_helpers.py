@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -111,6 +112,17 @@ def use_memory_throttle(app: FastAPI, clock: FakeClock | None = None) -> MemoryT
     throttle = MemoryThrottle(clock or FakeClock())
     app.state.throttle = throttle
     return throttle
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    """Skip the test where no Redis answers at `url` (CI has one: `GATEWAY_TEST_REDIS_URL`)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    finally:
+        client.close()
 
 
 @asynccontextmanager

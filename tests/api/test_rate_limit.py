@@ -30,6 +30,7 @@ from tests.auth_helpers import (
     client_at,
     make_pat,
     make_user,
+    require_redis,
     throttle_on_redis,
     use_memory_throttle,
 )
@@ -316,13 +317,8 @@ async def test_redis_take_is_atomic_and_spends_only_what_fits(
 
 
 def _redis_or_skip() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        client.close()
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    return client
+    require_redis()
+    return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
 
 
 @pytest.mark.slow

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 
-from tests.auth_helpers import bearer, make_user
+from tests.auth_helpers import bearer, make_user, require_redis
 from tests.gateway_process import Served, start, stop, wait_ready
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
 
@@ -84,13 +83,7 @@ async def test_postgres_notify_carries_events_between_processes(
 
 @pytest.fixture
 def redis_channel() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    finally:
-        client.close()
+    require_redis(REDIS_URL)
     return f"switchyard-test:{uuid.uuid4().hex}:events"  # no other run hears this one
 
 
