@@ -3,15 +3,20 @@ the real token code (no endpoint needed)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+import redis
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
-from gateway.core.counters import MemoryThrottle
+from gateway.core.counters import MemoryThrottle, RedisThrottle
 from gateway.security.jwt import JwtCodec
 from gateway.security.opaque import PAT_DISPLAY_LENGTH, PAT_PREFIX, digest, new_secret
 from gateway.security.passwords import hash_password
@@ -20,6 +25,7 @@ from gateway.services import invitations
 from models import PersonalAccessToken, Role, User
 
 PASSWORD = "correct horse battery staple"
+REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 _HASHES: dict[str, str] = {}
@@ -106,6 +112,38 @@ def use_memory_throttle(app: FastAPI, clock: FakeClock | None = None) -> MemoryT
     throttle = MemoryThrottle(clock or FakeClock())
     app.state.throttle = throttle
     return throttle
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    """Skip the test where no Redis answers at `url` (CI has one: `GATEWAY_TEST_REDIS_URL`)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    finally:
+        client.close()
+
+
+@asynccontextmanager
+async def throttle_on_redis() -> AsyncIterator[RedisThrottle]:
+    """A throttle on the test Redis, in a namespace of its own whose keys go afterwards; the
+    test is skipped where there is no Redis (CI has one: `GATEWAY_TEST_REDIS_URL`)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception:
+        await client.aclose()
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    namespace = f"switchyard-test:{uuid.uuid4().hex}:"
+    throttle = RedisThrottle(client, namespace)
+    try:
+        yield throttle
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
+        if keys:
+            await client.delete(*keys)
+        await throttle.aclose()
 
 
 @asynccontextmanager

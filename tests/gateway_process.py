@@ -9,10 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,21 +45,42 @@ def environment(database_url: str, extra: dict[str, str] | None = None) -> dict[
     }
 
 
-async def wait_ready(served: Served, within: float = STARTUP_SECONDS) -> None:
+def wait_up(
+    process: subprocess.Popen[Any],
+    url: str,
+    log: Path | None = None,
+    within: float = STARTUP_SECONDS,
+) -> None:
+    """Poll `url` (a server's `/readyz` or `/healthz`) until it answers 200; fail with the
+    server's output (its `log`, or else its pipe) if the process ends or `within` seconds pass."""
     deadline = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=2) as http:
-        while True:
-            try:
-                if (await http.get(f"{served.base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert served.process.poll() is None, served.output()
-            assert time.monotonic() < deadline, f"server did not start:\n{served.output()}"
-            await asyncio.sleep(0.1)
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, _output(process, log)
+        assert time.monotonic() < deadline, f"server did not start:\n{_output(process, log)}"
+        time.sleep(0.1)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def _output(process: subprocess.Popen[Any], log: Path | None) -> str:
+    if log is not None:
+        return log.read_text(errors="replace")
+    stream = process.stdout or process.stderr
+    if stream is None or process.poll() is None:  # a live server's pipe never ends
+        return ""
+    text = stream.read()
+    return text if isinstance(text, str) else text.decode(errors="replace")
+
+
+async def wait_ready(served: Served, within: float = STARTUP_SECONDS) -> None:
+    """`wait_up` for `served`, in a thread so that several servers start at once."""
+    await asyncio.to_thread(wait_up, served.process, f"{served.base}/readyz", served.log, within)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
     if process.poll() is None:
         process.terminate()
     try:
@@ -68,27 +90,44 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
 
 
-def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start(
+    database_url: str, log: Path, extra: dict[str, str] | None = None, workers: int = 1
+) -> Served:
+    """One `gateway serve` (migrating the database first) on a free port, started but not yet
+    ready (`wait_ready` waits for it)."""
+    port = free_port()
+    command = [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with log.open("wb") as output:
-        return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment(database_url, extra), stdout=output, stderr=subprocess.STDOUT
+        )
+    return Served(process, f"http://127.0.0.1:{port}", log)
+
+
+@contextmanager
+def running(database_url: str, log: Path, extra: dict[str, str] | None = None) -> Iterator[Served]:
+    """`serving` for synchronous tests and fixtures."""
+    served = start(database_url, log, extra)
+    try:
+        wait_up(served.process, f"{served.base}/readyz", served.log)
+        yield served
+    finally:
+        stop(served.process)
 
 
 @asynccontextmanager
 async def serving(
     database_url: str, log: Path, extra: dict[str, str] | None = None, workers: int = 1
 ) -> AsyncIterator[Served]:
-    """One `gateway serve` (migrating the database first), ready; stopped afterwards."""
-    port = free_port()
-    command = [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    process = _spawn(command, environment(database_url, extra), log)
-    served = Served(process, f"http://127.0.0.1:{port}", log)
+    """One `gateway serve`, ready; stopped afterwards."""
+    served = start(database_url, log, extra, workers)
     try:
         await wait_ready(served)
         yield served
     finally:
-        stop(process)
+        stop(served.process)
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,32 @@ ISSUE_ROLE_TABLE: dict[str, dict[str, int]] = {
     "delete": {"viewer": 403, "member": 403, "admin": 204, "owner": 204, "stranger": 404},
 }
 
+# The first issue of each API's CRUD test: the title comes back trimmed ("Broken login").
+BROKEN_LOGIN = {"title": "  Broken login  ", "body": "It fails"}
 
-async def rest_items(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[Any]:
-    """Every item of a REST list, following `next_cursor` to the end."""
+
+async def rest_items(
+    client: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    *,
+    limit: int = 100,
+    query: str = "",
+) -> list[Any]:
+    """Every item of a REST list (`query` is more `&name=value` parameters), `limit` a page,
+    following `next_cursor` to the end; a `Link: rel="next"` header goes with each cursor."""
     items: list[Any] = []
-    url = f"{path}?limit=100"
+    url = f"{path}?limit={limit}{query}"
     while True:
         response = await client.get(url, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         items.extend(body["items"])
         if body["next_cursor"] is None:
+            assert "Link" not in response.headers
             return items
-        url = f"{path}?limit=100&cursor={body['next_cursor']}"
+        assert response.headers["Link"].endswith('rel="next"')
+        url = f"{path}?limit={limit}&cursor={body['next_cursor']}{query}"
 
 
 async def create_project(
@@ -76,6 +89,43 @@ DELETE_ISSUE = """mutation($id: ID!) { deleteIssue(input: {id: $id}) { deletedId
 GET_ISSUE = (
     f"""query($n: Int!) {{ issue(workspace: "acme", project: "WEB", number: $n) {{ {ISSUE} }} }}"""
 )
+
+
+CREATE_WORKSPACE = """mutation($slug: String!, $name: String!) {
+  createWorkspace(input: {slug: $slug, name: $name}) {
+    workspace { id slug name viewerRole createdAt updatedAt }
+  }
+}"""
+UPDATE_WORKSPACE = """mutation($input: UpdateWorkspaceInput!) {
+  updateWorkspace(input: $input) { workspace { id slug name } }
+}"""
+READ_WORKSPACE = """query($slug: String!) { workspace(slug: $slug) { id slug name viewerRole } }"""
+
+
+async def gql_ok(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    query: str,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """POST a GraphQL operation that must get an HTTP 200 (errors travel in the body); the
+    decoded answer."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_codes(answer: dict[str, Any]) -> list[str]:
+    """`extensions.code` of each error of a GraphQL answer."""
+    return [e["extensions"]["code"] for e in answer.get("errors", [])]
+
+
+def error_fields(answer: dict[str, Any]) -> set[str]:
+    """The failing input fields named by the errors of a GraphQL answer."""
+    return {f["field"] for e in answer["errors"] for f in e["extensions"].get("fields", [])}
 
 
 async def gql_issue(

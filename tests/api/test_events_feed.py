@@ -15,7 +15,7 @@ from gateway.security.principal import Principal, Scope, TokenKind
 from gateway.services import issue_inputs, issues, projects, workspaces
 from models import Event, Project, User
 from tests.auth_helpers import bearer, gql, join, make_user
-from tests.helpers import same_fields, walk
+from tests.helpers import rest_items, same_fields, walk
 from tests.sql_counter import count_sql
 
 FEED = "/api/v1/workspaces/acme/events"
@@ -43,19 +43,8 @@ async def world() -> dict[str, User]:
 async def rest_feed(
     client: httpx.AsyncClient, headers: dict[str, str], query: str = ""
 ) -> list[dict[str, Any]]:
-    """Every event of the feed, following `next_cursor` to the end (limit 3 per page)."""
-    items: list[dict[str, Any]] = []
-    url = f"{FEED}?limit=3{query}"
-    while True:
-        response = await client.get(url, headers=headers)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        items.extend(body["items"])
-        if body["next_cursor"] is None:
-            assert "Link" not in response.headers
-            return items
-        assert response.headers["Link"].endswith('rel="next"')
-        url = f"{FEED}?limit=3&cursor={body['next_cursor']}{query}"
+    """Every event of the feed, 3 a page (so that the tests cross pages)."""
+    return await rest_items(client, FEED, headers, limit=3, query=query)
 
 
 async def test_feed_is_newest_first_and_pages_to_the_end(

@@ -9,7 +9,6 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from gateway.core.settings import Environment, LogFormat, Settings
 from gateway.http.app import create_app
 from gateway.observability.logs import JsonFormatter, TextFormatter, dict_config
 from tests.auth_helpers import PASSWORD, bearer, make_user, sign_in
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.environment import child_environment, free_port
+from tests.gateway_process import wait_up
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 COOKIE = "session-cookie-value-0123456789"
@@ -221,16 +221,7 @@ def test_serve_writes_json_lines(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert ready.status_code == 200
+        wait_up(server, f"http://127.0.0.1:{port}/healthz")
     finally:
         server.terminate()
         _, errors = server.communicate(timeout=15)

@@ -5,12 +5,9 @@ and (with Redis) one budget shared by several server processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from ipaddress import ip_network
 from pathlib import Path
@@ -20,7 +17,6 @@ import pytest
 import redis
 from fastapi import FastAPI
 from graphql import parse
-from redis.asyncio import Redis
 
 from gateway.core.counters import Charge, MemoryThrottle, RedisThrottle
 from gateway.core.settings import Settings
@@ -28,16 +24,19 @@ from models import Workspace
 from schema import build_schema
 from schema.http.cost import node_cost
 from tests.auth_helpers import (
+    REDIS_URL,
     FakeClock,
     bearer,
     client_at,
     make_pat,
     make_user,
+    require_redis,
+    throttle_on_redis,
     use_memory_throttle,
 )
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.environment import child_environment, free_port
+from tests.gateway_process import stop, wait_up
 
-REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 CHEAP = "{ serverInfo { version } }"
 # Two nested connections of 100: dear enough to cost many points whatever the exact formula.
@@ -298,21 +297,8 @@ def _charge(admitted: bool, count: int, retry_after: int) -> Charge:
 
 @pytest.fixture
 async def redis_throttle() -> AsyncIterator[RedisThrottle]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:
-        await client.aclose()
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    namespace = f"switchyard-test:{uuid.uuid4().hex}:"
-    throttle = RedisThrottle(client, namespace)
-    try:
+    async with throttle_on_redis() as throttle:
         yield throttle
-    finally:
-        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
-        if keys:
-            await client.delete(*keys)
-        await throttle.aclose()
 
 
 async def test_redis_take_is_atomic_and_spends_only_what_fits(
@@ -331,35 +317,8 @@ async def test_redis_take_is_atomic_and_spends_only_what_fits(
 
 
 def _redis_or_skip() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        client.close()
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    return client
-
-
-def _wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=15)
+    require_redis()
+    return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
 
 
 @pytest.mark.slow
@@ -392,7 +351,7 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
                 )
             )
         for server, port in zip(servers, ports, strict=True):
-            _wait_ready(server, port)
+            wait_up(server, f"http://127.0.0.1:{port}/readyz")
         transport = httpx.HTTPTransport(local_address=address)
         with httpx.Client(transport=transport, timeout=5) as http:
             answers = []
@@ -410,6 +369,6 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
         assert int(store.get(key) or 0) == 6
     finally:
         for server in servers:
-            _stop(server)
+            stop(server)
         store.delete(key)
         store.close()

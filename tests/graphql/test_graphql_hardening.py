@@ -27,7 +27,8 @@ from gateway.http.app import create_app
 from models import Workspace
 from schema.http.errors import to_catalogue
 from tests.auth_helpers import bearer, gql, make_user
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.environment import child_environment, free_port
+from tests.gateway_process import stop, wait_up
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 BUDGET_SECONDS = 0.1
@@ -144,24 +145,10 @@ def real_server(database_url: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()[1].decode(errors="replace")
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        wait_up(server, f"{url}/healthz")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
+        stop(server)
 
 
 LABELS_1000 = [f"l{i}" for i in range(1000)]

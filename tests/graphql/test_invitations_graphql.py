@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Invitation, InvitationState, Membership, Role, Workspace
 from tests.auth_helpers import bearer, gql, join, make_user
-from tests.helpers import same_fields
+from tests.helpers import error_codes, same_fields
 from tests.sql_counter import count_sql
 
 INVITATIONS = "/api/v1/workspaces/acme/invitations"
@@ -53,10 +53,6 @@ async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     )
     await join("acme", users["ann"], users["vic"], "viewer")
     return {"ws": created.json()["node_id"], **users}
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [e["extensions"]["code"] for e in result.get("errors", [])]
 
 
 def same_invitation(node: dict[str, Any], rest: dict[str, Any]) -> None:
@@ -116,7 +112,7 @@ async def test_flow_matches_rest(
     rest = (await client.get(f"{INVITATIONS}/{pk}", headers=ann)).json()
     same_invitation(payload["invitation"], rest)
     again = await gql(client, ACCEPT, bob, {"id": node["id"]})
-    assert (codes(again), again["data"]) == (["CONFLICT"], {"acceptInvitation": None})
+    assert (error_codes(again), again["data"]) == (["CONFLICT"], {"acceptInvitation": None})
 
 
 async def test_email_invitation_reveals_nothing(
@@ -219,7 +215,7 @@ async def test_answer_parity(
     else:
         query = ACCEPT if verb == "accept" else DECLINE
         result = await gql(client, query, headers, {"id": to_global_id("Invitation", pk)})
-        code = codes(result)[0] if result.get("errors") else "OK"
+        code = error_codes(result)[0] if result.get("errors") else "OK"
     assert code == expected
     joined = await Membership.filter(workspace__slug="acme", user=acme["bob"]).exists()
     assert joined == (expected == "OK" and verb == "accept")
@@ -261,7 +257,7 @@ async def test_invite_parity(
         code = "OK" if response.status_code == 201 else response.json()["code"]
     else:
         result = await gql(client, INVITE, headers, {"input": {"workspaceId": acme["ws"], **whom}})
-        code = codes(result)[0] if result.get("errors") else "OK"
+        code = error_codes(result)[0] if result.get("errors") else "OK"
     assert code == expected
     assert await Invitation.all().count() == before + (1 if expected == "OK" else 0)
 
@@ -273,15 +269,15 @@ async def test_revoke_over_graphql(
     sent = await client.post(INVITATIONS, json={"username": "bob"}, headers=ann)
     gid = sent.json()["node_id"]
     stale = await gql(client, REVOKE, ann, {"id": gid, "version": 7})
-    assert codes(stale) == ["PRECONDITION_FAILED"]
+    assert error_codes(stale) == ["PRECONDITION_FAILED"]
     # An outsider cannot tell someone else's invitation from one that does not exist.
     carl = bearer(app, acme["carl"])
     foreign = await gql(client, REVOKE, carl, {"id": gid})
     missing = await gql(client, REVOKE, carl, {"id": to_global_id("Invitation", 10**9)})
-    assert codes(foreign) == codes(missing) == ["NOT_FOUND"]
+    assert error_codes(foreign) == error_codes(missing) == ["NOT_FOUND"]
     assert foreign["errors"][0]["message"] == missing["errors"][0]["message"]
     viewer = await gql(client, REVOKE, bearer(app, acme["vic"]), {"id": gid})
-    assert codes(viewer) == ["FORBIDDEN"]
+    assert error_codes(viewer) == ["FORBIDDEN"]
     revoked = await gql(client, REVOKE, ann, {"id": gid, "version": 1})
     assert revoked["data"]["revokeInvitation"]["invitation"]["state"] == "REVOKED"
     assert (await Invitation.get(id=sent.json()["id"])).state == InvitationState.revoked

@@ -13,10 +13,10 @@ from gateway.core.ids import to_global_id
 from models import Event, Project
 from tests.auth_helpers import gql
 from tests.factories import World
+from tests.helpers import BROKEN_LOGIN, ISSUE
 from tests.helpers import CREATE_ISSUE as CREATE
 from tests.helpers import DELETE_ISSUE as DELETE
 from tests.helpers import GET_ISSUE as GET
-from tests.helpers import ISSUE
 from tests.helpers import UPDATE_ISSUE as UPDATE
 from tests.helpers import gql_issue as create
 
@@ -33,8 +33,7 @@ async def test_crud(client: httpx.AsyncClient, world: World) -> None:
     created = await create(
         client,
         world,
-        title="  Broken login  ",
-        body="It fails",
+        **BROKEN_LOGIN,
         priority="HIGH",
         assigneeId=world.user_id("admin"),
         labelIds=[world.label_id("ui"), world.label_id("bug")],

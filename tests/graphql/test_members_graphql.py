@@ -14,39 +14,15 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Event, Membership, Role, Workspace
 from tests.auth_helpers import bearer, join, make_pat, make_user
+from tests.helpers import (
+    CREATE_WORKSPACE,
+    READ_WORKSPACE,
+    UPDATE_WORKSPACE,
+    error_codes,
+    gql_ok,
+)
 from tests.sql_counter import count_sql
 
-
-async def run(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [e["extensions"]["code"] for e in result.get("errors", [])]
-
-
-def fields(result: dict[str, Any]) -> set[str]:
-    return {f["field"] for e in result["errors"] for f in e["extensions"].get("fields", [])}
-
-
-CREATE = """mutation($slug: String!, $name: String!) {
-  createWorkspace(input: {slug: $slug, name: $name}) {
-    workspace { id slug name viewerRole createdAt updatedAt }
-  }
-}"""
-UPDATE = """mutation($input: UpdateWorkspaceInput!) {
-  updateWorkspace(input: $input) { workspace { id slug name } }
-}"""
 INVITE = """mutation($input: InviteMemberInput!) {
   inviteMember(input: $input) { invitation { id } }
 }"""
@@ -54,14 +30,15 @@ SET_ROLE = """mutation($input: UpdateMemberRoleInput!) {
   updateMemberRole(input: $input) { membership { role } }
 }"""
 REMOVE = """mutation($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }"""
-READ = """query($slug: String!) { workspace(slug: $slug) { id slug name viewerRole } }"""
 
 
 @pytest.fixture
 async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     """`acme` owned by ann (through the API) with member mia; bob is not a member."""
     users = {n: await make_user(n) for n in ("ann", "mia", "bob")}
-    created = await run(client, bearer(app, users["ann"]), CREATE, {"slug": "acme", "name": "Acme"})
+    created = await gql_ok(
+        client, bearer(app, users["ann"]), CREATE_WORKSPACE, {"slug": "acme", "name": "Acme"}
+    )
     ws = created["data"]["createWorkspace"]["workspace"]["id"]
     await join("acme", users["ann"], users["mia"])
     return {"ws": ws, **users}
@@ -75,15 +52,15 @@ async def test_member_mutations(
     await join("acme", acme["ann"], acme["bob"], "admin")
     membership = {"id": to_global_id("Membership", (await Membership.get(user=acme["bob"])).id)}
     target = {"workspaceId": acme["ws"], "userId": bob_id}
-    bad_role = await run(client, ann, SET_ROLE, {"input": {**target, "role": "admin"}})
-    assert codes(bad_role) == ["VALIDATION_FAILED"]
-    changed = await run(client, ann, SET_ROLE, {"input": {**target, "role": "VIEWER"}})
+    bad_role = await gql_ok(client, ann, SET_ROLE, {"input": {**target, "role": "admin"}})
+    assert error_codes(bad_role) == ["VALIDATION_FAILED"]
+    changed = await gql_ok(client, ann, SET_ROLE, {"input": {**target, "role": "VIEWER"}})
     assert changed["data"]["updateMemberRole"]["membership"]["role"] == "VIEWER"
-    removed = await run(client, ann, REMOVE, {"input": target})
+    removed = await gql_ok(client, ann, REMOVE, {"input": target})
     assert removed["data"]["removeMember"]["deletedId"] == membership["id"]
     assert await Membership.filter(user_id=acme["bob"].id).count() == 0
-    missing = await run(client, ann, REMOVE, {"input": target})
-    assert codes(missing) == ["NOT_FOUND"]
+    missing = await gql_ok(client, ann, REMOVE, {"input": target})
+    assert error_codes(missing) == ["NOT_FOUND"]
 
 
 async def test_last_owner_is_protected(
@@ -91,8 +68,8 @@ async def test_last_owner_is_protected(
 ) -> None:
     ann = bearer(app, acme["ann"])
     me = {"workspaceId": acme["ws"], "userId": to_global_id("User", acme["ann"].id)}
-    assert codes(await run(client, ann, REMOVE, {"input": me})) == ["CONFLICT"]
-    assert codes(await run(client, ann, SET_ROLE, {"input": {**me, "role": "ADMIN"}})) == [
+    assert error_codes(await gql_ok(client, ann, REMOVE, {"input": me})) == ["CONFLICT"]
+    assert error_codes(await gql_ok(client, ann, SET_ROLE, {"input": {**me, "role": "ADMIN"}})) == [
         "CONFLICT"
     ]
     assert (await Membership.get(user_id=acme["ann"].id)).role == Role.owner
@@ -101,14 +78,16 @@ async def test_last_owner_is_protected(
 async def test_read_token_cannot_write(client: httpx.AsyncClient, acme: dict[str, Any]) -> None:
     _, pat = await make_pat(acme["ann"], ["read"])
     events = await Event.all().count()
-    assert (await run(client, pat, READ, {"slug": "acme"}))["data"]["workspace"]["slug"] == "acme"
-    create = await run(client, pat, CREATE, {"slug": "other", "name": "Other"})
-    invite = await run(
+    assert (await gql_ok(client, pat, READ_WORKSPACE, {"slug": "acme"}))["data"]["workspace"][
+        "slug"
+    ] == "acme"
+    create = await gql_ok(client, pat, CREATE_WORKSPACE, {"slug": "other", "name": "Other"})
+    invite = await gql_ok(
         client, pat, INVITE, {"input": {"workspaceId": acme["ws"], "username": "bob"}}
     )
-    rename = await run(client, pat, UPDATE, {"input": {"id": acme["ws"], "name": "X"}})
+    rename = await gql_ok(client, pat, UPDATE_WORKSPACE, {"input": {"id": acme["ws"], "name": "X"}})
     for result in (create, invite, rename):
-        assert codes(result) == ["FORBIDDEN"]
+        assert error_codes(result) == ["FORBIDDEN"]
         assert "'admin' scope" in result["errors"][0]["message"]
     assert await Workspace.all().count() == 1
     assert await Event.all().count() == events
@@ -124,14 +103,14 @@ async def test_member_list_statement_count_does_not_grow(
 ) -> None:
     ann = bearer(app, acme["ann"])
     with count_sql() as few:
-        small = await run(client, ann, MEMBERS)
+        small = await gql_ok(client, ann, MEMBERS)
     assert small["data"]["workspace"]["members"]["totalCount"] == 2
     workspace = await Workspace.get(slug="acme")
     for n in range(8):
         user = await make_user(f"extra-{n}")
         await Membership.create(workspace=workspace, user=user, role=Role.viewer)
     with count_sql() as many:
-        large = await run(client, ann, MEMBERS)
+        large = await gql_ok(client, ann, MEMBERS)
     edges = large["data"]["workspace"]["members"]["edges"]
     assert len(edges) == 10
     assert edges[0]["node"]["user"] == {"username": "ann", "displayName": "Ann"}

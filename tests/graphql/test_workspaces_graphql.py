@@ -13,69 +13,48 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Membership, Role, Workspace
 from tests.auth_helpers import bearer, make_user
-
-
-async def run(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [e["extensions"]["code"] for e in result.get("errors", [])]
-
-
-def fields(result: dict[str, Any]) -> set[str]:
-    return {f["field"] for e in result["errors"] for f in e["extensions"].get("fields", [])}
-
-
-CREATE = """mutation($slug: String!, $name: String!) {
-  createWorkspace(input: {slug: $slug, name: $name}) {
-    workspace { id slug name viewerRole createdAt updatedAt }
-  }
-}"""
-UPDATE = """mutation($input: UpdateWorkspaceInput!) {
-  updateWorkspace(input: $input) { workspace { id slug name } }
-}"""
-READ = """query($slug: String!) { workspace(slug: $slug) { id slug name viewerRole } }"""
+from tests.helpers import (
+    CREATE_WORKSPACE,
+    READ_WORKSPACE,
+    UPDATE_WORKSPACE,
+    error_codes,
+    error_fields,
+    gql_ok,
+)
 
 
 async def test_workspace_lifecycle(app: FastAPI, client: httpx.AsyncClient) -> None:
     ann = bearer(app, await make_user("ann"))
-    created = await run(client, ann, CREATE, {"slug": "acme", "name": "  Acme  "})
+    created = await gql_ok(client, ann, CREATE_WORKSPACE, {"slug": "acme", "name": "  Acme  "})
     workspace = created["data"]["createWorkspace"]["workspace"]
     row = await Workspace.get(slug="acme")
     assert workspace["id"] == to_global_id("Workspace", row.id)
     assert (workspace["name"], workspace["viewerRole"]) == ("Acme", "OWNER")
 
-    renamed = await run(client, ann, UPDATE, {"input": {"id": workspace["id"], "name": "Acme 2"}})
+    renamed = await gql_ok(
+        client, ann, UPDATE_WORKSPACE, {"input": {"id": workspace["id"], "name": "Acme 2"}}
+    )
     assert renamed["data"]["updateWorkspace"]["workspace"] == {
         "id": workspace["id"],
         "slug": "acme",
         "name": "Acme 2",
     }
-    null_name = await run(client, ann, UPDATE, {"input": {"id": workspace["id"], "name": None}})
-    assert codes(null_name) == ["VALIDATION_FAILED"]
-    assert fields(null_name) == {"name"}
+    null_name = await gql_ok(
+        client, ann, UPDATE_WORKSPACE, {"input": {"id": workspace["id"], "name": None}}
+    )
+    assert error_codes(null_name) == ["VALIDATION_FAILED"]
+    assert error_fields(null_name) == {"name"}
 
-    deleted = await run(
+    deleted = await gql_ok(
         client,
         ann,
         "mutation($id: ID!) { deleteWorkspace(input: {id: $id}) { deletedId } }",
         {"id": workspace["id"]},
     )
     assert deleted["data"]["deleteWorkspace"]["deletedId"] == workspace["id"]
-    gone = await run(client, ann, READ, {"slug": "acme"})
+    gone = await gql_ok(client, ann, READ_WORKSPACE, {"slug": "acme"})
     assert gone["data"] == {"workspace": None}
-    assert codes(gone) == ["NOT_FOUND"]
+    assert error_codes(gone) == ["NOT_FOUND"]
 
 
 @pytest.mark.parametrize(
@@ -97,11 +76,11 @@ async def test_create_rejects(
     failing: set[str],
 ) -> None:
     ann = bearer(app, await make_user("ann"))
-    await run(client, ann, CREATE, {"slug": "taken", "name": "Taken"})
-    result = await run(client, ann, CREATE, variables)
-    assert codes(result) == [code]
+    await gql_ok(client, ann, CREATE_WORKSPACE, {"slug": "taken", "name": "Taken"})
+    result = await gql_ok(client, ann, CREATE_WORKSPACE, variables)
+    assert error_codes(result) == [code]
     if failing:
-        assert fields(result) == failing
+        assert error_fields(result) == failing
     assert await Workspace.all().count() == 1
 
 
@@ -112,7 +91,7 @@ async def test_unknown_input_field_is_refused(app: FastAPI, client: httpx.AsyncC
         " { workspace { id } } }"
     )
     # A literal input field the schema lacks: the document does not validate.
-    assert codes(await run(client, ann, query)) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(await gql_ok(client, ann, query)) == ["GRAPHQL_VALIDATION_FAILED"]
     assert await Workspace.all().count() == 0
 
 
@@ -121,7 +100,7 @@ async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, Any]:
     """`acme` owned by ann (through the API) with member mia; bob is not a member."""
     users = {n: await make_user(n) for n in ("ann", "mia", "bob")}
     owner = bearer(app, users["ann"])
-    created = await run(client, owner, CREATE, {"slug": "acme", "name": "Acme"})
+    created = await gql_ok(client, owner, CREATE_WORKSPACE, {"slug": "acme", "name": "Acme"})
     ws = created["data"]["createWorkspace"]["workspace"]["id"]
     workspace = await Workspace.get(slug="acme")
     await Membership.create(workspace=workspace, user=users["mia"], role=Role.member)
@@ -136,15 +115,17 @@ async def test_node_lookup_respects_visibility(
     query = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
       ... on Workspace { slug viewerRole } ... on Membership { role user { username } } } }"""
     variables = {"ids": [acme["ws"], m_id]}
-    seen = await run(client, bearer(app, acme["mia"]), query, variables)
+    seen = await gql_ok(client, bearer(app, acme["mia"]), query, variables)
     assert seen["data"]["nodes"] == [
         {"__typename": "Workspace", "id": acme["ws"], "slug": "acme", "viewerRole": "MEMBER"},
         {"__typename": "Membership", "id": m_id, "role": "MEMBER", "user": {"username": "mia"}},
     ]
-    hidden = await run(client, bearer(app, acme["bob"]), query, variables)
+    hidden = await gql_ok(client, bearer(app, acme["bob"]), query, variables)
     assert hidden["data"]["nodes"] == [None, None]
     root = bearer(app, await make_user("root", site_admin=True))
-    assert (await run(client, root, query, variables))["data"]["nodes"][0]["viewerRole"] == "OWNER"
+    assert (await gql_ok(client, root, query, variables))["data"]["nodes"][0][
+        "viewerRole"
+    ] == "OWNER"
 
 
 WORKSPACES_OF = """query($user: ID!, $first: Int, $after: String) {
@@ -159,26 +140,26 @@ async def test_user_workspaces(
 ) -> None:
     ann, mia = bearer(app, acme["ann"]), bearer(app, acme["mia"])
     for slug in ("beta", "gamma"):
-        await run(client, ann, CREATE, {"slug": slug, "name": slug})
+        await gql_ok(client, ann, CREATE_WORKSPACE, {"slug": slug, "name": slug})
     ann_id = to_global_id("User", acme["ann"].id)
 
-    first = await run(client, ann, WORKSPACES_OF, {"user": ann_id, "first": 2})
+    first = await gql_ok(client, ann, WORKSPACES_OF, {"user": ann_id, "first": 2})
     page = first["data"]["node"]["workspaces"]
     assert page["totalCount"] == 3
     assert [e["node"]["slug"] for e in page["edges"]] == ["acme", "beta"]
     after = page["pageInfo"]["endCursor"]
-    rest = await run(client, ann, WORKSPACES_OF, {"user": ann_id, "first": 2, "after": after})
+    rest = await gql_ok(client, ann, WORKSPACES_OF, {"user": ann_id, "first": 2, "after": after})
     assert [e["node"]["slug"] for e in rest["data"]["node"]["workspaces"]["edges"]] == ["gamma"]
     assert rest["data"]["node"]["workspaces"]["pageInfo"]["hasNextPage"] is False
 
     # Another user sees only the workspaces they share, with their own role in each.
-    shared = await run(client, mia, WORKSPACES_OF, {"user": ann_id})
+    shared = await gql_ok(client, mia, WORKSPACES_OF, {"user": ann_id})
     assert shared["data"]["node"]["workspaces"]["edges"] == [
         {"node": {"slug": "acme", "viewerRole": "MEMBER"}}
     ]
     assert shared["data"]["node"]["workspaces"]["totalCount"] == 1
     root = bearer(app, await make_user("root", site_admin=True))
-    every = await run(client, root, WORKSPACES_OF, {"user": ann_id})
+    every = await gql_ok(client, root, WORKSPACES_OF, {"user": ann_id})
     assert [e["node"]["viewerRole"] for e in every["data"]["node"]["workspaces"]["edges"]] == [
         "OWNER"
     ] * 3

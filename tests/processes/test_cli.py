@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.environment import child_environment, free_port
+from tests.gateway_process import stop, wait_up
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -68,16 +68,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert ready.status_code == 200, ready.text
+        wait_up(server, f"http://127.0.0.1:{port}/readyz")
         info = httpx.post(
             f"http://127.0.0.1:{port}/graphql",
             json={"query": "{ serverInfo { version environment } }"},
@@ -85,8 +76,7 @@ def test_serve_migrates_and_answers(tmp_path: Path) -> None:
         )
         assert info.json()["data"]["serverInfo"]["environment"] == "development"
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop(server)
 
 
 def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
@@ -138,15 +128,7 @@ def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) 
             ]
 
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        wait_up(server, f"http://127.0.0.1:{port}/healthz")
         # uvicorn would believe any loopback peer by default; an untrusted one is its own client.
         assert statuses("127.0.0.1", "203.0.113.1", "203.0.113.2", "203.0.113.3") == [
             401,
@@ -157,5 +139,4 @@ def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path: Path) 
         assert statuses("127.0.0.2", "203.0.113.1", "203.0.113.2", "203.0.113.3") == [401] * 3
         assert statuses("127.0.0.2", "203.0.113.1", "203.0.113.1") == [401, 429]
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop(server)

@@ -17,14 +17,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.gateway_process import running
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -63,34 +61,8 @@ def test_typescript_client_preset_output_passes_tsc_strict(tmp_path: Path) -> No
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real `gateway serve` on a fresh SQLite file; its base URL."""
-    port = free_port()
-    env = child_environment()
-    env |= {
-        "GATEWAY_ENVIRONMENT": "test",
-        "GATEWAY_DATABASE_URL": f"sqlite://{tmp_path / 'clients.sqlite3'}",
-    }
-    process = subprocess.Popen(
-        [str(BIN / "gateway"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "gateway serve did not start"
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with running(f"sqlite://{tmp_path / 'clients.sqlite3'}", tmp_path / "server.log") as served:
+        yield served.base
 
 
 def test_generated_python_client_runs_the_whole_flow(tmp_path: Path, server: str) -> None:

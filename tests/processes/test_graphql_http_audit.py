@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.environment import STARTUP_SECONDS, child_environment, free_port
+from tests.gateway_process import running
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AUDIT_SCRIPT = REPO_ROOT / "tests" / "graphql_http_audit.mjs"
-GATEWAY = str(Path(sys.executable).parent / "gateway")
 AUDIT_COUNT = 61  # graphql-http 1.23: every audit it ships, whatever its level
 
 NODE = shutil.which("node")
@@ -30,39 +26,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     The audits measure the protocol, not the budget: rate limiting is off, or their 61
     anonymous requests in one burst would meet the anonymous limit."""
     tmp = tmp_path_factory.mktemp("audit")
-    env = child_environment()
-    env["GATEWAY_DATABASE_URL"] = f"sqlite://{tmp / 'audit.sqlite3'}"
-    env["GATEWAY_RATE_LIMIT_ENABLED"] = "false"
-    port = free_port()
-    log = (tmp / "server.log").open("w+b")
-    server = subprocess.Popen(
-        [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                if ready.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            log.seek(0)
-            assert server.poll() is None, log.read().decode(errors="replace")
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        log.close()
+    development = {"GATEWAY_ENVIRONMENT": "development", "GATEWAY_RATE_LIMIT_ENABLED": "false"}
+    with running(f"sqlite://{tmp / 'audit.sqlite3'}", tmp / "server.log", development) as served:
+        yield f"{served.base}/graphql"
 
 
 def _audit(url: str) -> subprocess.CompletedProcess[str]:

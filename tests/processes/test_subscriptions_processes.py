@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,55 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 
-from tests.auth_helpers import bearer, make_user
-from tests.environment import STARTUP_SECONDS, TEST_SECRET, child_environment, free_port
+from tests.auth_helpers import bearer, make_user, require_redis
+from tests.gateway_process import Served, start, stop, wait_ready
 from tests.subscription_helpers import WORKSPACE_EVENTS, Socket
 
 # Real processes and servers: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
 
-GATEWAY = str(Path(sys.executable).parent / "gateway")
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=15)
-
-
-def _spawn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _output(log: Path) -> str:
-    return log.read_text(errors="replace")
-
-
-async def _ready(server: subprocess.Popen[bytes], address: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    async with httpx.AsyncClient(timeout=2) as http:
-        while True:
-            try:
-                if (await http.get(f"http://{address}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, _output(log)
-            assert time.monotonic() < deadline, "server did not start"
-            await asyncio.sleep(0.1)
 
 
 @asynccontextmanager
@@ -73,24 +32,15 @@ async def two_servers(
 ) -> AsyncIterator[list[str]]:
     """Two `gateway serve` processes on `database_url`, signing tokens like the suite's app;
     their addresses; both stopped afterwards whatever happens."""
-    env = child_environment()
-    env |= {
-        "GATEWAY_ENVIRONMENT": "test",
-        "GATEWAY_DATABASE_URL": database_url,
-        "GATEWAY_JWT_SECRET": TEST_SECRET,
-        "GATEWAY_RATE_LIMIT_PER_MINUTE": "100000",
-        **(extra or {}),
-    }
-    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+    started: list[Served] = []
     try:
         for name in ("a", "b"):
-            port, log = free_port(), tmp_path / f"{name}.log"
-            started.append((_spawn(env, port, log), f"127.0.0.1:{port}", log))
-        await asyncio.gather(*(_ready(*entry) for entry in started))
-        yield [address for _, address, _ in started]
+            started.append(start(database_url, tmp_path / f"{name}.log", extra))
+        await asyncio.gather(*(wait_ready(served) for served in started))
+        yield [served.base.removeprefix("http://") for served in started]
     finally:
-        for server, _, _ in started:
-            _stop(server)
+        for served in started:
+            stop(served.process)
 
 
 async def _write_in_a_reaches_b(app: FastAPI, writer: str, reader: str) -> float:
@@ -110,12 +60,12 @@ async def _write_in_a_reaches_b(app: FastAPI, writer: str, reader: str) -> float
             assert await ws.quiet("1", 0.3)
             timings = []
             for n in range(3):
-                start = time.monotonic()
+                began = time.monotonic()
                 path = "/api/v1/workspaces/acme/projects/WEB/issues"
                 created = await http.post(path, json={"title": f"from the other process {n}"})
                 assert created.status_code == 201, created.text
                 event = await ws.event("1", within=2)
-                timings.append(time.monotonic() - start)
+                timings.append(time.monotonic() - began)
                 assert event["type"] == "issue.created"
                 assert event["issue"]["number"] == n + 1
                 assert event["actor"] == {"username": "ada"}
@@ -133,13 +83,7 @@ async def test_postgres_notify_carries_events_between_processes(
 
 @pytest.fixture
 def redis_channel() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    finally:
-        client.close()
+    require_redis(REDIS_URL)
     return f"switchyard-test:{uuid.uuid4().hex}:events"  # no other run hears this one
 
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from gateway.core.counters import MemoryThrottle, RedisThrottle, build_throttle
 from gateway.core.errors import ServiceUnavailable
 from gateway.core.settings import Settings
-from tests.auth_helpers import FakeClock
-
-REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.auth_helpers import REDIS_URL, FakeClock, throttle_on_redis
 
 
 async def test_memory_window_counts_then_resets() -> None:
@@ -64,21 +59,8 @@ async def test_memory_hits_are_atomic() -> None:
 
 @pytest.fixture
 async def redis_throttle() -> AsyncIterator[RedisThrottle]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:  # no Redis here: CI has one (GATEWAY_TEST_REDIS_URL)
-        await client.aclose()
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    namespace = f"switchyard-test:{uuid.uuid4().hex}:"
-    throttle = RedisThrottle(client, namespace)
-    try:
+    async with throttle_on_redis() as throttle:
         yield throttle
-    finally:
-        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
-        if keys:
-            await client.delete(*keys)
-        await throttle.aclose()
 
 
 async def _elapse(throttle: RedisThrottle, key: str, seconds: float) -> None:

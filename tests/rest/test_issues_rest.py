@@ -18,6 +18,7 @@ from models import (
     Project,
 )
 from tests.factories import ROLES, World
+from tests.helpers import BROKEN_LOGIN
 from tests.helpers import ISSUE_ROLE_TABLE as ROLE_TABLE
 from tests.sql_counter import count_sql
 
@@ -38,8 +39,7 @@ async def test_crud_and_representation(client: httpx.AsyncClient, world: World) 
     created = await new(
         client,
         world,
-        title="  Broken login  ",
-        body="It fails",
+        **BROKEN_LOGIN,
         priority="high",
         assignee="admin",
         labels=["ui", "BUG"],

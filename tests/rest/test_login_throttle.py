@@ -5,17 +5,14 @@ answers for unknown names; on the memory store and on Redis. Time only moves by 
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from ipaddress import ip_network
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
-from gateway.core.counters import MemoryThrottle, RedisThrottle, Throttle
+from gateway.core.counters import MemoryThrottle, Throttle
 from gateway.core.settings import Settings
 from gateway.services import login_throttle
 from gateway.services.login_throttle import POLICY, LoginPolicy
@@ -25,11 +22,10 @@ from tests.auth_helpers import (
     client_at,
     make_user,
     sign_in,
+    throttle_on_redis,
     use_memory_throttle,
     without_request_id,
 )
-
-REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -45,23 +41,12 @@ async def store(request: pytest.FixtureRequest, app: FastAPI) -> AsyncIterator[T
     if request.param == "memory":
         yield use_memory_throttle(app)
         return
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception:
-        await client.aclose()
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    namespace = f"switchyard-test:{uuid.uuid4().hex}:"
-    throttle = RedisThrottle(client, namespace)
-    app.state.throttle = throttle
-    try:
-        yield throttle
-    finally:
-        app.state.throttle = MemoryThrottle()
-        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
-        if keys:
-            await client.delete(*keys)
-        await throttle.aclose()
+    async with throttle_on_redis() as throttle:
+        app.state.throttle = throttle
+        try:
+            yield throttle
+        finally:
+            app.state.throttle = MemoryThrottle()
 
 
 def use(monkeypatch: pytest.MonkeyPatch, **changes: int) -> LoginPolicy:

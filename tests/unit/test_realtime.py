@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 import pytest
-import redis
 from fastapi import FastAPI
 from tortoise.transactions import in_transaction
 
@@ -22,7 +21,7 @@ from gateway.services import recording, streams, workspaces
 from gateway.services.feed import EventView
 from gateway.services.recording import EventType
 from models import Event
-from tests.auth_helpers import make_user, principal_of
+from tests.auth_helpers import make_user, principal_of, require_redis
 
 
 class Rollback(Exception):
@@ -151,13 +150,7 @@ async def test_interrupting_wakes_a_waiting_subscriber() -> None:
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {url}")
-    finally:
-        client.close()
+    require_redis(url)
     return url
 
 
