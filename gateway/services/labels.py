@@ -27,7 +27,7 @@ from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import recording, workspaces
 from gateway.services.access import Action, unseen_as
-from gateway.services.projects import ProjectRef, locate, lock_writable, require_writable
+from gateway.services.projects import ProjectRef, locate, lock_writable
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
 
@@ -155,15 +155,15 @@ async def _lock(
     db: TransactionalDBClient, principal: Principal, ref: LabelRef, expected_version: int | None
 ) -> tuple[ProjectRow, LabelRow]:
     """The label to change and its project, both rows locked in `db`'s transaction (so the
-    project cannot be archived under the write); PRECONDITION_FAILED when `expected_version` is
-    stale, CONFLICT when the project is archived."""
+    project cannot be archived under the write): CONFLICT when the project is archived (as for
+    every write under a project, `projects.lock_writable`), then PRECONDITION_FAILED when
+    `expected_version` is stale."""
     found_project, found = await _locate(principal, ref, Action.manage_labels)
-    project = await project_repo.lock(db, found_project.id)
+    project = await lock_writable(db, found_project)
     current = await label_repo.lock(db, found.id)
-    if project is None or current is None:
+    if current is None:
         raise NotFound("No such label")
     check_version(current.version, expected_version)
-    require_writable(project)
     return project, current
 
 
