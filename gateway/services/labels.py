@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, StringConstraints
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import labels as label_repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.labels import LabelRow
@@ -62,11 +62,9 @@ class LabelCreate(InputModel):
 class LabelPatch(InputModel):
     """A change to a label: only the fields given change; none may be null."""
 
-    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
-    color: Color | None = Field(default=None, json_schema_extra=not_nullable)
-    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("name", "color", "description", mode="before")(refuse_null)
+    name: Omittable[Name] = None
+    color: Omittable[Color] = None
+    description: Omittable[Description] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,8 @@ from typing import Annotated, Any, TypeVar, Unpack
 
 from pydantic import (
     BaseModel,
-    Field,
     StrictBool,
     StringConstraints,
-    field_validator,
 )
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
@@ -26,7 +24,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
@@ -60,11 +58,9 @@ class ProjectCreate(InputModel):
 class ProjectPatch(InputModel):
     """A change to a project: only the fields given change; none may be null."""
 
-    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
-    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
-    is_archived: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("name", "description", "is_archived", mode="before")(refuse_null)
+    name: Omittable[Name] = None
+    description: Omittable[Description] = None
+    is_archived: Omittable[StrictBool] = None
 
 
 @dataclass(frozen=True, slots=True)
