@@ -203,11 +203,7 @@ async def update_workspace(
     new slug is taken; PRECONDITION_FAILED when `expected_version` is stale."""
     async with in_transaction() as db:
         access, current = await _lock(db, principal, workspace, expected_version)
-        changes: JSONObject = {}
-        if patch.slug is not None and patch.slug != current.slug:
-            changes["slug"] = {"from": current.slug, "to": patch.slug}
-        if patch.name is not None and patch.name != current.name:
-            changes["name"] = {"from": current.name, "to": patch.name}
+        changes = recording.changes(current, patch)
         if not changes:
             return _view(current, access.role)
         slug = patch.slug or current.slug
