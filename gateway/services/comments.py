@@ -127,6 +127,21 @@ async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, Proje
     return access, project, row
 
 
+async def _record(
+    db: TransactionalDBClient,
+    principal: Principal,
+    project: ProjectRow,
+    event: EventType,
+    row: CommentRow,
+    **data: JSONValue,
+) -> None:
+    """Record an event about the comment `row`; its data names the issue and the author."""
+    about = {"issue_number": row.issue_number, "author": row.author_username, **data}
+    await projects.record_event(
+        db, principal, project, event, node_id(row.id), about, issue_id=row.issue_id
+    )
+
+
 async def list_comments(principal: Principal, issue: IssueRef, **paging: Unpack[PageArgs]) -> Page:
     """The issue's comments, oldest first; rows for `row_view`. Anyone who can read the
     workspace may list them."""
@@ -155,21 +170,6 @@ async def views_by_ids(ids: list[int]) -> dict[int, CommentView]:
     """Comment views by id in one statement, unchecked: for DataLoaders whose callers have
     already authorized the parent."""
     return {pk: _view(row) for pk, row in (await repo.by_ids(ids)).items()}
-
-
-async def _record(
-    db: TransactionalDBClient,
-    principal: Principal,
-    project: ProjectRow,
-    event: EventType,
-    row: CommentRow,
-    **data: JSONValue,
-) -> None:
-    """Record an event about the comment `row`; its data names the issue and the author."""
-    about = {"issue_number": row.issue_number, "author": row.author_username, **data}
-    await projects.record_event(
-        db, principal, project, event, node_id(row.id), about, issue_id=row.issue_id
-    )
 
 
 async def add_comment(principal: Principal, issue: IssueRef, data: CommentCreate) -> CommentView:
