@@ -7,16 +7,23 @@
   each field listed — the same answer REST gives for the same model.
 - `nul_fields` / `reject_nul`: the same NUL rule for plain data, which REST parameters
   (`gateway.rest.params`) and GraphQL arguments (`schema.inputs.ArgumentGuard`) apply.
-- `refuse_null` / `not_nullable`: a PATCH field that may be omitted but not null — the
-  validator and the OpenAPI hint that go with it.
+- `Omittable[X]`: a PATCH field that may be omitted but not null (`field: Omittable[X] = None`);
+  `not_nullable` is its OpenAPI hint, for parameters that cannot use the type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from gateway.core.errors import FieldError, ValidationFailed
@@ -25,6 +32,7 @@ NUL: Final = "\x00"
 NUL_MESSAGE: Final = "must not contain NUL characters"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def nul_fields(value: object, path: str = "") -> Iterator[str]:
@@ -76,10 +84,8 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
         raise ValidationFailed(f"Invalid input: {names}", errors=errors) from None
 
 
-def refuse_null(value: object) -> object:
-    """The validator of a field that may be omitted but not null (an explicit null would be a
-    silent no-op): `field_validator("name", …, mode="before")(refuse_null)`. Defaults skip
-    validation, so only a null given by the caller is refused."""
+def _refuse_null(value: object) -> object:
+    # Defaults skip validation, so only a null given by the caller is refused.
     if value is None:
         raise ValueError("may be omitted but not null")
     return value
@@ -88,6 +94,13 @@ def refuse_null(value: object) -> object:
 def not_nullable(schema: dict[str, Any]) -> None:
     """`json_schema_extra` for an optional input (`X | None = None`) that may be omitted but
     not null: OpenAPI documents only `X`. Validation keeps the plain optional type (so its
-    errors name the field, not a union member); `refuse_null` refuses the null."""
+    errors name the field, not a union member); `Omittable` refuses the null."""
     alternatives = schema.pop("anyOf", [])
     schema.update(next(s for s in alternatives if s.get("type") != "null"))
+
+
+Omittable = Annotated[
+    T | None, Field(json_schema_extra=not_nullable), BeforeValidator(_refuse_null)
+]
+"""A field that may be omitted but not null (an explicit null would be a silent no-op):
+`name: Omittable[Name] = None`. OpenAPI documents only `X`."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import Field, StringConstraints
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Forbidden, NotFound
@@ -25,10 +26,10 @@ from gateway.repositories import comments as repo
 from gateway.repositories.comments import CommentRow
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import issues, projects, recording, workspaces
+from gateway.services import issues, projects, workspaces
 from gateway.services.access import Access, Action, unseen_as
 from gateway.services.issues import IssueRef
-from gateway.services.recording import EventType
+from gateway.services.recording import EventType, JSONValue
 from gateway.services.versioning import check_version
 
 __all__ = [
@@ -126,6 +127,21 @@ async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, Proje
     return access, project, row
 
 
+async def _record(
+    db: TransactionalDBClient,
+    principal: Principal,
+    project: ProjectRow,
+    event: EventType,
+    row: CommentRow,
+    **data: JSONValue,
+) -> None:
+    """Record an event about the comment `row`; its data names the issue and the author."""
+    about = {"issue_number": row.issue_number, "author": row.author_username, **data}
+    await projects.record_event(
+        db, principal, project, event, node_id(row.id), about, issue_id=row.issue_id
+    )
+
+
 async def list_comments(principal: Principal, issue: IssueRef, **paging: Unpack[PageArgs]) -> Page:
     """The issue's comments, oldest first; rows for `row_view`. Anyone who can read the
     workspace may list them."""
@@ -156,33 +172,20 @@ async def views_by_ids(ids: list[int]) -> dict[int, CommentView]:
     return {pk: _view(row) for pk, row in (await repo.by_ids(ids)).items()}
 
 
-def _event_data(row: CommentRow) -> recording.JSONObject:
-    return {"issue_number": row.issue_number, "author": row.author_username}
-
-
 async def add_comment(principal: Principal, issue: IssueRef, data: CommentCreate) -> CommentView:
     """Comment on an issue (members and up) and record `comment.created`.
 
     CONFLICT when the project is archived."""
     async with in_transaction() as db:
         target, found = await issues.locate(principal, issue, Action.write_content)
-        access, project, issue_id = target.access, target.project, int(found["id"])
+        project, issue_id = target.project, int(found["id"])
         await projects.lock_writable(db, project)
         comment_id = await repo.create(
             db, issue_id=issue_id, author_id=principal.user_id, body=data.body
         )
         row = await repo.find(comment_id, db=db)
         assert row is not None  # inserted just now, in this transaction
-        await recording.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.comment_created,
-            node_id(row.id),
-            db=db,
-            project_id=project.id,
-            issue_id=issue_id,
-            data=_event_data(row),
-        )
+        await _record(db, principal, project, EventType.comment_created, row)
     return _view(row)
 
 
@@ -217,16 +220,7 @@ async def update_comment(
         await repo.update_body(db, current.id, body=patch.body, edited_at=datetime.now(UTC))
         row = await repo.find(current.id, db=db)
         assert row is not None  # locked by this transaction
-        await recording.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.comment_updated,
-            node_id(row.id),
-            db=db,
-            project_id=project.id,
-            issue_id=row.issue_id,
-            data={**_event_data(row), "version": row.version},
-        )
+        await _record(db, principal, project, EventType.comment_updated, row, version=row.version)
     return _view(row)
 
 
@@ -250,14 +244,5 @@ async def delete_comment(
             raise NotFound("No such comment")
         check_version(current.version, expected_version)
         await repo.delete(db, current.id)
-        await recording.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.comment_deleted,
-            node_id(current.id),
-            db=db,
-            project_id=project.id,
-            issue_id=current.issue_id,
-            data=_event_data(current),
-        )
+        await _record(db, principal, project, EventType.comment_deleted, current)
     return current.id

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Unpack
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -269,11 +270,30 @@ async def _locate(
     return access, row
 
 
-async def _addressed_to_caller(principal: Principal, invitation_id: int) -> InvitationRow:
+async def _set_state(
+    db: TransactionalDBClient, row: InvitationRow, state: InvitationState, now: datetime
+) -> InvitationRow:
+    """`row` answered (or revoked) in `db`'s transaction; CONFLICT when it changed meanwhile."""
+    answered = await invitation_repo.answer(db, row, state, now)
+    if answered is None:
+        raise Conflict("The invitation changed meanwhile; read it again and retry")
+    return answered
+
+
+async def _answer(
+    db: TransactionalDBClient,
+    principal: Principal,
+    invitation_id: int,
+    state: InvitationState,
+    now: datetime,
+) -> InvitationRow:
+    """The caller's answer to an invitation addressed to them. NOT_FOUND unless it is; CONFLICT
+    when it is no longer pending."""
     row = await invitation_repo.find_addressed_to(principal.user_id, invitation_id)
     if row is None:
         raise NotFound(NO_SUCH_INVITATION)
-    return row
+    _require_open(row, now)
+    return await _set_state(db, row, state, now)
 
 
 async def invite(
@@ -357,9 +377,7 @@ async def revoke(
         check_version(row.version, expected_version)
         if row.state is not InvitationState.pending:
             raise Conflict(f"This invitation is {row.state.value} and cannot be revoked")
-        revoked = await invitation_repo.answer(db, row, InvitationState.revoked, now)
-        if revoked is None:
-            raise Conflict("The invitation changed meanwhile; read it again and retry")
+        revoked = await _set_state(db, row, InvitationState.revoked, now)
     return _view(revoked, now)
 
 
@@ -378,17 +396,13 @@ async def accept(principal: Principal, invitation_id: int) -> Acceptance:
     require_scope_of(principal, Action.answer_invitation)
     now = _now()
     async with in_transaction() as db:
-        row = await _addressed_to_caller(principal, invitation_id)
-        _require_open(row, now)
-        accepted = await invitation_repo.answer(db, row, InvitationState.accepted, now)
-        if accepted is None:
-            raise Conflict("The invitation changed meanwhile; read it again and retry")
+        accepted = await _answer(db, principal, invitation_id, InvitationState.accepted, now)
         membership = await members.admit(
             db,
-            row.workspace_id,
+            accepted.workspace_id,
             UserRef(id=principal.user_id, username=principal.username),
-            row.role,
-            invitation_id=node_id(row.id),
+            accepted.role,
+            invitation_id=node_id(accepted.id),
         )
     return Acceptance(invitation=_view(accepted, now), membership=membership)
 
@@ -399,11 +413,7 @@ async def decline(principal: Principal, invitation_id: int) -> InvitationView:
     require_scope_of(principal, Action.answer_invitation)
     now = _now()
     async with in_transaction() as db:
-        row = await _addressed_to_caller(principal, invitation_id)
-        _require_open(row, now)
-        declined = await invitation_repo.answer(db, row, InvitationState.declined, now)
-        if declined is None:
-            raise Conflict("The invitation changed meanwhile; read it again and retry")
+        declined = await _answer(db, principal, invitation_id, InvitationState.declined, now)
     return _view(declined, now)
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from gateway.core.errors import ValidationFailed
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 Body = Annotated[str, StringConstraints(max_length=65_536)]
@@ -64,17 +64,13 @@ class IssuePatch(InputModel):
     """A change to an issue: only the fields given change. `assignee` and `due_date` may be
     null (to clear them); the others may be omitted but not null."""
 
-    title: Title | None = Field(default=None, json_schema_extra=not_nullable)
-    body: Body | None = Field(default=None, json_schema_extra=not_nullable)
-    priority: Priority | None = Field(default=None, json_schema_extra=not_nullable)
+    title: Omittable[Title] = None
+    body: Omittable[Body] = None
+    priority: Omittable[Priority] = None
     assignee: str | None = None
-    labels: LabelNames | None = Field(default=None, json_schema_extra=not_nullable)
+    labels: Omittable[LabelNames] = None
     due_date: DueDate = None
-    state: State | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("title", "body", "priority", "labels", "state", mode="before")(
-        refuse_null
-    )
+    state: Omittable[State] = None
 
 
 @dataclass(frozen=True, slots=True)

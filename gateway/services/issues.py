@@ -24,7 +24,7 @@ from gateway.repositories.issues import IssueFilter
 from gateway.repositories.labels import name_key
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
-from gateway.services import projects, recording
+from gateway.services import projects
 from gateway.services.access import Access, Action, unseen_as
 from gateway.services.issue_inputs import IssueCreate, IssuePatch, Refs, check_label_count, named_in
 from gateway.services.issue_views import IssueView, node_id, view
@@ -202,15 +202,9 @@ async def create_issue(
 async def _event(
     db: TransactionalDBClient, target: Target, kind: EventType, issue_id: int, data: JSONObject
 ) -> None:
-    await recording.record(
-        target.access.workspace.id,
-        target.access.principal.user_id,
-        kind,
-        node_id(issue_id),
-        db=db,
-        project_id=target.project.id,
-        issue_id=issue_id,
-        data=data,
+    principal, project = target.access.principal, target.project
+    await projects.record_event(
+        db, principal, project, kind, node_id(issue_id), data, issue_id=issue_id
     )
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, StringConstraints
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import labels as label_repo
 from gateway.repositories import projects as project_repo
 from gateway.repositories.labels import LabelRow
@@ -27,7 +27,7 @@ from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
 from gateway.services import recording, workspaces
 from gateway.services.access import Action, unseen_as
-from gateway.services.projects import ProjectRef, locate, lock_writable
+from gateway.services.projects import ProjectRef, locate, lock_writable, record_event
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
 
@@ -62,11 +62,9 @@ class LabelCreate(InputModel):
 class LabelPatch(InputModel):
     """A change to a label: only the fields given change; none may be null."""
 
-    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
-    color: Color | None = Field(default=None, json_schema_extra=not_nullable)
-    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("name", "color", "description", mode="before")(refuse_null)
+    name: Omittable[Name] = None
+    color: Omittable[Color] = None
+    description: Omittable[Description] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,26 +195,11 @@ async def create_label(principal: Principal, project: ProjectRef, data: LabelCre
             )
         except label_repo.NameTaken:
             raise _name_taken(data.name) from None
-        await recording.record(
-            current.workspace_id,
-            principal.user_id,
-            EventType.label_created,
-            node_id(row.id),
-            db=db,
-            project_id=current.id,
-            data={"name": row.name, "color": row.color},
+        created: JSONObject = {"name": row.name, "color": row.color}
+        await record_event(
+            db, principal, current, EventType.label_created, node_id(row.id), created
         )
     return view(row)
-
-
-def _changes(current: LabelRow, patch: LabelPatch) -> JSONObject:
-    changes: JSONObject = {}
-    for name in ("name", "color", "description"):
-        new = getattr(patch, name)
-        old = getattr(current, name)
-        if new is not None and new != old:
-            changes[name] = {"from": old, "to": new}
-    return changes
 
 
 async def update_label(
@@ -227,7 +210,7 @@ async def update_label(
     archived project."""
     async with in_transaction() as db:
         project, current = await _lock(db, principal, ref, expected_version)
-        changes = _changes(current, patch)
+        changes = recording.changes(current, patch)
         if not changes:
             return view(current)
         name = current.name if patch.name is None else patch.name
@@ -241,14 +224,8 @@ async def update_label(
             )
         except label_repo.NameTaken:
             raise _name_taken(name) from None
-        await recording.record(
-            project.workspace_id,
-            principal.user_id,
-            EventType.label_updated,
-            node_id(row.id),
-            db=db,
-            project_id=project.id,
-            data={"changes": changes},
+        await record_event(
+            db, principal, project, EventType.label_updated, node_id(row.id), {"changes": changes}
         )
     return view(row)
 
@@ -261,13 +238,8 @@ async def delete_label(
     async with in_transaction() as db:
         project, current = await _lock(db, principal, ref, expected_version)
         await label_repo.delete(db, current.id)
-        await recording.record(
-            project.workspace_id,
-            principal.user_id,
-            EventType.label_deleted,
-            node_id(current.id),
-            db=db,
-            project_id=project.id,
-            data={"name": current.name},
+        deleted: JSONObject = {"name": current.name}
+        await record_event(
+            db, principal, project, EventType.label_deleted, node_id(current.id), deleted
         )
     return current.id

@@ -28,7 +28,7 @@ from gateway.repositories.members import MemberRow, UserRef
 from gateway.security.principal import Principal
 from gateway.services import recording, users
 from gateway.services.access import Access, Action, WorkspaceRef, authorize, require_scope_of
-from gateway.services.recording import EventType
+from gateway.services.recording import EventType, JSONObject
 from gateway.services.users import UserView
 from gateway.services.versioning import check_version
 from models import Role
@@ -149,8 +149,12 @@ async def _keep_an_owner(db: TransactionalDBClient, access: Access, target: Memb
         )
 
 
-def _describe(row: MemberRow) -> recording.JSONObject:
-    return {"user_id": to_global_id("User", row.user_id), "username": row.username}
+async def _record(
+    db: TransactionalDBClient, actor_id: int, event: EventType, row: MemberRow, data: JSONObject
+) -> None:
+    """Record an event about the membership `row`; its data names the member, then `data`."""
+    about = {"user_id": to_global_id("User", row.user_id), "username": row.username, **data}
+    await recording.record(row.workspace_id, actor_id, event, node_id(row.id), db=db, data=about)
 
 
 async def list_members(
@@ -214,14 +218,8 @@ async def admit(
         row = await member_repo.add(db, workspace_id, user, role)
     except member_repo.AlreadyMember:
         raise Conflict("You are a member of this workspace already") from None
-    await recording.record(
-        workspace_id,
-        user.id,
-        EventType.member_added,
-        node_id(row.id),
-        db=db,
-        data={**_describe(row), "role": row.role.value, "invitation_id": invitation_id},
-    )
+    added: JSONObject = {"role": row.role.value, "invitation_id": invitation_id}
+    await _record(db, user.id, EventType.member_added, row, added)
     return _view(row)
 
 
@@ -246,14 +244,8 @@ async def change_role(
         if target.role is Role.owner:
             await _keep_an_owner(db, access, target)
         row = await member_repo.set_role(db, target, role)
-        await recording.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.member_role_changed,
-            node_id(row.id),
-            db=db,
-            data={**_describe(row), "from": target.role.value, "to": role.value},
-        )
+        changed: JSONObject = {"from": target.role.value, "to": role.value}
+        await _record(db, principal.user_id, EventType.member_role_changed, row, changed)
     return _view(row)
 
 
@@ -278,12 +270,6 @@ async def remove_member(
                 access.require(Action.manage_owners)
             await _keep_an_owner(db, access, target)
         await member_repo.remove(db, target.id)
-        await recording.record(
-            access.workspace.id,
-            principal.user_id,
-            EventType.member_removed,
-            node_id(target.id),
-            db=db,
-            data={**_describe(target), "role": target.role.value},
-        )
+        removed: JSONObject = {"role": target.role.value}
+        await _record(db, principal.user_id, EventType.member_removed, target, removed)
     return _view(target)

@@ -15,10 +15,8 @@ from typing import Annotated, Any, TypeVar, Unpack
 
 from pydantic import (
     BaseModel,
-    Field,
     StrictBool,
     StringConstraints,
-    field_validator,
 )
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
@@ -26,7 +24,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import Conflict, FieldError, NotFound
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import projects as project_repo
 from gateway.repositories.projects import ProjectRow
 from gateway.security.principal import Principal
@@ -60,11 +58,9 @@ class ProjectCreate(InputModel):
 class ProjectPatch(InputModel):
     """A change to a project: only the fields given change; none may be null."""
 
-    name: Name | None = Field(default=None, json_schema_extra=not_nullable)
-    description: Description | None = Field(default=None, json_schema_extra=not_nullable)
-    is_archived: StrictBool | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("name", "description", "is_archived", mode="before")(refuse_null)
+    name: Omittable[Name] = None
+    description: Omittable[Description] = None
+    is_archived: Omittable[StrictBool] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +174,30 @@ async def locate(
     return access.require(action), row
 
 
+async def record_event(
+    db: TransactionalDBClient,
+    principal: Principal,
+    project: ProjectRow,
+    event: EventType,
+    subject_id: str,
+    data: JSONObject,
+    *,
+    issue_id: int | None = None,
+) -> None:
+    """Record `event` about `subject_id` (a global ID) under `project`, in the write's
+    transaction `db`: for the project itself and its labels, issues and comments."""
+    await recording.record(
+        project.workspace_id,
+        principal.user_id,
+        event,
+        subject_id,
+        db=db,
+        project_id=project.id,
+        issue_id=issue_id,
+        data=data,
+    )
+
+
 async def get_project(principal: Principal, ref: ProjectRef) -> ProjectView:
     """The project; NOT_FOUND when it does not exist or is invisible to the caller."""
     _, row = await locate(principal, ref, Action.read)
@@ -211,26 +231,9 @@ async def create_project(
             raise Conflict(
                 f"The key {data.key!r} is taken", errors=[FieldError("key", "is already taken")]
             ) from None
-        await recording.record(
-            row.workspace_id,
-            principal.user_id,
-            EventType.project_created,
-            node_id(row.id),
-            db=db,
-            project_id=row.id,
-            data={"key": row.key, "name": row.name},
-        )
+        created: JSONObject = {"key": row.key, "name": row.name}
+        await record_event(db, principal, row, EventType.project_created, node_id(row.id), created)
     return view(row)
-
-
-def _changes(current: ProjectRow, patch: ProjectPatch) -> JSONObject:
-    changes: JSONObject = {}
-    for name in ("name", "description", "is_archived"):
-        new = getattr(patch, name)
-        old = getattr(current, name)
-        if new is not None and new != old:
-            changes[name] = {"from": old, "to": new}
-    return changes
 
 
 async def update_project(
@@ -250,7 +253,7 @@ async def update_project(
         check_version(current.version, expected_version)
         if patch.is_archived is not False:
             require_writable(current)
-        changes = _changes(current, patch)
+        changes = recording.changes(current, patch)
         if not changes:
             return view(current)
         row = await project_repo.update(
@@ -261,15 +264,8 @@ async def update_project(
             is_archived=current.is_archived if patch.is_archived is None else patch.is_archived,
         )
         archived = row.is_archived and not current.is_archived
-        await recording.record(
-            row.workspace_id,
-            principal.user_id,
-            EventType.project_archived if archived else EventType.project_updated,
-            node_id(row.id),
-            db=db,
-            project_id=row.id,
-            data={"changes": changes},
-        )
+        event = EventType.project_archived if archived else EventType.project_updated
+        await record_event(db, principal, row, event, node_id(row.id), {"changes": changes})
     return view(row)
 
 
@@ -287,13 +283,8 @@ async def delete_project(
         check_version(current.version, expected_version)
         require_writable(current)
         await project_repo.delete(db, current.id)
-        await recording.record(
-            current.workspace_id,
-            principal.user_id,
-            EventType.project_deleted,
-            node_id(current.id),
-            db=db,
-            project_id=current.id,
-            data={"key": current.key, "name": current.name},
+        deleted: JSONObject = {"key": current.key, "name": current.name}
+        await record_event(
+            db, principal, current, EventType.project_deleted, node_id(current.id), deleted
         )
     return current.id

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from pydantic import BaseModel
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.realtime.runtime import announce
@@ -22,7 +23,7 @@ from gateway.repositories import deliveries as delivery_repo
 from gateway.repositories import events as event_repo
 from gateway.repositories.events import JSONObject, JSONValue
 
-__all__ = ["EventType", "JSONObject", "JSONValue", "record"]
+__all__ = ["EventType", "JSONObject", "JSONValue", "changes", "record"]
 
 
 class EventType(StrEnum):
@@ -51,6 +52,17 @@ class EventType(StrEnum):
     comment_created = "comment.created"
     comment_updated = "comment.updated"
     comment_deleted = "comment.deleted"
+
+
+def changes(current: object, patch: BaseModel) -> JSONObject:
+    """What `patch` changes in `current`, as an `*.updated` event's `changes`: `{"from", "to"}`
+    for each field of the patch given a value other than the current one (None is not given)."""
+    found: JSONObject = {}
+    for name in type(patch).model_fields:
+        new, old = getattr(patch, name), getattr(current, name)
+        if new is not None and new != old:
+            found[name] = {"from": old, "to": new}
+    return found
 
 
 async def record(

@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     StrictStr,
     StringConstraints,
-    field_validator,
 )
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -34,7 +33,7 @@ from gateway.core.errors import (
 )
 from gateway.core.ids import to_global_id
 from gateway.core.settings import Settings
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import tokens, users
 from gateway.security.passwords import hash_password
 from gateway.security.principal import Principal, Scope
@@ -106,24 +105,18 @@ class ViewerChanges(InputModel):
 
     model_config = ConfigDict(frozen=True)
 
-    display_name: DisplayNameIn | None = Field(
-        default=None, json_schema_extra=not_nullable, description="Up to 100 characters."
+    display_name: Omittable[DisplayNameIn] = Field(
+        default=None, description="Up to 100 characters."
     )
-    email: EmailIn | None = Field(
-        default=None, json_schema_extra=not_nullable, description="Needs `current_password`."
-    )
-    password: PasswordIn | None = Field(
+    email: Omittable[EmailIn] = Field(default=None, description="Needs `current_password`.")
+    password: Omittable[PasswordIn] = Field(
         default=None,
-        json_schema_extra=not_nullable,
         description="8 to 256 characters. Needs `current_password`.",
     )
-    current_password: StrictStr | None = Field(
+    current_password: Omittable[StrictStr] = Field(
         default=None,
-        json_schema_extra=not_nullable,
         description="Required to change `email` or `password`.",
     )
-
-    _present = field_validator("*", mode="before")(refuse_null)
 
 
 def _render(user: User, *, with_email: bool) -> UserView:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints
 
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import deliveries as delivery_repo
 from gateway.services.recording import EventType
 from gateway.webhooks import targets
@@ -60,19 +60,15 @@ class WebhookCreate(InputModel):
 
     url: Url
     events: Events
-    secret: Secret | None = Field(default=None, json_schema_extra=not_nullable)
+    secret: Omittable[Secret] = None
     active: bool = Field(default=True, description="Inactive webhooks receive nothing.")
-
-    _present = field_validator("secret", mode="before")(refuse_null)
 
 
 class WebhookPatch(InputModel):
     """A change to a webhook: only the fields given change; none may be null. A new `secret`
     replaces the old one at once."""
 
-    url: Url | None = Field(default=None, json_schema_extra=not_nullable)
-    events: Events | None = Field(default=None, json_schema_extra=not_nullable)
-    secret: Secret | None = Field(default=None, json_schema_extra=not_nullable)
-    active: bool | None = Field(default=None, json_schema_extra=not_nullable)
-
-    _present = field_validator("url", "events", "secret", "active", mode="before")(refuse_null)
+    url: Omittable[Url] = None
+    events: Omittable[Events] = None
+    secret: Omittable[Secret] = None
+    active: Omittable[bool] = None

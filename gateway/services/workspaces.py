@@ -11,14 +11,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Unpack
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import Conflict, FieldError
 from gateway.core.ids import to_global_id
 from gateway.core.paging import Page, PageArgs
-from gateway.core.validation import InputModel, not_nullable, refuse_null
+from gateway.core.validation import InputModel, Omittable
 from gateway.repositories import members as member_repo
 from gateway.repositories import workspaces as workspace_repo
 from gateway.repositories.workspaces import WorkspaceRow
@@ -55,18 +55,14 @@ class WorkspaceCreate(InputModel):
 class WorkspacePatch(InputModel):
     """A change to a workspace: only the fields given are changed; neither may be null."""
 
-    slug: Slug | None = Field(
+    slug: Omittable[Slug] = Field(
         default=None,
-        json_schema_extra=not_nullable,
         description="A new slug; the old URL stops working.",
     )
-    name: Name | None = Field(
+    name: Omittable[Name] = Field(
         default=None,
-        json_schema_extra=not_nullable,
         description="A new name, 1 to 100 characters.",
     )
-
-    _present = field_validator("slug", "name", mode="before")(refuse_null)
 
 
 def node_id(workspace_id: int) -> str:
@@ -207,11 +203,7 @@ async def update_workspace(
     new slug is taken; PRECONDITION_FAILED when `expected_version` is stale."""
     async with in_transaction() as db:
         access, current = await _lock(db, principal, workspace, expected_version)
-        changes: JSONObject = {}
-        if patch.slug is not None and patch.slug != current.slug:
-            changes["slug"] = {"from": current.slug, "to": patch.slug}
-        if patch.name is not None and patch.name != current.name:
-            changes["name"] = {"from": current.name, "to": patch.name}
+        changes = recording.changes(current, patch)
         if not changes:
             return _view(current, access.role)
         slug = patch.slug or current.slug
