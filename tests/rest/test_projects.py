@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.factories import World
-from tests.helpers import create_project, event_types
+from tests.helpers import assert_invalid, create_project, event_types
 
 API = "/api/v1/workspaces/acme/projects"
 
@@ -142,9 +142,7 @@ async def test_duplicate_key_is_409(client: httpx.AsyncClient, empty_world: Worl
 async def test_bad_create_is_422(
     client: httpx.AsyncClient, empty_world: World, body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post(API, json=body, headers=empty_world.h("admin"))
-    assert response.status_code == 422, response.text
-    assert field in [e["field"] for e in response.json()["errors"]]
+    assert_invalid(await client.post(API, json=body, headers=empty_world.h("admin")), field)
     assert await event_types() == []
 
 
