@@ -62,6 +62,12 @@ def assert_invalid(response: httpx.Response, field: str) -> None:
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
+def assert_precondition_failed(response: httpx.Response) -> None:
+    """A 412: the request's `If-Match` named a version no longer current."""
+    assert response.status_code == 412, response.text
+    assert response.json()["code"] == "PRECONDITION_FAILED"
+
+
 async def create_workspace(
     app: FastAPI, client: httpx.AsyncClient, owner: User, slug: str = "acme"
 ) -> Any:
