@@ -1,6 +1,7 @@
 """Helpers shared by test modules of both APIs: walking REST lists and GraphQL connections to
-the end, comparing a REST representation with its GraphQL counterpart, the issue documents
-and the role table, a hand-moved UTC clock, and webhooks and projects made in a `World`.
+the end, comparing a REST representation with its GraphQL counterpart (and its keys with the
+committed OpenAPI document), the checks of a 422 and a 412, the issue documents and the role
+table, a hand-moved UTC clock, and workspaces, webhooks and projects made for a test.
 Test modules import from here (and from `factories`), never from one another."""
 
 from __future__ import annotations
@@ -68,20 +69,18 @@ def assert_precondition_failed(response: httpx.Response) -> None:
     assert response.json()["code"] == "PRECONDITION_FAILED"
 
 
-async def create_workspace(
-    app: FastAPI, client: httpx.AsyncClient, owner: User, slug: str = "acme"
-) -> Any:
-    """Workspace `slug` ("Acme"), made over REST by `owner`; the representation."""
+async def create_workspace(app: FastAPI, client: httpx.AsyncClient, owner: User) -> Any:
+    """Workspace acme, made over REST by `owner`; the representation."""
     created = await client.post(
-        "/api/v1/workspaces", json={"slug": slug, "name": "Acme"}, headers=bearer(app, owner)
+        "/api/v1/workspaces", json={"slug": "acme", "name": "Acme"}, headers=bearer(app, owner)
     )
     assert created.status_code == 201, created.text
     return created.json()
 
 
-async def role_of(user: User, slug: str = "acme") -> Role | None:
-    """`user`'s role in workspace `slug`, None for a non-member."""
-    membership = await Membership.filter(workspace__slug=slug, user_id=user.id).first()
+async def role_of(user: User) -> Role | None:
+    """`user`'s role in acme, None for a non-member."""
+    membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
     return None if membership is None else Role(membership.role)
 
 
