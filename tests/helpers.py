@@ -1,20 +1,25 @@
 """Helpers shared by test modules of both APIs: walking REST lists and GraphQL connections to
-the end, comparing a REST representation with its GraphQL counterpart, the issue documents
-and the role table, a hand-moved UTC clock, and webhooks and projects made in a `World`.
+the end, comparing a REST representation with its GraphQL counterpart (and its keys with the
+committed OpenAPI document), the checks of a 422 and a 412, the issue documents and the role
+table, a hand-moved UTC clock, and workspaces, webhooks and projects made for a test.
 Test modules import from here (and from `factories`), never from one another."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from gateway.core.settings import Settings
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate
-from models import Event
-from tests.auth_helpers import gql, principal_of
+from models import Event, Membership, Role, User
+from tests.auth_helpers import bearer, gql, principal_of
 from tests.factories import World
 
 # REST ---------------------------------------------------------------------------------------
@@ -31,6 +36,52 @@ ISSUE_ROLE_TABLE: dict[str, dict[str, int]] = {
 
 # The first issue of each API's CRUD test: the title comes back trimmed ("Broken login").
 BROKEN_LOGIN = {"title": "  Broken login  ", "body": "It fails"}
+# What each API's CRUD test records before deleting that issue: it is created, closed,
+# reopened, then retitled, unassigned and relabelled in one edit.
+CRUD_EVENTS = [
+    "issue.created",
+    "issue.closed",
+    "issue.reopened",
+    "issue.updated",
+    "issue.assigned",
+    "issue.labeled",
+]
+OPENAPI = Path(__file__).parent.parent / "openapi.json"
+
+
+@cache
+def contract_keys(schema: str) -> frozenset[str]:
+    """The properties of the REST representation `schema` as the committed OpenAPI document
+    (the external contract, not the running app) declares them."""
+    properties = json.loads(OPENAPI.read_text())["components"]["schemas"][schema]["properties"]
+    return frozenset(properties)
+
+
+def assert_invalid(response: httpx.Response, field: str) -> None:
+    """A 422 whose errors name `field`."""
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def assert_precondition_failed(response: httpx.Response) -> None:
+    """A 412: the request's `If-Match` named a version no longer current."""
+    assert response.status_code == 412, response.text
+    assert response.json()["code"] == "PRECONDITION_FAILED"
+
+
+async def create_workspace(app: FastAPI, client: httpx.AsyncClient, owner: User) -> Any:
+    """Workspace acme, made over REST by `owner`; the representation."""
+    created = await client.post(
+        "/api/v1/workspaces", json={"slug": "acme", "name": "Acme"}, headers=bearer(app, owner)
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def role_of(user: User) -> Role | None:
+    """`user`'s role in acme, None for a non-member."""
+    membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
+    return None if membership is None else Role(membership.role)
 
 
 async def rest_items(
@@ -196,6 +247,12 @@ def same_fields(got: dict[str, Any], rest: dict[str, Any], *, skip: tuple[str, .
             assert instant(got[graphql_name]) == instant(value), name
         else:
             assert got[graphql_name] == value, name
+
+
+def same_items(got: list[dict[str, Any]], rest: list[dict[str, Any]]) -> None:
+    """GraphQL nodes and REST items pair up one for one, each showing the same fields."""
+    for got_one, rest_one in zip(got, rest, strict=True):
+        same_fields(got_one, rest_one)
 
 
 # Webhooks -----------------------------------------------------------------------------------

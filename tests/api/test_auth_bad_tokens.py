@@ -1,4 +1,5 @@
-"""Every bad credential is 401 UNAUTHENTICATED, identically on REST and GraphQL."""
+"""Every bad credential is 401 UNAUTHENTICATED, identically on REST and GraphQL: JWTs forged,
+expired or naming no plain user id, and personal tokens or users no longer valid."""
 
 from __future__ import annotations
 
@@ -116,6 +117,20 @@ async def _empty_bearer(app: FastAPI, user: User) -> dict[str, str]:
     return {"Authorization": "Bearer "}
 
 
+def _subject(make: Callable[[int], str]) -> Header:
+    """A token the app would issue in every respect but its `sub`, made from the user's id."""
+
+    async def header(app: FastAPI, user: User) -> dict[str, str]:
+        return _auth(_signed(app, user, sub=make(user.id)))
+
+    return header
+
+
+def _full_width(user_id: int) -> str:
+    """The id in full-width digits (U+FF12 for 2): `str.isdigit` and `int` accept them."""
+    return "".join(chr(0xFF10 + int(digit)) for digit in str(user_id))
+
+
 CASES: dict[str, Header] = {
     "missing header": _missing,
     "basic scheme": _basic_scheme,
@@ -141,6 +156,15 @@ CASES: dict[str, Header] = {
     "missing sub": _jwt(sub=None),
     "missing exp": _jwt(exp=None),
     "non-numeric sub": _jwt(sub="ada"),
+    # A subject that is not a plain user id: never a user, whatever `int()` makes of it.
+    "sub of 40 digits": _jwt(sub="1" * 40),
+    "sub BIGINT + 1": _jwt(sub=str(2**63)),
+    "sub in full-width digits": _subject(_full_width),
+    "sub with a superscript digit": _subject(lambda user_id: f"{user_id}\u00b2"),
+    "sub with a leading zero": _subject(lambda user_id: f"0{user_id}"),
+    "sub zero": _jwt(sub="0"),
+    "sub with a sign": _subject(lambda user_id: f"+{user_id}"),
+    "sub with spaces": _subject(lambda user_id: f" {user_id} "),
     "unknown PAT": _raw(lambda app, user: "sy_pat_" + "x" * 43),
     "revoked PAT": _revoked_pat,
     "expired PAT": _expired_pat,

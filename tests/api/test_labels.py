@@ -13,7 +13,7 @@ from gateway.core.ids import to_global_id
 from tests.auth_helpers import gql
 from tests.factories import ROLES, World
 from tests.helpers import PROJECTS as API
-from tests.helpers import event_types
+from tests.helpers import assert_invalid, contract_keys, event_types
 
 LABELS = f"{API}/WEB/labels"
 
@@ -39,15 +39,7 @@ async def test_label_crud(client: httpx.AsyncClient, world: World) -> None:
     assert created["name"] == "Bug"
     assert created["color"] == "#ff0000"
     assert created["description"] == "Broken"
-    assert set(created) == {
-        "node_id",
-        "name",
-        "color",
-        "description",
-        "version",
-        "created_at",
-        "updated_at",
-    }
+    assert set(created) == contract_keys("Label")
     response = await client.get(LABELS, headers=world.h("viewer"))
     assert response.json() == {"items": [created], "next_cursor": None}
     patched = await client.patch(
@@ -98,9 +90,7 @@ async def test_duplicate_name_ignores_case(client: httpx.AsyncClient, world: Wor
 async def test_bad_label_is_422(
     client: httpx.AsyncClient, world: World, body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post(LABELS, json=body, headers=world.h("admin"))
-    assert response.status_code == 422, response.text
-    assert field in [e["field"] for e in response.json()["errors"]]
+    assert_invalid(await client.post(LABELS, json=body, headers=world.h("admin")), field)
 
 
 async def test_unknown_label_or_project_is_404(client: httpx.AsyncClient, world: World) -> None:

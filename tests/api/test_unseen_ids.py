@@ -19,6 +19,7 @@ from schema import build_schema
 from tests.auth_helpers import bearer, gql, make_user
 
 NEVER_ISSUED = 10**6
+HOOK = "https://93.184.216.34/hook"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ CASES = (
     Case("addComment", "issueId", {"body": "Hello"}),
     Case("updateComment", "id", {"body": "Edited"}),
     Case("deleteComment", "id", {}),
-    Case("createWebhook", "workspaceId", {"url": "https://93.184.216.34/hook", "events": ["*"]}),
+    Case("createWebhook", "workspaceId", {"url": HOOK, "events": ["*"]}),
     Case("updateWebhook", "id", {"active": False}),
     Case("deleteWebhook", "id", {}),
     Case("redeliverWebhookDelivery", "id", {}),
@@ -63,6 +64,16 @@ PUBLIC_ID_FIELDS = frozenset({"userId", "assigneeId"})
 # Labels are named in a project already found: an unknown one is a VALIDATION_FAILED.
 LABEL_LISTS = (("createIssue", "projectId"), ("updateIssue", "id"))
 MUTATION = build_schema()._schema.mutation_type
+# What `_tenant` makes, in order: (type, mutation, its input naming the ones made before).
+TENANT = (
+    ("Workspace", "createWorkspace", 'slug: "{slug}", name: "W"'),
+    ("Project", "createProject", 'workspaceId: "{Workspace}", key: "WEB", name: "Web"'),
+    ("Label", "createLabel", 'projectId: "{Project}", name: "bug", color: "#ff0000"'),
+    ("Issue", "createIssue", 'projectId: "{Project}", title: "One"'),
+    ("Comment", "addComment", 'issueId: "{Issue}", body: "Hi"'),
+    ("Webhook", "createWebhook", 'workspaceId: "{Workspace}", url: "{hook}", events: ["*"]'),
+    ("Invitation", "inviteMember", 'workspaceId: "{Workspace}", email: "dan@example.com"'),
+)
 
 
 async def _ok(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> dict[str, Any]:
@@ -73,51 +84,15 @@ async def _ok(client: httpx.AsyncClient, headers: dict[str, str], query: str) ->
 
 
 async def _tenant(client: httpx.AsyncClient, headers: dict[str, str], slug: str) -> dict[str, str]:
-    """A workspace with a project, a label, an issue and a comment; their global IDs."""
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ createWorkspace(input: {{slug: "{slug}", name: "W"}})'
-        " { workspace { id } } }",
-    )
-    ids = {"Workspace": data["createWorkspace"]["workspace"]["id"]}
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ createProject(input: {{workspaceId: "{ids["Workspace"]}", key: "WEB",'
-        ' name: "Web"}) { project { id } } }',
-    )
-    ids["Project"] = data["createProject"]["project"]["id"]
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ l: createLabel(input: {{projectId: "{ids["Project"]}", name: "bug",'
-        ' color: "#ff0000"}) { label { id } }'
-        f' i: createIssue(input: {{projectId: "{ids["Project"]}", title: "One"}})'
-        " { issue { id } } }",
-    )
-    ids["Label"], ids["Issue"] = data["l"]["label"]["id"], data["i"]["issue"]["id"]
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ addComment(input: {{issueId: "{ids["Issue"]}", body: "Hi"}})'
-        " { comment { id } } }",
-    )
-    ids["Comment"] = data["addComment"]["comment"]["id"]
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ createWebhook(input: {{workspaceId: "{ids["Workspace"]}",'
-        ' url: "https://93.184.216.34/hook", events: ["*"]}) { webhook { id } } }',
-    )
-    ids["Webhook"] = data["createWebhook"]["webhook"]["id"]
-    data = await _ok(
-        client,
-        headers,
-        f'mutation {{ inviteMember(input: {{workspaceId: "{ids["Workspace"]}",'
-        ' email: "dan@example.com"}) { invitation { id } } }',
-    )
-    ids["Invitation"] = data["inviteMember"]["invitation"]["id"]
+    """A workspace with each of TENANT and the delivery of a webhook; their global IDs."""
+    ids: dict[str, str] = {}
+    for kind, mutation, given in TENANT:
+        fields = given.format(slug=slug, hook=HOOK, **ids)
+        made = kind.lower()
+        data = await _ok(
+            client, headers, f"mutation {{ {mutation}(input: {{{fields}}}) {{ {made} {{ id }} }} }}"
+        )
+        ids[kind] = data[mutation][made]["id"]
     data = await _ok(  # the invitation's event made a delivery
         client,
         headers,

@@ -198,7 +198,34 @@ async def via_rest(
 
 # GraphQL ----------------------------------------------------------------------------------
 
-GRAPHQL: dict[str, tuple[str, Callable[[Roster], dict[str, Any]]]] = {
+Variables = Callable[[Roster], dict[str, Any]]
+
+
+def _invite(role: str) -> tuple[str, Variables]:
+    return (
+        'mutation($ws: ID!) { inviteMember(input: {workspaceId: $ws, username: "newt",'
+        f" role: {role}}}) {{ invitation {{ role state }} }} }}",
+        lambda w: {"ws": w.workspace_gid},
+    )
+
+
+def _set_role(name: str, role: str) -> tuple[str, Variables]:
+    return (
+        "mutation($ws: ID!, $user: ID!) { updateMemberRole(input: {workspaceId: $ws,"
+        f" userId: $user, role: {role}}}) {{ membership {{ role }} }} }}",
+        lambda w: {"ws": w.workspace_gid, "user": w.gid(name)},
+    )
+
+
+def _remove(name: str) -> tuple[str, Variables]:
+    return (
+        "mutation($ws: ID!, $user: ID!) { removeMember(input: {workspaceId: $ws,"
+        " userId: $user}) { deletedId } }",
+        lambda w: {"ws": w.workspace_gid, "user": w.gid(name)},
+    )
+
+
+GRAPHQL: dict[str, tuple[str, Variables]] = {
     "read": (
         'query { workspace(slug: "acme") { id slug viewerRole } }',
         lambda w: {},
@@ -222,40 +249,16 @@ GRAPHQL: dict[str, tuple[str, Callable[[Roster], dict[str, Any]]]] = {
         " edges { node { role invitee { username } } } } } }",
         lambda w: {},
     ),
-    "invite": (
-        'mutation($ws: ID!) { inviteMember(input: {workspaceId: $ws, username: "newt",'
-        " role: MEMBER}) { invitation { role state } } }",
-        lambda w: {"ws": w.workspace_gid},
-    ),
-    "invite_owner": (
-        'mutation($ws: ID!) { inviteMember(input: {workspaceId: $ws, username: "newt",'
-        " role: OWNER}) { invitation { role state } } }",
-        lambda w: {"ws": w.workspace_gid},
-    ),
+    "invite": _invite("MEMBER"),
+    "invite_owner": _invite("OWNER"),
     "revoke_invite": (
         "mutation($id: ID!) { revokeInvitation(input: {id: $id}) { invitation { state } } }",
         lambda w: {"id": w.invitation_gid},
     ),
-    "make_admin": (
-        "mutation($ws: ID!, $user: ID!) { updateMemberRole(input: {workspaceId: $ws,"
-        " userId: $user, role: ADMIN}) { membership { role } } }",
-        lambda w: {"ws": w.workspace_gid, "user": w.gid("tina")},
-    ),
-    "make_owner": (
-        "mutation($ws: ID!, $user: ID!) { updateMemberRole(input: {workspaceId: $ws,"
-        " userId: $user, role: OWNER}) { membership { role } } }",
-        lambda w: {"ws": w.workspace_gid, "user": w.gid("tina")},
-    ),
-    "remove_member": (
-        "mutation($ws: ID!, $user: ID!) { removeMember(input: {workspaceId: $ws,"
-        " userId: $user}) { deletedId } }",
-        lambda w: {"ws": w.workspace_gid, "user": w.gid("tina")},
-    ),
-    "remove_owner": (
-        "mutation($ws: ID!, $user: ID!) { removeMember(input: {workspaceId: $ws,"
-        " userId: $user}) { deletedId } }",
-        lambda w: {"ws": w.workspace_gid, "user": w.gid("otto")},
-    ),
+    "make_admin": _set_role("tina", "ADMIN"),
+    "make_owner": _set_role("tina", "OWNER"),
+    "remove_member": _remove("tina"),
+    "remove_owner": _remove("otto"),
 }
 
 

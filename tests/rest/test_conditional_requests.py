@@ -9,6 +9,7 @@ import httpx
 
 from tests.auth_helpers import PASSWORD
 from tests.factories import World
+from tests.helpers import assert_precondition_failed
 
 WS = "/api/v1/workspaces/acme"
 STALE = {"If-Match": '"v999"'}
@@ -27,18 +28,13 @@ async def _tagged(client: httpx.AsyncClient, url: str, headers: dict[str, str]) 
     return tag
 
 
-def _precondition_failed(response: httpx.Response) -> None:
-    assert response.status_code == 412, response.text
-    assert response.json()["code"] == "PRECONDITION_FAILED"
-
-
 async def test_workspace_delete_with_a_stale_etag_keeps_the_workspace(
     client: httpx.AsyncClient, empty_world: World
 ) -> None:
     owner = empty_world.h("owner")
     tag = await _tagged(client, WS, owner)
     assert tag == '"v1"'
-    _precondition_failed(await client.delete(WS, headers={**owner, **STALE}))
+    assert_precondition_failed(await client.delete(WS, headers={**owner, **STALE}))
     assert (await client.get(WS, headers=owner)).status_code == 200
     assert (await client.delete(WS, headers={**owner, "If-Match": tag})).status_code == 204
     assert (await client.get(WS, headers=owner)).status_code == 404
@@ -49,14 +45,16 @@ async def test_workspace_rename_bumps_the_version_and_honours_if_match(
 ) -> None:
     owner = empty_world.h("owner")
     tag = await _tagged(client, WS, owner)
-    _precondition_failed(await client.patch(WS, json={"name": "Stale"}, headers={**owner, **STALE}))
+    assert_precondition_failed(
+        await client.patch(WS, json={"name": "Stale"}, headers={**owner, **STALE})
+    )
     renamed = await client.patch(WS, json={"name": "Acme 2"}, headers={**owner, "If-Match": tag})
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["version"] == 2
     assert renamed.headers["etag"] == '"v2"'
     assert await _tagged(client, WS, owner) == '"v2"'
     # The old tag no longer matches: a second writer that read v1 is refused.
-    _precondition_failed(
+    assert_precondition_failed(
         await client.patch(WS, json={"name": "Lost"}, headers={**owner, "If-Match": tag})
     )
     assert (await client.get(WS, headers=owner)).json()["name"] == "Acme 2"
@@ -68,14 +66,14 @@ async def test_member_role_change_and_removal_honour_if_match(
     owner, url = empty_world.h("owner"), f"{WS}/members/member"
     tag = await _tagged(client, url, empty_world.h("viewer"))
     assert tag == '"v1"'
-    _precondition_failed(
+    assert_precondition_failed(
         await client.patch(url, json={"role": "admin"}, headers={**owner, **STALE})
     )
     changed = await client.patch(url, json={"role": "admin"}, headers={**owner, "If-Match": tag})
     assert changed.status_code == 200, changed.text
     assert changed.json()["role"] == "admin"
     assert changed.headers["etag"] == '"v2"'
-    _precondition_failed(await client.delete(url, headers={**owner, "If-Match": tag}))
+    assert_precondition_failed(await client.delete(url, headers={**owner, "If-Match": tag}))
     assert (await client.get(url, headers=owner)).status_code == 200
     removed = await client.delete(url, headers={**owner, "If-Match": '"v2"'})
     assert removed.status_code == 204
@@ -88,7 +86,7 @@ async def test_me_and_users_carry_etags_and_patch_me_honours_if_match(
     me = empty_world.h("member")
     tag = await _tagged(client, "/api/v1/me", me)
     assert await _tagged(client, "/api/v1/users/member", empty_world.h("viewer")) == tag
-    _precondition_failed(
+    assert_precondition_failed(
         await client.patch("/api/v1/me", json={"display_name": "Stale"}, headers={**me, **STALE})
     )
     renamed = await client.patch(

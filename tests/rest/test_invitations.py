@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Event, Invitation, InvitationState, Membership, Role, User
 from tests.auth_helpers import PASSWORD, bearer, join, make_pat, make_user, sign_in
+from tests.helpers import create_workspace, role_of
 
 INVITATIONS = "/api/v1/workspaces/acme/invitations"
 MINE = "/api/v1/me/invitations"
@@ -28,12 +29,7 @@ MINE = "/api/v1/me/invitations"
 async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, User]:
     """`acme` owned by ann (through the API) with member mia; bob and carl belong nowhere."""
     users = {n: await make_user(n) for n in ("ann", "mia", "bob", "carl")}
-    created = await client.post(
-        "/api/v1/workspaces",
-        json={"slug": "acme", "name": "Acme"},
-        headers=bearer(app, users["ann"]),
-    )
-    assert created.status_code == 201
+    await create_workspace(app, client, users["ann"])
     await join("acme", users["ann"], users["mia"])
     return users
 
@@ -48,11 +44,6 @@ async def answer(
     app: FastAPI, client: httpx.AsyncClient, user: User, invitation_id: int, verb: str = "accept"
 ) -> httpx.Response:
     return await client.post(f"{MINE}/{invitation_id}/{verb}", headers=bearer(app, user))
-
-
-async def role_of(user: User) -> Role | None:
-    membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
-    return None if membership is None else Role(membership.role)
 
 
 async def test_invite_then_accept(

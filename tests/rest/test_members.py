@@ -15,6 +15,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from gateway.repositories import members as member_repo
 from models import Membership, Role, User, Workspace
 from tests.auth_helpers import bearer, join, make_pat, make_user
+from tests.helpers import create_workspace, role_of
 
 MEMBERS = "/api/v1/workspaces/acme/members"
 
@@ -23,19 +24,10 @@ MEMBERS = "/api/v1/workspaces/acme/members"
 async def acme(app: FastAPI, client: httpx.AsyncClient) -> dict[str, User]:
     """`acme` owned by ann, with admin ada and member mia; bob exists but is not a member."""
     users = {n: await make_user(n) for n in ("ann", "ada", "mia", "bob")}
-    owner = bearer(app, users["ann"])
-    created = await client.post(
-        "/api/v1/workspaces", json={"slug": "acme", "name": "Acme"}, headers=owner
-    )
-    assert created.status_code == 201
+    await create_workspace(app, client, users["ann"])
     for name, role in (("ada", "admin"), ("mia", "member")):
         await join("acme", users["ann"], users[name], role)
     return users
-
-
-async def role_of(user: User) -> Role | None:
-    membership = await Membership.filter(workspace__slug="acme", user_id=user.id).first()
-    return None if membership is None else Role(membership.role)
 
 
 async def test_list_members_in_join_order(

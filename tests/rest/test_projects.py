@@ -9,7 +9,12 @@ import httpx
 import pytest
 
 from tests.factories import World
-from tests.helpers import create_project, event_types
+from tests.helpers import (
+    assert_invalid,
+    assert_precondition_failed,
+    create_project,
+    event_types,
+)
 
 API = "/api/v1/workspaces/acme/projects"
 
@@ -78,13 +83,9 @@ async def test_etag_304_and_412(client: httpx.AsyncClient, empty_world: World) -
     )
     assert response.status_code == 304
     stale = {**empty_world.h("admin"), "If-Match": '"v0"'}
-    response = await client.patch(f"{API}/WEB", json={"name": "X"}, headers=stale)
-    assert response.status_code == 412
-    assert response.json()["code"] == "PRECONDITION_FAILED"
-    response = await client.delete(
-        f"{API}/WEB", headers={**empty_world.h("owner"), "If-Match": '"v9"'}
-    )
-    assert response.status_code == 412
+    assert_precondition_failed(await client.patch(f"{API}/WEB", json={"name": "X"}, headers=stale))
+    stale = {**empty_world.h("owner"), "If-Match": '"v9"'}
+    assert_precondition_failed(await client.delete(f"{API}/WEB", headers=stale))
     fresh = {**empty_world.h("admin"), "If-Match": '"v1"'}
     response = await client.patch(f"{API}/WEB", json={"name": "X"}, headers=fresh)
     assert response.status_code == 200
@@ -142,9 +143,7 @@ async def test_duplicate_key_is_409(client: httpx.AsyncClient, empty_world: Worl
 async def test_bad_create_is_422(
     client: httpx.AsyncClient, empty_world: World, body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post(API, json=body, headers=empty_world.h("admin"))
-    assert response.status_code == 422, response.text
-    assert field in [e["field"] for e in response.json()["errors"]]
+    assert_invalid(await client.post(API, json=body, headers=empty_world.h("admin")), field)
     assert await event_types() == []
 
 
@@ -156,9 +155,8 @@ async def test_bad_patch_is_422(
     client: httpx.AsyncClient, empty_world: World, body: dict[str, Any], field: str
 ) -> None:
     await create_project(client, empty_world)
-    response = await client.patch(f"{API}/WEB", json=body, headers=empty_world.h("admin"))
-    assert response.status_code == 422, response.text
-    assert field in [e["field"] for e in response.json()["errors"]]
+    patched = await client.patch(f"{API}/WEB", json=body, headers=empty_world.h("admin"))
+    assert_invalid(patched, field)
 
 
 async def test_unknown_project_is_404(client: httpx.AsyncClient, empty_world: World) -> None:

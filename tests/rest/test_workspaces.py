@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gateway.core.ids import to_global_id
 from models import Membership, Role, Workspace
 from tests.auth_helpers import bearer, make_pat, make_user
+from tests.helpers import contract_keys
 
 BASE = "/api/v1/workspaces"
 
@@ -32,15 +33,7 @@ async def test_create_makes_the_creator_owner(app: FastAPI, client: httpx.AsyncC
     assert body["node_id"] == to_global_id("Workspace", workspace.id)
     assert body["name"] == "Acme Corp"  # trimmed
     assert body["viewer_role"] == "owner"
-    assert set(body) == {
-        "node_id",
-        "slug",
-        "name",
-        "viewer_role",
-        "version",
-        "created_at",
-        "updated_at",
-    }
+    assert set(body) == contract_keys("Workspace")
     membership = await Membership.get(workspace_id=workspace.id, user_id=ann.id)
     assert membership.role == Role.owner
 
