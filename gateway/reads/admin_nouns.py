@@ -1,6 +1,7 @@
 """The nouns of a workspace's administration, declared once like the others: invitations,
 webhooks and their deliveries. Only admins read them (`gateway.reads.expressions.manages`), and
-the addressee their own invitations."""
+the addressee their own invitations. Each lists its path id (`pk`, REST's `id`) first, as REST
+shows it (`gateway.rest.shapes.whole`)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ INVITATION: Final = Noun(
     "Invitation",
     "invitations",
     (
+        path_id("invitation"),
         node_id(),
-        Scalar("pk", Kind.integer, "Names the invitation in paths.", column="id", graphql=False),
         column("role", Kind.enum, "The role the invitee gets by accepting.", enum=ROLES),
         Scalar(
             "state",
@@ -87,8 +88,8 @@ WEBHOOK: Final = Noun(
     "Webhook",
     "webhooks",
     (
-        node_id(),
         path_id("webhook"),
+        node_id(),
         column("url", Kind.text, "Where events are POSTed."),
         column("events", Kind.texts, 'The event types sent, or `["*"]` for all.'),
         column("active", Kind.boolean, "Inactive webhooks receive nothing until reactivated."),
@@ -111,8 +112,8 @@ WEBHOOK_DELIVERY: Final = Noun(
     "WebhookDelivery",
     "webhook_deliveries",
     (
-        node_id(),
         path_id("delivery"),
+        node_id(),
         column("guid", Kind.text, "`X-Switchyard-Delivery`: the same on every attempt."),
         Scalar(
             "event_id",
