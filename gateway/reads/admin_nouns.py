@@ -1,6 +1,7 @@
 """The nouns of a workspace's administration, declared once like the others: invitations,
 webhooks and their deliveries. Only admins read them (`gateway.reads.expressions.manages`), and
-the addressee their own invitations."""
+the addressee their own invitations. Each lists its path id (`pk`, REST's `id`) first, as REST
+shows it (`gateway.rest.shapes.whole`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gateway.reads.fields import (
     column,
     created,
     node_id,
+    nullable,
     path_id,
     updated,
     version,
@@ -27,8 +29,8 @@ INVITATION: Final = Noun(
     "Invitation",
     "invitations",
     (
+        path_id("invitation"),
         node_id(),
-        Scalar("pk", Kind.integer, "Names the invitation in paths.", column="id", graphql=False),
         column("role", Kind.enum, "The role the invitee gets by accepting.", enum=ROLES),
         Scalar(
             "state",
@@ -45,12 +47,7 @@ INVITATION: Final = Noun(
             nullable=True,
         ),
         column("expires_at", Kind.timestamp, "After this it can no longer be accepted."),
-        column(
-            "responded_at",
-            Kind.timestamp,
-            "When it was answered or revoked.",
-            nullable=True,
-        ),
+        nullable("responded_at", Kind.timestamp, "When it was answered or revoked."),
         version(),
         column("created_at", Kind.timestamp, "When it was sent."),
         updated("invitation"),
@@ -87,8 +84,8 @@ WEBHOOK: Final = Noun(
     "Webhook",
     "webhooks",
     (
-        node_id(),
         path_id("webhook"),
+        node_id(),
         column("url", Kind.text, "Where events are POSTed."),
         column("events", Kind.texts, 'The event types sent, or `["*"]` for all.'),
         column("active", Kind.boolean, "Inactive webhooks receive nothing until reactivated."),
@@ -111,8 +108,8 @@ WEBHOOK_DELIVERY: Final = Noun(
     "WebhookDelivery",
     "webhook_deliveries",
     (
-        node_id(),
         path_id("delivery"),
+        node_id(),
         column("guid", Kind.text, "`X-Switchyard-Delivery`: the same on every attempt."),
         Scalar(
             "event_id",
@@ -124,26 +121,15 @@ WEBHOOK_DELIVERY: Final = Noun(
         column("event_type", Kind.text, "`X-Switchyard-Event`, e.g. `issue.created`."),
         column("state", Kind.enum, "Pending, succeeded or failed.", enum=DELIVERY_STATES),
         column("attempts", Kind.integer, "Attempts made so far."),
-        column(
-            "next_attempt_at",
-            Kind.timestamp,
-            "When a pending one is tried next.",
-            nullable=True,
-        ),
-        column("last_attempt_at", Kind.timestamp, "When it was last tried.", nullable=True),
-        column(
+        nullable("next_attempt_at", Kind.timestamp, "When a pending one is tried next."),
+        nullable("last_attempt_at", Kind.timestamp, "When it was last tried."),
+        nullable(
             "response_status",
             Kind.integer,
             "The HTTP status of the last answer; null when there was none.",
-            nullable=True,
         ),
-        column("duration_ms", Kind.integer, "How long the last attempt took.", nullable=True),
-        column(
-            "error",
-            Kind.text,
-            "What went wrong with the last attempt, if anything.",
-            nullable=True,
-        ),
+        nullable("duration_ms", Kind.integer, "How long the last attempt took."),
+        nullable("error", Kind.text, "What went wrong with the last attempt, if anything."),
         column("created_at", Kind.timestamp, "When the event was committed."),
         updated("delivery"),
     ),

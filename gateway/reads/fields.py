@@ -30,6 +30,10 @@ def column(name: str, kind: Kind, doc: str, **options: Any) -> Scalar:
     return Scalar(name, kind, doc, column=name, **options)
 
 
+def nullable(name: str, kind: Kind, doc: str) -> Scalar:
+    return column(name, kind, doc, nullable=True)
+
+
 def version(doc: str = 'Grows with every change; the ETag is `"v<version>"`.') -> Scalar:
     return column("version", Kind.integer, doc)
 

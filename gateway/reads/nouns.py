@@ -24,6 +24,7 @@ from gateway.reads.fields import (
     column,
     created,
     node_id,
+    nullable,
     updated,
     version,
 )
@@ -55,7 +56,7 @@ USER: Final = Noun(
             "is_site_admin", Kind.boolean, "Whether the user may read and manage every workspace."
         ),
         version(),
-        column("created_at", Kind.timestamp, "When the account was created."),
+        created("account"),
     ),
     (
         Connection(
@@ -208,7 +209,7 @@ ISSUE: Final = Noun(
         column("body", Kind.text, "Markdown, up to 65,536 characters."),
         column("state", Kind.enum, "Whether the issue is open or closed.", enum=STATES),
         column("priority", Kind.enum, "How urgent the issue is.", enum=PRIORITIES),
-        column("due_date", Kind.date, "When it is due; null if never.", nullable=True),
+        nullable("due_date", Kind.date, "When it is due; null if never."),
         Scalar(
             "comment_count", Kind.integer, "How many comments it has.", compute=sql.comment_count
         ),
@@ -220,9 +221,7 @@ ISSUE: Final = Noun(
             graphql=False,
         ),
         version('Grows with every change (`expectedVersion`; the ETag is `"v<version>"`).'),
-        column(
-            "closed_at", Kind.timestamp, "When it was last closed; null while open.", nullable=True
-        ),
+        nullable("closed_at", Kind.timestamp, "When it was last closed; null while open."),
         created("issue"),
         updated("issue"),
     ),
@@ -258,12 +257,7 @@ COMMENT: Final = Noun(
         ),
         column("body", Kind.text, "Markdown, 1 to 65,536 characters."),
         version(),
-        column(
-            "edited_at",
-            Kind.timestamp,
-            "When the body last changed; null if it never did.",
-            nullable=True,
-        ),
+        nullable("edited_at", Kind.timestamp, "When the body last changed; null if it never did."),
         column("created_at", Kind.timestamp, "When the comment was written."),
         updated("comment"),
     ),

@@ -1,6 +1,7 @@
 """REST's representations, each a pick of a read-model noun (`gateway.reads.nouns`).
 
-A `Shape` is declared once, as names of the noun's values and relations; its Pydantic model
+A `Shape` is declared once, as names of the noun's values and relations (`whole`: all of its
+values); its Pydantic model
 (the OpenAPI schema: types, nullability and descriptions come from the noun) and its compiled
 read (`Obj`) are both derived from that declaration, so the documented body and the SQL that
 writes it cannot drift apart. REST keys are the domain's names, but for the global id
@@ -74,6 +75,12 @@ def shape(title: str, noun_name: str, doc: str, *picks: Pick) -> Shape:
     return Shape(model, Obj(noun, tuple(read), api="rest"))
 
 
+def whole(title: str, noun_name: str, doc: str) -> Shape:
+    """The shape `title` of every value of the noun `noun_name`, in the noun's order (a value
+    the noun gains, the body gains too); no relations."""
+    return shape(title, noun_name, doc, *(scalar.name for scalar in NOUNS[noun_name].scalars))
+
+
 USER_BRIEF: Final = shape(
     "UserBrief", "User", "A user as other objects name them.", "id", "username", "display_name"
 )
@@ -89,18 +96,7 @@ USER: Final = shape(
     "version",
     "created_at",
 )
-WORKSPACE: Final = shape(
-    "Workspace",
-    "Workspace",
-    "A workspace, as the caller sees it.",
-    "id",
-    "slug",
-    "name",
-    "viewer_role",
-    "version",
-    "created_at",
-    "updated_at",
-)
+WORKSPACE: Final = whole("Workspace", "Workspace", "A workspace, as the caller sees it.")
 MEMBER: Final = shape(
     "Member",
     "Membership",
@@ -112,35 +108,11 @@ MEMBER: Final = shape(
     "created_at",
     "updated_at",
 )
-PROJECT: Final = shape(
-    "Project",
-    "Project",
-    "A project.",
-    "id",
-    "key",
-    "name",
-    "description",
-    "is_archived",
-    "issue_count",
-    "version",
-    "created_at",
-    "updated_at",
-)
+PROJECT: Final = whole("Project", "Project", "A project.")
 LABEL_BRIEF: Final = shape(
     "LabelBrief", "Label", "A label as an issue carries it.", "id", "name", "color"
 )
-LABEL: Final = shape(
-    "Label",
-    "Label",
-    "A label.",
-    "id",
-    "name",
-    "color",
-    "description",
-    "version",
-    "created_at",
-    "updated_at",
-)
+LABEL: Final = whole("Label", "Label", "A label.")
 ISSUE: Final = shape(
     "Issue",
     "Issue",
@@ -215,35 +187,9 @@ INVITATION: Final = shape(
     "created_at",
     "updated_at",
 )
-WEBHOOK: Final = shape(
-    "Webhook",
-    "Webhook",
-    "A webhook (its secret is shown only when it is created).",
-    "pk",
-    "id",
-    "url",
-    "events",
-    "active",
-    "version",
-    "created_at",
-    "updated_at",
+WEBHOOK: Final = whole(
+    "Webhook", "Webhook", "A webhook (its secret is shown only when it is created)."
 )
-DELIVERY: Final = shape(
-    "Delivery",
-    "WebhookDelivery",
-    "One event's delivery to a webhook, with its last attempt.",
-    "pk",
-    "id",
-    "guid",
-    "event_id",
-    "event_type",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "last_attempt_at",
-    "response_status",
-    "duration_ms",
-    "error",
-    "created_at",
-    "updated_at",
+DELIVERY: Final = whole(
+    "Delivery", "WebhookDelivery", "One event's delivery to a webhook, with its last attempt."
 )

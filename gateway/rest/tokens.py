@@ -48,15 +48,7 @@ class Token(BaseModel):
 
     @classmethod
     def of(cls, view: tokens.TokenView) -> Token:
-        return cls(
-            id=view.id,
-            name=view.name,
-            prefix=view.prefix,
-            scopes=list(view.scopes),
-            expires_at=view.expires_at,
-            last_used_at=view.last_used_at,
-            created_at=view.created_at,
-        )
+        return cls.model_validate(view, from_attributes=True)
 
 
 class NewToken(Token):

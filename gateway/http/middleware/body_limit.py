@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.errors import PayloadTooLarge
 from gateway.http.docs import GRAPHQL_PATH
+from gateway.http.middleware.base import HttpMiddleware
 from gateway.http.problems import graphql_request_error, problem
 
 
@@ -20,17 +21,14 @@ class BodyTooLarge(Exception):
     """Raised from `receive` to stop whoever is reading the body."""
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Caps request bodies; the 413 is problem+json, or GraphQL-shaped at `/graphql`."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._refuse(scope, receive, send)

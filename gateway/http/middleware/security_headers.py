@@ -16,9 +16,10 @@ import re
 from typing import Final
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from gateway.http.docs import DOCS_URL, GRAPHQL_PATH, OAUTH2_REDIRECT_URL
+from gateway.http.middleware.base import HttpMiddleware
 
 HTML_PAGES: Final = frozenset({DOCS_URL, OAUTH2_REDIRECT_URL, GRAPHQL_PATH})
 API_POLICY: Final = (
@@ -63,16 +64,10 @@ def api_headers(scope: Scope) -> dict[str, str]:
     return {**security_headers(scope), "Content-Security-Policy": API_POLICY}
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Adds the headers to every HTTP answer, never overriding one the route set itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         common = security_headers(scope)
         is_page = str(scope["path"]).rstrip("/") in HTML_PAGES
         held: Message | None = None
