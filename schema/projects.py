@@ -19,7 +19,7 @@ from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import issues, projects
 from gateway.services.projects import ProjectCreate, ProjectPatch
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
@@ -51,37 +51,30 @@ class Project(Node):
             raise NotFound("No such workspace")
         return workspace
 
-    @strawberry.field(description="The project's labels, by name (ignoring case).")
+    @strawberry.field(
+        description="The project's labels, by name (ignoring case).", extensions=[Paged()]
+    )
     async def labels(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Label, strawberry.lazy("schema.labels")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.project_labels(self.pk, paging)
 
     @strawberry.field(
         description="The project's issues matching `filter` (open ones when omitted), in"
-        " `orderBy` order (by number when omitted)."
+        " `orderBy` order (by number when omitted).",
+        extensions=[Paged()],
     )
     async def issues(
         self,
         info: Info[Context, None],
+        paging: PageArgs,
         filter: IssueFilter | None = None,
         order_by: IssueOrder | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
     ) -> Connection[Annotated[Issue, strawberry.lazy("schema.issues")]]:
         # The same list as REST's, in the filter's canonical form (which cursors are bound to).
         where = filter.canonical() if filter is not None else issues.make_filter()
         sort = "number" if order_by is None else str(order_by.field.value)
         descending = order_by is not None and order_by.direction is OrderDirection.DESC
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.project_issues(self.pk, where, sort, descending, paging)
 
 

@@ -21,7 +21,7 @@ from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.services.webhooks import DeliveryView, WebhookView
 from models import DeliveryState
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
@@ -68,16 +68,10 @@ class WebhookDelivery(Node):
 class Webhook(Node):
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="The webhook's deliveries, newest first.")
+    @strawberry.field(description="The webhook's deliveries, newest first.", extensions=[Paged()])
     async def deliveries(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[WebhookDelivery]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.webhook_deliveries(self.pk, paging)
 
     @classmethod
