@@ -69,6 +69,10 @@ class DeleteLabelInput:
     id: strawberry.ID = strawberry.field(description="The label's global ID.")
 
 
+def _fields(input: CreateLabelInput | UpdateLabelInput) -> dict[str, object]:
+    return given(name=input.name, color=input.color, description=input.description)
+
+
 @strawberry.type(description="The result of `createLabel`.")
 class CreateLabelPayload:
     label: Label = strawberry.field(description="The new label.")
@@ -93,10 +97,7 @@ class LabelMutation:
     async def create_label(
         self, info: Info[Context, None], input: CreateLabelInput
     ) -> CreateLabelPayload | None:
-        data = validated(
-            LabelCreate,
-            given(name=input.name, color=input.color, description=input.description),
-        )
+        data = validated(LabelCreate, _fields(input))
         project = pk_of(input.project_id, "Project")
         view = await labels.create_label(info.context.viewer, project, data)
         return CreateLabelPayload(label=Label.of(view))
@@ -108,10 +109,7 @@ class LabelMutation:
     async def update_label(
         self, info: Info[Context, None], input: UpdateLabelInput
     ) -> UpdateLabelPayload | None:
-        patch = validated(
-            LabelPatch,
-            given(name=input.name, color=input.color, description=input.description),
-        )
+        patch = validated(LabelPatch, _fields(input))
         label = pk_of(input.id, "Label")
         view = await labels.update_label(info.context.viewer, label, patch, input.expected_version)
         return UpdateLabelPayload(label=Label.of(view))
