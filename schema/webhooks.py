@@ -20,7 +20,6 @@ from gateway.reads import admin_nouns as nouns
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.services.webhooks import DeliveryView, WebhookView
-from models import DeliveryState
 from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
@@ -39,10 +38,6 @@ class WebhookDeliveryState(Enum):
     FAILED = strawberry.enum_value(
         "failed", description="Every attempt failed; `redeliverWebhookDelivery` tries again."
     )
-
-    @classmethod
-    def of(cls, state: DeliveryState) -> WebhookDeliveryState:
-        return cls[state.name.upper()]
 
 
 @declared(
