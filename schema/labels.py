@@ -17,7 +17,7 @@ from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.lookup import register_node
 from schema.node import Node
 
@@ -54,9 +54,7 @@ class CreateLabelInput:
 @strawberry.input(description="Changes to a label; omitted fields stay as they are.")
 class UpdateLabelInput:
     id: strawberry.ID = strawberry.field(description="The label's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the label is at this version."
-    )
+    expected_version: int | None = expected_version_field("label")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 50.")
     color: str | None = strawberry.field(default=strawberry.UNSET, description="`#rrggbb`.")
     description: str | None = strawberry.field(

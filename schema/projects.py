@@ -22,7 +22,7 @@ from gateway.services.projects import ProjectCreate, ProjectPatch
 from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.issue_inputs import IssueFilter, IssueOrder, OrderDirection
 from schema.lookup import register_node
 from schema.node import Node
@@ -111,9 +111,7 @@ class CreateProjectInput:
 @strawberry.input(description="Changes to a project; omitted fields stay as they are.")
 class UpdateProjectInput:
     id: strawberry.ID = strawberry.field(description="The project's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the project is at this version."
-    )
+    expected_version: int | None = expected_version_field("project")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 100.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="Up to 10,000 characters."

@@ -23,7 +23,7 @@ from gateway.services.webhooks import DeliveryView, WebhookView
 from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.lookup import register_node
 from schema.node import Node
 
@@ -106,9 +106,7 @@ class CreateWebhookInput:
 @strawberry.input(description="Changes to a webhook; omitted fields stay as they are.")
 class UpdateWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
-    )
+    expected_version: int | None = expected_version_field("webhook")
     url: str | None = strawberry.field(default=strawberry.UNSET, description="A new URL.")
     events: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="New event types."
@@ -122,9 +120,7 @@ class UpdateWebhookInput:
 @strawberry.input(description="The webhook to delete.")
 class DeleteWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
-    )
+    expected_version: int | None = expected_version_field("webhook")
 
 
 @strawberry.input(description="The delivery to send again.")
