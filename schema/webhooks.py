@@ -117,6 +117,10 @@ class UpdateWebhookInput:
     active: bool | None = strawberry.field(default=strawberry.UNSET, description="On or off.")
 
 
+def _fields(input: CreateWebhookInput | UpdateWebhookInput) -> dict[str, object]:
+    return given(url=input.url, events=input.events, secret=input.secret, active=input.active)
+
+
 @strawberry.input(description="The webhook to delete.")
 class DeleteWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
@@ -161,10 +165,7 @@ class WebhookMutation:
     async def create_webhook(
         self, info: Info[Context, None], input: CreateWebhookInput
     ) -> CreateWebhookPayload | None:
-        data = validated(
-            WebhookCreate,
-            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
-        )
+        data = validated(WebhookCreate, _fields(input))
         workspace = pk_of(input.workspace_id, "Workspace")
         context = info.context
         created = await webhooks.create_webhook(context.viewer, context.settings, workspace, data)
@@ -177,10 +178,7 @@ class WebhookMutation:
     async def update_webhook(
         self, info: Info[Context, None], input: UpdateWebhookInput
     ) -> UpdateWebhookPayload | None:
-        patch = validated(
-            WebhookPatch,
-            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
-        )
+        patch = validated(WebhookPatch, _fields(input))
         webhook = pk_of(input.id, "Webhook")
         context = info.context
         view = await webhooks.update_webhook(
