@@ -21,6 +21,7 @@ from gateway.services import comments
 from gateway.services.comments import CommentCreate, CommentPatch
 from schema.context import Context
 from schema.declared import declared, values
+from schema.inputs import expected_version_field
 from schema.lookup import register_node
 from schema.node import Node
 
@@ -80,17 +81,13 @@ class AddCommentInput:
 class UpdateCommentInput:
     id: strawberry.ID = strawberry.field(description="The comment's global ID.")
     body: str = strawberry.field(description="Markdown, 1 to 65,536 characters (trimmed).")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the comment is at this version."
-    )
+    expected_version: int | None = expected_version_field("comment")
 
 
 @strawberry.input(description="The comment to delete.")
 class DeleteCommentInput:
     id: strawberry.ID = strawberry.field(description="The comment's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the comment is at this version."
-    )
+    expected_version: int | None = expected_version_field("comment")
 
 
 @strawberry.type(description="The result of `addComment` and `updateComment`.")

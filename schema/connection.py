@@ -1,7 +1,13 @@
 """Relay connections for every GraphQL list, over `gateway.core.paging` pages.
 
-A list field takes the paging arguments `First`, `After`, `Last`, `Before`, and its loader
-(`schema.loaders`) turns the service's page into a connection, row by row:
+A list field takes the paging arguments `first`, `after`, `last` and `before` from `Paged`,
+which hands its resolver their values as one `paging: PageArgs`:
+
+    @strawberry.field(description="The webhooks, oldest first.", extensions=[Paged()])
+    async def webhooks(self, info: Info[Context, None], paging: PageArgs) -> Connection[Webhook]:
+        return await info.context.loaders.workspace_webhooks(self.pk, paging)
+
+and its loader (`schema.loaders`) turns the service's page into a connection, row by row:
 
     async def workspace_webhooks(self, workspace: int, paging: PageArgs) -> Connection[Webhook]:
         page = await webhooks.list_webhooks(self._context.viewer, workspace, **paging)
@@ -15,11 +21,16 @@ own `relay.ListConnection` is not used: its cursors encode offsets (see ADR 0005
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 import strawberry
+from strawberry.annotation import StrawberryAnnotation
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
+from strawberry.types import Info
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.field import StrawberryField
 
-from gateway.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+from gateway.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, PageArgs
 
 T = TypeVar("T")
 
@@ -36,6 +47,39 @@ Last = Annotated[
     strawberry.argument(description=f"Return the last n items (1..{MAX_LIMIT})."),
 ]
 Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
+
+# The arguments `Paged` adds, as a resolver taking `first: First = None` (and so on) has them.
+_PAGE_ARGUMENTS: Final = (("first", First), ("after", After), ("last", Last), ("before", Before))
+
+
+class Paged(FieldExtension):
+    """Gives a list field the paging arguments, after its own, and passes its resolver their
+    values as one `paging: PageArgs` argument (which is not a GraphQL argument itself)."""
+
+    def apply(self, field: StrawberryField) -> None:
+        own = [argument for argument in field.arguments if argument.python_name != "paging"]
+        field.arguments = [
+            *own,
+            *(
+                StrawberryArgument(name, None, StrawberryAnnotation(annotation), default=None)
+                for name, annotation in _PAGE_ARGUMENTS
+            ),
+        ]
+
+    async def resolve_async(
+        self,
+        next_: AsyncExtensionResolver,
+        source: Any,
+        info: Info[Any, Any],
+        *,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        paging = PageArgs(first=first, after=after, last=last, before=before)
+        return await next_(source, info, paging=paging, **kwargs)
 
 
 @strawberry.type(description="Where a page sits in its list.")

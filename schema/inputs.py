@@ -37,6 +37,14 @@ def given(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not strawberry.UNSET}
 
 
+def expected_version_field(noun: str) -> Any:
+    """The optional `expectedVersion` field of an input that changes a `noun` (a Strawberry
+    field, as `strawberry.field` gives)."""
+    return strawberry.field(
+        default=None, description=f"PRECONDITION_FAILED unless the {noun} is at this version."
+    )
+
+
 class _Arguments(Visitor):
     """Every argument value of a document, and every variable default, with its path."""
 

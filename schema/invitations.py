@@ -19,7 +19,6 @@ from gateway.core.validation import validated
 from gateway.reads import admin_nouns as nouns
 from gateway.services import invitations
 from gateway.services.invitations import InvitationCreate, InvitationView
-from models import InvitationState as DomainState
 from schema.context import Context
 from schema.declared import declared, values
 from schema.lookup import register_node
@@ -39,10 +38,6 @@ class InvitationState(Enum):
     EXPIRED = strawberry.enum_value(
         "expired", description="Unanswered past `expiresAt`; it can no longer be accepted."
     )
-
-    @classmethod
-    def of(cls, state: DomainState) -> InvitationState:
-        return cls[state.name.upper()]
 
 
 @strawberry.type(description="What an invitee may know of a workspace before joining it.")

@@ -15,6 +15,7 @@ import strawberry
 from gateway.repositories.issues import IssueFilter as DomainFilter
 from gateway.services import issues
 from gateway.services.issue_inputs import MAX_LABELS
+from schema.inputs import expected_version_field
 
 
 @strawberry.enum(description="Whether an issue is open or closed.")
@@ -107,9 +108,7 @@ class CreateIssueInput:
 @strawberry.input(description="Changes to an issue; omitted fields stay as they are.")
 class UpdateIssueInput:
     id: strawberry.ID = strawberry.field(description="The issue's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the issue is at this version."
-    )
+    expected_version: int | None = expected_version_field("issue")
     title: str | None = strawberry.field(
         default=strawberry.UNSET, description="1 to 256 characters."
     )

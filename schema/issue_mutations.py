@@ -18,7 +18,7 @@ from gateway.core.errors import NotFound, ValidationFailed
 from gateway.core.ids import pk_of
 from gateway.core.validation import validated
 from gateway.services import issues
-from gateway.services.issue_inputs import IssueCreate, IssuePatch, Refs
+from gateway.services.issue_inputs import IssueCreate, IssuePatch, Refs, State
 from gateway.services.issue_views import node_id
 from schema.context import Context
 from schema.inputs import given
@@ -67,6 +67,12 @@ def _fields(input: CreateIssueInput | UpdateIssueInput) -> dict[str, Any]:
     if input.label_ids is None:  # an explicit null: refused by the model, as on REST
         fields["labels"] = None
     return fields
+
+
+async def _set_state(info: Info[Context, None], issue_id: strawberry.ID, state: State) -> Issue:
+    """`closeIssue` and `reopenIssue`: `updateIssue` with only the state."""
+    patch = IssuePatch(state=state)
+    return Issue.of(await issues.update_issue(info.context.viewer, pk_of(issue_id, "Issue"), patch))
 
 
 @strawberry.type(description="The result of `createIssue`.")
@@ -132,17 +138,13 @@ class IssueMutation:
     async def close_issue(
         self, info: Info[Context, None], input: CloseIssueInput
     ) -> CloseIssuePayload | None:
-        closing = IssuePatch(state="closed")
-        view = await issues.update_issue(info.context.viewer, pk_of(input.id, "Issue"), closing)
-        return CloseIssuePayload(issue=Issue.of(view))
+        return CloseIssuePayload(issue=await _set_state(info, input.id, "closed"))
 
     @strawberry.mutation(description="Reopen an issue (members and up); clears `closedAt`.")
     async def reopen_issue(
         self, info: Info[Context, None], input: ReopenIssueInput
     ) -> ReopenIssuePayload | None:
-        reopening = IssuePatch(state="open")
-        view = await issues.update_issue(info.context.viewer, pk_of(input.id, "Issue"), reopening)
-        return ReopenIssuePayload(issue=Issue.of(view))
+        return ReopenIssuePayload(issue=await _set_state(info, input.id, "open"))
 
     @strawberry.mutation(description="Delete an issue and its comments (admins and owners).")
     async def delete_issue(

@@ -19,7 +19,7 @@ from gateway.core.paging import PageArgs
 from gateway.reads import nouns
 from gateway.services import issue_reads, issues
 from gateway.services.issue_views import IssueView, node_id
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
 from schema.issue_inputs import (
@@ -117,16 +117,10 @@ class Issue(Node):
             raise NotFound("No such project")
         return project
 
-    @strawberry.field(description="The issue's comments, oldest first.")
+    @strawberry.field(description="The issue's comments, oldest first.", extensions=[Paged()])
     async def comments(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Comment, strawberry.lazy("schema.comments")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.issue_comments(self.pk, paging)
 
 

@@ -17,7 +17,7 @@ from gateway.services import labels
 from gateway.services.labels import LabelCreate, LabelPatch
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.lookup import register_node
 from schema.node import Node
 
@@ -54,9 +54,7 @@ class CreateLabelInput:
 @strawberry.input(description="Changes to a label; omitted fields stay as they are.")
 class UpdateLabelInput:
     id: strawberry.ID = strawberry.field(description="The label's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the label is at this version."
-    )
+    expected_version: int | None = expected_version_field("label")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 50.")
     color: str | None = strawberry.field(default=strawberry.UNSET, description="`#rrggbb`.")
     description: str | None = strawberry.field(
@@ -67,6 +65,10 @@ class UpdateLabelInput:
 @strawberry.input(description="The label to delete.")
 class DeleteLabelInput:
     id: strawberry.ID = strawberry.field(description="The label's global ID.")
+
+
+def _fields(input: CreateLabelInput | UpdateLabelInput) -> dict[str, object]:
+    return given(name=input.name, color=input.color, description=input.description)
 
 
 @strawberry.type(description="The result of `createLabel`.")
@@ -93,10 +95,7 @@ class LabelMutation:
     async def create_label(
         self, info: Info[Context, None], input: CreateLabelInput
     ) -> CreateLabelPayload | None:
-        data = validated(
-            LabelCreate,
-            given(name=input.name, color=input.color, description=input.description),
-        )
+        data = validated(LabelCreate, _fields(input))
         project = pk_of(input.project_id, "Project")
         view = await labels.create_label(info.context.viewer, project, data)
         return CreateLabelPayload(label=Label.of(view))
@@ -108,10 +107,7 @@ class LabelMutation:
     async def update_label(
         self, info: Info[Context, None], input: UpdateLabelInput
     ) -> UpdateLabelPayload | None:
-        patch = validated(
-            LabelPatch,
-            given(name=input.name, color=input.color, description=input.description),
-        )
+        patch = validated(LabelPatch, _fields(input))
         label = pk_of(input.id, "Label")
         view = await labels.update_label(info.context.viewer, label, patch, input.expected_version)
         return UpdateLabelPayload(label=Label.of(view))

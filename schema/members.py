@@ -42,10 +42,6 @@ class Role(Enum):
         "owner", description="Also manages owners, renames and deletes the workspace."
     )
 
-    @classmethod
-    def of(cls, role: DomainRole) -> Role:
-        return cls[role.name.upper()]
-
     @property
     def domain(self) -> DomainRole:
         return DomainRole[self.name.lower()]

@@ -19,10 +19,10 @@ from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import issues, projects
 from gateway.services.projects import ProjectCreate, ProjectPatch
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.issue_inputs import IssueFilter, IssueOrder, OrderDirection
 from schema.lookup import register_node
 from schema.node import Node
@@ -51,37 +51,30 @@ class Project(Node):
             raise NotFound("No such workspace")
         return workspace
 
-    @strawberry.field(description="The project's labels, by name (ignoring case).")
+    @strawberry.field(
+        description="The project's labels, by name (ignoring case).", extensions=[Paged()]
+    )
     async def labels(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Label, strawberry.lazy("schema.labels")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.project_labels(self.pk, paging)
 
     @strawberry.field(
         description="The project's issues matching `filter` (open ones when omitted), in"
-        " `orderBy` order (by number when omitted)."
+        " `orderBy` order (by number when omitted).",
+        extensions=[Paged()],
     )
     async def issues(
         self,
         info: Info[Context, None],
+        paging: PageArgs,
         filter: IssueFilter | None = None,
         order_by: IssueOrder | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
     ) -> Connection[Annotated[Issue, strawberry.lazy("schema.issues")]]:
         # The same list as REST's, in the filter's canonical form (which cursors are bound to).
         where = filter.canonical() if filter is not None else issues.make_filter()
         sort = "number" if order_by is None else str(order_by.field.value)
         descending = order_by is not None and order_by.direction is OrderDirection.DESC
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.project_issues(self.pk, where, sort, descending, paging)
 
 
@@ -118,9 +111,7 @@ class CreateProjectInput:
 @strawberry.input(description="Changes to a project; omitted fields stay as they are.")
 class UpdateProjectInput:
     id: strawberry.ID = strawberry.field(description="The project's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the project is at this version."
-    )
+    expected_version: int | None = expected_version_field("project")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="1 to 100.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="Up to 10,000 characters."

@@ -16,7 +16,7 @@ from gateway.core.validation import validated
 from gateway.http.deps import get_throttle
 from gateway.reads import nouns
 from gateway.services import users
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
@@ -34,32 +34,22 @@ class User(Node):
 
     @strawberry.field(
         description="The workspaces this user belongs to that you can see (all of them for"
-        " yourself), in the order they were joined."
+        " yourself), in the order they were joined.",
+        extensions=[Paged()],
     )
     async def workspaces(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Workspace, strawberry.lazy("schema.workspaces")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.user_workspaces(self.pk, paging)
 
     @strawberry.field(
         description="The invitations you may still accept, newest first: those naming your"
-        " account or its email address. Null on anyone but yourself."
+        " account or its email address. Null on anyone but yourself.",
+        extensions=[Paged()],
     )
     async def invitations(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Invitation, strawberry.lazy("schema.invitations")]] | None:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.viewer_invitations(self.pk, paging)
 
     @classmethod

@@ -20,11 +20,10 @@ from gateway.reads import admin_nouns as nouns
 from gateway.services import webhooks
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.services.webhooks import DeliveryView, WebhookView
-from models import DeliveryState
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
-from schema.inputs import given
+from schema.inputs import expected_version_field, given
 from schema.lookup import register_node
 from schema.node import Node
 
@@ -39,10 +38,6 @@ class WebhookDeliveryState(Enum):
     FAILED = strawberry.enum_value(
         "failed", description="Every attempt failed; `redeliverWebhookDelivery` tries again."
     )
-
-    @classmethod
-    def of(cls, state: DeliveryState) -> WebhookDeliveryState:
-        return cls[state.name.upper()]
 
 
 @declared(
@@ -68,16 +63,10 @@ class WebhookDelivery(Node):
 class Webhook(Node):
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="The webhook's deliveries, newest first.")
+    @strawberry.field(description="The webhook's deliveries, newest first.", extensions=[Paged()])
     async def deliveries(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[WebhookDelivery]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.webhook_deliveries(self.pk, paging)
 
     @classmethod
@@ -117,9 +106,7 @@ class CreateWebhookInput:
 @strawberry.input(description="Changes to a webhook; omitted fields stay as they are.")
 class UpdateWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
-    )
+    expected_version: int | None = expected_version_field("webhook")
     url: str | None = strawberry.field(default=strawberry.UNSET, description="A new URL.")
     events: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="New event types."
@@ -130,12 +117,14 @@ class UpdateWebhookInput:
     active: bool | None = strawberry.field(default=strawberry.UNSET, description="On or off.")
 
 
+def _fields(input: CreateWebhookInput | UpdateWebhookInput) -> dict[str, object]:
+    return given(url=input.url, events=input.events, secret=input.secret, active=input.active)
+
+
 @strawberry.input(description="The webhook to delete.")
 class DeleteWebhookInput:
     id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="PRECONDITION_FAILED unless the webhook is at this version."
-    )
+    expected_version: int | None = expected_version_field("webhook")
 
 
 @strawberry.input(description="The delivery to send again.")
@@ -176,10 +165,7 @@ class WebhookMutation:
     async def create_webhook(
         self, info: Info[Context, None], input: CreateWebhookInput
     ) -> CreateWebhookPayload | None:
-        data = validated(
-            WebhookCreate,
-            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
-        )
+        data = validated(WebhookCreate, _fields(input))
         workspace = pk_of(input.workspace_id, "Workspace")
         context = info.context
         created = await webhooks.create_webhook(context.viewer, context.settings, workspace, data)
@@ -192,10 +178,7 @@ class WebhookMutation:
     async def update_webhook(
         self, info: Info[Context, None], input: UpdateWebhookInput
     ) -> UpdateWebhookPayload | None:
-        patch = validated(
-            WebhookPatch,
-            given(url=input.url, events=input.events, secret=input.secret, active=input.active),
-        )
+        patch = validated(WebhookPatch, _fields(input))
         webhook = pk_of(input.id, "Webhook")
         context = info.context
         view = await webhooks.update_webhook(

@@ -18,7 +18,7 @@ from gateway.core.validation import validated
 from gateway.reads import nouns
 from gateway.services import workspaces
 from gateway.services.workspaces import WorkspaceCreate, WorkspacePatch
-from schema.connection import After, Before, Connection, First, Last
+from schema.connection import Connection, Paged
 from schema.context import Context
 from schema.declared import declared, values
 from schema.inputs import given
@@ -37,69 +37,41 @@ if TYPE_CHECKING:
 class Workspace(Node):
     pk: strawberry.Private[int]
 
-    @strawberry.field(description="The members, in the order they joined.")
-    async def members(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Membership]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
+    @strawberry.field(description="The members, in the order they joined.", extensions=[Paged()])
+    async def members(self, info: Info[Context, None], paging: PageArgs) -> Connection[Membership]:
         return await info.context.loaders.workspace_members(self.pk, paging)
 
     @strawberry.field(
         description="The invitations awaiting an answer, newest first, expired ones included."
-        " Null, with FORBIDDEN, unless you are an admin."
+        " Null, with FORBIDDEN, unless you are an admin.",
+        extensions=[Paged()],
     )
     async def invitations(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Invitation, strawberry.lazy("schema.invitations")]] | None:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.workspace_invitations(self.pk, paging)
 
     @strawberry.field(
-        description="The webhooks, oldest first. Null, with FORBIDDEN, unless you are an admin."
+        description="The webhooks, oldest first. Null, with FORBIDDEN, unless you are an admin.",
+        extensions=[Paged()],
     )
     async def webhooks(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Webhook, strawberry.lazy("schema.webhooks")]] | None:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.workspace_webhooks(self.pk, paging)
 
-    @strawberry.field(description="The workspace's projects, by key.")
+    @strawberry.field(description="The workspace's projects, by key.", extensions=[Paged()])
     async def projects(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Project, strawberry.lazy("schema.projects")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.workspace_projects(self.pk, paging)
 
-    @strawberry.field(description="The workspace's activity feed, newest first.")
+    @strawberry.field(
+        description="The workspace's activity feed, newest first.", extensions=[Paged()]
+    )
     async def events(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        self, info: Info[Context, None], paging: PageArgs
     ) -> Connection[Annotated[Event, strawberry.lazy("schema.events")]]:
-        paging = PageArgs(first=first, after=after, last=last, before=before)
         return await info.context.loaders.workspace_events(self.pk, paging)
 
     @classmethod

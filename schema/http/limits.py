@@ -94,10 +94,6 @@ def _limit_extensions(limit: str, maximum: int) -> dict[str, object]:
     }
 
 
-def _limit_error(message: str, nodes: Node | None, limit: str, maximum: int) -> GraphQLError:
-    return GraphQLError(message, nodes, extensions=_limit_extensions(limit, maximum))
-
-
 @lru_cache(maxsize=16)
 def shape_rule(limits: Limits) -> type[ValidationRule]:
     """The depth, alias and size rule for `limits`, made once: the same class on every
@@ -105,42 +101,31 @@ def shape_rule(limits: Limits) -> type[ValidationRule]:
     measures the document with its fragments expanded, in linear time (`schema.shape`)."""
 
     class ShapeLimit(ValidationRule):
+        def refuse(self, message: str, node: Node | None, limit: str, maximum: int) -> None:
+            self.report_error(
+                GraphQLError(message, node, extensions=_limit_extensions(limit, maximum))
+            )
+
         def enter_document(self, node: DocumentNode, *_: object) -> VisitorAction:
             shapes = measure(node)
             for operation, shape in shapes:
                 if shape.depth > limits.max_depth:
                     name = operation.name.value if operation.name else "anonymous"
-                    self.report_error(
-                        _limit_error(
-                            f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
-                            operation,
-                            "depth",
-                            limits.max_depth,
-                        )
-                    )
+                    message = f"'{name}' exceeds maximum operation depth of {limits.max_depth}"
+                    self.refuse(message, operation, "depth", limits.max_depth)
             aliases = sum(shape.aliases for _, shape in shapes)
             if aliases > limits.max_aliases:
-                self.report_error(
-                    _limit_error(
-                        f"{aliases} aliases found. Allowed: {limits.max_aliases}",
-                        None,
-                        "aliases",
-                        limits.max_aliases,
-                    )
-                )
+                message = f"{aliases} aliases found. Allowed: {limits.max_aliases}"
+                self.refuse(message, None, "aliases", limits.max_aliases)
             # A field costs at least one token, so fragments cannot make a document larger than
             # one spelt out in full could be.
             fields = sum(shape.fields for _, shape in shapes)
             if fields > limits.max_tokens:
-                self.report_error(
-                    _limit_error(
-                        f"The document expands to {fields:,} fields where its fragments are"
-                        f" spread; the limit is {limits.max_tokens:,}",
-                        None,
-                        "fields",
-                        limits.max_tokens,
-                    )
+                message = (
+                    f"The document expands to {fields:,} fields where its fragments are"
+                    f" spread; the limit is {limits.max_tokens:,}"
                 )
+                self.refuse(message, None, "fields", limits.max_tokens)
             return SKIP
 
     return ShapeLimit
