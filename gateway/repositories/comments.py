@@ -17,24 +17,11 @@ from tortoise.backends.base.client import TransactionalDBClient
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import pages_per_parent
+from gateway.repositories.rows import columns, row_of_values
 from models import Comment
 
 # Comments read top to bottom, oldest first; ids grow with time.
 OLDEST_FIRST = order("id")
-FIELDS = (
-    "id",
-    "issue_id",
-    "issue__number",
-    "issue__project_id",
-    "issue__project__workspace_id",
-    "author_id",
-    "author__username",
-    "body",
-    "edited_at",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +40,18 @@ class CommentRow:
     updated_at: datetime
 
 
+_JOINED_COLUMNS = {
+    "issue_number": "issue__number",
+    "project_id": "issue__project_id",
+    "workspace_id": "issue__project__workspace_id",
+    "author_username": "author__username",
+}
+FIELDS = columns(CommentRow, _JOINED_COLUMNS)
+
+
 def from_values(values: dict[str, Any]) -> CommentRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `CommentRow`."""
-    return CommentRow(
-        id=int(values["id"]),
-        issue_id=int(values["issue_id"]),
-        issue_number=int(values["issue__number"]),
-        project_id=int(values["issue__project_id"]),
-        workspace_id=int(values["issue__project__workspace_id"]),
-        author_id=int(values["author_id"]),
-        author_username=values["author__username"],
-        body=values["body"],
-        edited_at=values["edited_at"],
-        version=int(values["version"]),
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+    return row_of_values(CommentRow, values, _JOINED_COLUMNS)
 
 
 async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> CommentRow | None:

@@ -27,25 +27,10 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import columns, row_of_values
 from models import DeliveryState, Webhook, WebhookDelivery
 
 NEWEST_FIRST = order("-id")
-FIELDS = (
-    "id",
-    "webhook_id",
-    "event_id",
-    "guid",
-    "event_type",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "last_attempt_at",
-    "response_status",
-    "duration_ms",
-    "error",
-    "created_at",
-    "updated_at",
-)
 WILDCARD = "*"
 
 
@@ -67,6 +52,9 @@ class DeliveryRow:
     updated_at: datetime
 
 
+FIELDS = columns(DeliveryRow)
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A delivery a worker holds the lease of: what it needs to send it."""
@@ -82,11 +70,7 @@ class Claim:
 
 def from_values(values: dict[str, Any]) -> DeliveryRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`."""
-    return DeliveryRow(
-        **{name: values[name] for name in FIELDS if name not in ("guid", "state")},
-        guid=uuid.UUID(str(values["guid"])),
-        state=DeliveryState(values["state"]),
-    )
+    return row_of_values(DeliveryRow, values)
 
 
 def matches(events: Sequence[str], event_type: str) -> bool:

@@ -15,27 +15,10 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import columns, row_of_values
 from models import Invitation, InvitationState, Role, User
 
 NEWEST_FIRST = order("-id")
-_FIELDS = (
-    "id",
-    "workspace_id",
-    "workspace__slug",
-    "workspace__name",
-    "inviter_id",
-    "inviter__username",
-    "invitee_id",
-    "invitee__username",
-    "email_key",
-    "role",
-    "state",
-    "expires_at",
-    "responded_at",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,26 +41,18 @@ class InvitationRow:
     updated_at: datetime
 
 
+_JOINED_COLUMNS = {
+    "workspace_slug": "workspace__slug",
+    "workspace_name": "workspace__name",
+    "inviter_username": "inviter__username",
+    "invitee_username": "invitee__username",
+}
+_FIELDS = columns(InvitationRow, _JOINED_COLUMNS)
+
+
 def row_of(values: dict[str, Any]) -> InvitationRow:
     """A row of `_FIELDS` values (as the pages of this module hold them) as an `InvitationRow`."""
-    return InvitationRow(
-        id=values["id"],
-        workspace_id=values["workspace_id"],
-        workspace_slug=values["workspace__slug"],
-        workspace_name=values["workspace__name"],
-        inviter_id=values["inviter_id"],
-        inviter_username=values["inviter__username"],
-        invitee_id=values["invitee_id"],
-        invitee_username=values["invitee__username"],
-        email_key=values["email_key"],
-        role=Role(values["role"]),
-        state=InvitationState(values["state"]),
-        expires_at=values["expires_at"],
-        responded_at=values["responded_at"],
-        version=values["version"],
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+    return row_of_values(InvitationRow, values, _JOINED_COLUMNS)
 
 
 def _addressed_to(user_id: int) -> Q:

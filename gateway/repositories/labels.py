@@ -17,19 +17,10 @@ from tortoise.exceptions import IntegrityError
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import columns, row_of_model, row_of_values
 from models import Label
 
 BY_NAME = order("name_key", "id")
-FIELDS = (
-    "id",
-    "project_id",
-    "name",
-    "color",
-    "description",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +35,9 @@ class LabelRow:
     updated_at: datetime
 
 
+FIELDS = columns(LabelRow)
+
+
 class NameTaken(Exception):
     """Another label of the project has this name, ignoring case."""
 
@@ -54,21 +48,12 @@ def name_key(name: str) -> str:
 
 
 def _row(label: Label) -> LabelRow:
-    return LabelRow(
-        id=label.id,
-        project_id=label.project_id,  # type: ignore[attr-defined]
-        name=label.name,
-        color=label.color,
-        description=label.description,
-        version=label.version,
-        created_at=label.created_at,
-        updated_at=label.updated_at,
-    )
+    return row_of_model(LabelRow, label)
 
 
 def from_values(values: dict[str, Any]) -> LabelRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `LabelRow`."""
-    return LabelRow(**{name: values[name] for name in FIELDS})
+    return row_of_values(LabelRow, values)
 
 
 async def find(label_id: int) -> LabelRow | None:

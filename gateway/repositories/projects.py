@@ -13,23 +13,12 @@ from tortoise.exceptions import IntegrityError
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import columns, row_of_model, row_of_values
 from models import Project
 
 # Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
 # keyset paging needs a globally unique last key.
 BY_KEY = order("key", "id")
-FIELDS = (
-    "id",
-    "workspace_id",
-    "key",
-    "name",
-    "description",
-    "is_archived",
-    "issue_counter",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,28 +35,20 @@ class ProjectRow:
     updated_at: datetime
 
 
+FIELDS = columns(ProjectRow)
+
+
 class KeyTaken(Exception):
     """Another project of the workspace has this key (the unique index said so)."""
 
 
 def _row(project: Project) -> ProjectRow:
-    return ProjectRow(
-        id=project.id,
-        workspace_id=project.workspace_id,  # type: ignore[attr-defined]
-        key=project.key,
-        name=project.name,
-        description=project.description,
-        is_archived=project.is_archived,
-        issue_counter=project.issue_counter,
-        version=project.version,
-        created_at=project.created_at,
-        updated_at=project.updated_at,
-    )
+    return row_of_model(ProjectRow, project)
 
 
 def from_values(values: dict[str, Any]) -> ProjectRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `ProjectRow`."""
-    return ProjectRow(**{name: values[name] for name in FIELDS})
+    return row_of_values(ProjectRow, values)
 
 
 async def find(project_id: int) -> ProjectRow | None:

@@ -11,19 +11,10 @@ from typing import Any
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import columns, row_of_model, row_of_values
 from models import Webhook
 
 OLDEST_FIRST = order("id")
-FIELDS = (
-    "id",
-    "workspace_id",
-    "url",
-    "events",
-    "active",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,31 +29,16 @@ class WebhookRow:
     updated_at: datetime
 
 
+FIELDS = columns(WebhookRow)
+
+
 def from_values(values: dict[str, Any]) -> WebhookRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `WebhookRow`."""
-    return WebhookRow(
-        id=int(values["id"]),
-        workspace_id=int(values["workspace_id"]),
-        url=values["url"],
-        events=list(values["events"]),
-        active=bool(values["active"]),
-        version=int(values["version"]),
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+    return row_of_values(WebhookRow, values)
 
 
 def _row(hook: Webhook) -> WebhookRow:
-    return WebhookRow(
-        id=hook.id,
-        workspace_id=hook.workspace_id,  # type: ignore[attr-defined]
-        url=hook.url,
-        events=list(hook.events),
-        active=hook.active,
-        version=hook.version,
-        created_at=hook.created_at,
-        updated_at=hook.updated_at,
-    )
+    return row_of_model(WebhookRow, hook)
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, WebhookRow]:

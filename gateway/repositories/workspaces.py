@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import row_of_model, row_of_values
 from models import Membership, Role, Workspace
 
 # A user's workspaces in the order they joined them; the membership id is unique and grows.
@@ -42,14 +43,12 @@ class SlugTaken(Exception):
 
 
 def _row(workspace: Workspace) -> WorkspaceRow:
-    return WorkspaceRow(
-        id=workspace.id,
-        slug=workspace.slug,
-        name=workspace.name,
-        version=workspace.version,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
-    )
+    return row_of_model(WorkspaceRow, workspace)
+
+
+def from_values(values: dict[str, Any]) -> WorkspaceRow:
+    """A row of `page_of_member` as the `WorkspaceRow` it names."""
+    return row_of_values(WorkspaceRow, values)
 
 
 def _by_ref(ref: str | int) -> Q:

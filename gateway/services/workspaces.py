@@ -107,17 +107,7 @@ def _of(access: Access) -> WorkspaceView:
 
 def row_view(row: dict[str, Any]) -> WorkspaceView:
     """A row of `list_workspaces` / `list_user_workspaces` as a `WorkspaceView`."""
-    return _view(
-        WorkspaceRow(
-            id=row["id"],
-            slug=row["slug"],
-            name=row["name"],
-            version=row["version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        ),
-        row["viewer_role"],
-    )
+    return _view(workspace_repo.from_values(row), row["viewer_role"])
 
 
 async def get_workspace(principal: Principal, workspace: WorkspaceRef) -> WorkspaceView:
