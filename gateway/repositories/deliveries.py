@@ -39,7 +39,7 @@ class DeliveryRow:
     id: int
     webhook_id: int
     event_id: int
-    guid: uuid.UUID
+    guid: str  # as both APIs print it
     event_type: str
     state: DeliveryState
     attempts: int
@@ -69,8 +69,8 @@ class Claim:
 
 
 def from_values(values: dict[str, Any]) -> DeliveryRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`."""
-    return row_of_values(DeliveryRow, values)
+    """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`, its guid as text."""
+    return row_of_values(DeliveryRow, {**values, "guid": str(values["guid"])})
 
 
 def matches(events: Sequence[str], event_type: str) -> bool:
