@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import pages_per_parent
-from gateway.repositories.rows import columns, row_of_values
+from gateway.repositories.rows import Joined, columns, row_of_values
 from models import Comment
 
 # Comments read top to bottom, oldest first; ids grow with time.
@@ -28,11 +28,11 @@ OLDEST_FIRST = order("id")
 class CommentRow:
     id: int
     issue_id: int
-    issue_number: int
-    project_id: int
-    workspace_id: int
+    issue_number: Annotated[int, Joined("issue__number")]
+    project_id: Annotated[int, Joined("issue__project_id")]
+    workspace_id: Annotated[int, Joined("issue__project__workspace_id")]
     author_id: int
-    author_username: str
+    author_username: Annotated[str, Joined("author__username")]
     body: str
     edited_at: datetime | None
     version: int
@@ -40,18 +40,12 @@ class CommentRow:
     updated_at: datetime
 
 
-_JOINED_COLUMNS = {
-    "issue_number": "issue__number",
-    "project_id": "issue__project_id",
-    "workspace_id": "issue__project__workspace_id",
-    "author_username": "author__username",
-}
-FIELDS = columns(CommentRow, _JOINED_COLUMNS)
+FIELDS = columns(CommentRow)
 
 
 def from_values(values: dict[str, Any]) -> CommentRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `CommentRow`."""
-    return row_of_values(CommentRow, values, _JOINED_COLUMNS)
+    return row_of_values(CommentRow, values)
 
 
 async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> CommentRow | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
-from gateway.repositories.rows import columns, row_of_values
+from gateway.repositories.rows import Joined, columns, row_of_values
 from models import Invitation, InvitationState, Role, User
 
 NEWEST_FIRST = order("-id")
@@ -25,12 +25,12 @@ NEWEST_FIRST = order("-id")
 class InvitationRow:
     id: int
     workspace_id: int
-    workspace_slug: str
-    workspace_name: str
+    workspace_slug: Annotated[str, Joined("workspace__slug")]
+    workspace_name: Annotated[str, Joined("workspace__name")]
     inviter_id: int | None
-    inviter_username: str | None
+    inviter_username: Annotated[str | None, Joined("inviter__username")]
     invitee_id: int | None
-    invitee_username: str | None
+    invitee_username: Annotated[str | None, Joined("invitee__username")]
     email_key: str | None
     role: Role
     state: InvitationState  # as stored: a lapsed invitation is still `pending` here
@@ -41,18 +41,12 @@ class InvitationRow:
     updated_at: datetime
 
 
-_JOINED_COLUMNS = {
-    "workspace_slug": "workspace__slug",
-    "workspace_name": "workspace__name",
-    "inviter_username": "inviter__username",
-    "invitee_username": "invitee__username",
-}
-_FIELDS = columns(InvitationRow, _JOINED_COLUMNS)
+_FIELDS = columns(InvitationRow)
 
 
 def row_of(values: dict[str, Any]) -> InvitationRow:
     """A row of `_FIELDS` values (as the pages of this module hold them) as an `InvitationRow`."""
-    return row_of_values(InvitationRow, values, _JOINED_COLUMNS)
+    return row_of_values(InvitationRow, values)
 
 
 def _addressed_to(user_id: int) -> Q:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
-from gateway.repositories.rows import columns, row_of_values
+from gateway.repositories.rows import Joined, columns, row_of_values
 from models import Membership, Role, User
 
 # Members in the order they joined; the membership id is unique and grows.
@@ -30,20 +30,19 @@ class MemberRow:
     id: int
     workspace_id: int
     user_id: int
-    username: str
-    display_name: str
+    username: Annotated[str, Joined("user__username")]
+    display_name: Annotated[str, Joined("user__display_name")]
     role: Role
     version: int
     created_at: datetime
     updated_at: datetime
 
 
-_JOINED_COLUMNS = {"username": "user__username", "display_name": "user__display_name"}
-_FIELDS = columns(MemberRow, _JOINED_COLUMNS)
+_FIELDS = columns(MemberRow)
 
 
 def _from_values(values: dict[str, Any]) -> MemberRow:
-    return row_of_values(MemberRow, values, _JOINED_COLUMNS)
+    return row_of_values(MemberRow, values)
 
 
 @dataclass(frozen=True, slots=True)

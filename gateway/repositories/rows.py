@@ -1,8 +1,8 @@
 """Rows: what leaves a repository instead of an ORM instance, one frozen dataclass a noun.
 
-A row's fields are named after its model's columns (`project_id` for a foreign key), but for the
-columns a query joins in, which the repository names in a `JoinedColumns` map (`username` read
-from `user__username`). So the dataclass alone says which `.values()` keys a query selects
+A row's fields are named after its model's columns (`project_id` for a foreign key); a field
+read from a column a query joins in says which, `username: Annotated[str,
+Joined("user__username")]`. So the dataclass alone says which `.values()` keys a query selects
 (`columns`), and one function each builds the row from such a dict (`row_of_values`, as pages
 hold them) and from a model instance (`row_of_model`). Tortoise has turned every value into
 its field's Python type (enums, UUIDs, JSON) by then.
@@ -11,9 +11,9 @@ its field's Python type (enums, UUIDs, JSON) by then.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from tortoise.models import Model
 
@@ -22,24 +22,35 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound="DataclassInstance")
 
-JoinedColumns = Mapping[str, str]
-"""A row's fields read from a joined column: the field's name → the `.values()` key."""
 
-NOTHING_JOINED: Final[JoinedColumns] = MappingProxyType({})
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Marks a row's field read from a joined column: `Annotated[str, Joined("user__username")]`."""
+
+    column: str
 
 
-def columns(
-    row: type[DataclassInstance], joined: JoinedColumns = NOTHING_JOINED
-) -> tuple[str, ...]:
+@cache
+def _keys(row: type[DataclassInstance]) -> tuple[tuple[str, str], ...]:
+    """Each field of `row` and the `.values()` key it is read from, in the fields' order."""
+    hints = get_type_hints(row, include_extras=True)
+    joined = {
+        name: mark.column
+        for name, hint in hints.items()
+        for mark in getattr(hint, "__metadata__", ())
+        if isinstance(mark, Joined)
+    }
+    return tuple((field.name, joined.get(field.name, field.name)) for field in fields(row))
+
+
+def columns(row: type[DataclassInstance]) -> tuple[str, ...]:
     """The `.values()` keys that fill `row`, in the order of its fields."""
-    return tuple(joined.get(field.name, field.name) for field in fields(row))
+    return tuple(key for _, key in _keys(row))
 
 
-def row_of_values(
-    row: type[R], values: Mapping[str, Any], joined: JoinedColumns = NOTHING_JOINED
-) -> R:
-    """`row` from a `.values(*columns(row, joined))` dict; other keys are left out."""
-    return row(**{field.name: values[joined.get(field.name, field.name)] for field in fields(row)})
+def row_of_values(row: type[R], values: Mapping[str, Any]) -> R:
+    """`row` from a `.values(*columns(row))` dict; other keys are left out."""
+    return row(**{name: values[key] for name, key in _keys(row)})
 
 
 def row_of_model(row: type[R], instance: Model) -> R:
