@@ -17,7 +17,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import pages_per_parent
-from gateway.repositories.rows import Joined, columns, row_of_values
+from gateway.repositories.rows import Joined, Row
 from models import Comment
 
 # Comments read top to bottom, oldest first; ids grow with time.
@@ -25,7 +25,7 @@ OLDEST_FIRST = order("id")
 
 
 @dataclass(frozen=True, slots=True)
-class CommentRow:
+class CommentRow(Row):
     id: int
     issue_id: int
     issue_number: Annotated[int, Joined("issue__number")]
@@ -40,12 +40,7 @@ class CommentRow:
     updated_at: datetime
 
 
-FIELDS = columns(CommentRow)
-
-
-def from_values(values: dict[str, Any]) -> CommentRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `CommentRow`."""
-    return row_of_values(CommentRow, values)
+FIELDS = CommentRow.columns()
 
 
 async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> CommentRow | None:
@@ -54,12 +49,12 @@ async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> C
     if db is not None:
         queryset = queryset.using_db(db)
     rows = await queryset.values(*FIELDS)
-    return from_values(rows[0]) if rows else None
+    return CommentRow.of_values(rows[0]) if rows else None
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, CommentRow]:
     """The comments with these ids, by id, in one statement (for DataLoaders)."""
-    return {pk: from_values(values) for pk, values in (await values_by_ids(ids)).items()}
+    return {pk: CommentRow.of_values(values) for pk, values in (await values_by_ids(ids)).items()}
 
 
 async def values_by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -72,7 +67,7 @@ async def values_by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
 
 
 async def page_of_issue(issue_id: int, paging: PageArgs) -> Page:
-    """One page of the issue's comments, oldest first; rows for `from_values`."""
+    """One page of the issue's comments, oldest first; rows for `CommentRow.of_values`."""
     return await keyset_page(
         Comment.filter(issue_id=issue_id),
         OLDEST_FIRST,

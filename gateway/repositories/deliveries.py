@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
-from gateway.repositories.rows import columns, row_of_values
+from gateway.repositories.rows import Row
 from models import DeliveryState, Webhook, WebhookDelivery
 
 NEWEST_FIRST = order("-id")
@@ -35,7 +35,7 @@ WILDCARD = "*"
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryRow:
+class DeliveryRow(Row):
     id: int
     webhook_id: int
     event_id: int
@@ -52,7 +52,7 @@ class DeliveryRow:
     updated_at: datetime
 
 
-FIELDS = columns(DeliveryRow)
+FIELDS = DeliveryRow.columns()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class Claim:
 
 def from_values(values: dict[str, Any]) -> DeliveryRow:
     """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`, its guid as text."""
-    return row_of_values(DeliveryRow, {**values, "guid": str(values["guid"])})
+    return DeliveryRow.of_values({**values, "guid": str(values["guid"])})
 
 
 def matches(events: Sequence[str], event_type: str) -> bool:

@@ -9,20 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
-from gateway.repositories.rows import Joined, columns, row_of_values
+from gateway.repositories.rows import Joined, Row
 from models import Invitation, InvitationState, Role, User
 
 NEWEST_FIRST = order("-id")
 
 
 @dataclass(frozen=True, slots=True)
-class InvitationRow:
+class InvitationRow(Row):
     id: int
     workspace_id: int
     workspace_slug: Annotated[str, Joined("workspace__slug")]
@@ -41,12 +41,7 @@ class InvitationRow:
     updated_at: datetime
 
 
-_FIELDS = columns(InvitationRow)
-
-
-def row_of(values: dict[str, Any]) -> InvitationRow:
-    """A row of `_FIELDS` values (as the pages of this module hold them) as an `InvitationRow`."""
-    return row_of_values(InvitationRow, values)
+_FIELDS = InvitationRow.columns()
 
 
 def _addressed_to(user_id: int) -> Q:
@@ -58,19 +53,19 @@ def _addressed_to(user_id: int) -> Q:
 async def by_ids(ids: Sequence[int]) -> list[InvitationRow]:
     """The invitations with these ids, in no particular order (one statement)."""
     rows = await Invitation.filter(id__in=list(ids)).values(*_FIELDS)
-    return [row_of(r) for r in rows]
+    return [InvitationRow.of_values(r) for r in rows]
 
 
 async def find(invitation_id: int, *, workspace_id: int) -> InvitationRow | None:
     """The invitation with this id, if it belongs to the workspace."""
     rows = await Invitation.filter(id=invitation_id, workspace_id=workspace_id).values(*_FIELDS)
-    return row_of(rows[0]) if rows else None
+    return InvitationRow.of_values(rows[0]) if rows else None
 
 
 async def find_addressed_to(user_id: int, invitation_id: int) -> InvitationRow | None:
     """The invitation with this id, if it is addressed to the user."""
     rows = await Invitation.filter(_addressed_to(user_id), id=invitation_id).values(*_FIELDS)
-    return row_of(rows[0]) if rows else None
+    return InvitationRow.of_values(rows[0]) if rows else None
 
 
 async def addressed_to(user_id: int, invitation_ids: Sequence[int]) -> set[int]:
@@ -136,7 +131,7 @@ async def create(
         expires_at=expires_at,
     )
     rows = await Invitation.filter(id=invitation.id).using_db(db).values(*_FIELDS)
-    return row_of(rows[0])
+    return InvitationRow.of_values(rows[0])
 
 
 async def answer(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
-from gateway.repositories.rows import Joined, columns, row_of_values
+from gateway.repositories.rows import Joined, Row
 from models import Membership, Role, User
 
 # Members in the order they joined; the membership id is unique and grows.
@@ -26,7 +26,7 @@ JOINED = order("id")
 
 
 @dataclass(frozen=True, slots=True)
-class MemberRow:
+class MemberRow(Row):
     id: int
     workspace_id: int
     user_id: int
@@ -38,11 +38,7 @@ class MemberRow:
     updated_at: datetime
 
 
-_FIELDS = columns(MemberRow)
-
-
-def _from_values(values: dict[str, Any]) -> MemberRow:
-    return row_of_values(MemberRow, values)
+_FIELDS = MemberRow.columns()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +65,7 @@ async def find(
     """The membership of the user named by `username` or `user_id` in the workspace."""
     where = Q(user__username=username) if username is not None else Q(user_id=user_id)
     values = await Membership.filter(where, workspace_id=workspace_id).first().values(*_FIELDS)
-    return None if values is None else _from_values(values)
+    return None if values is None else MemberRow.of_values(values)
 
 
 async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
@@ -82,7 +78,7 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
         fields=_FIELDS,
         scope=f"members-of:{workspace_id}",
     )
-    return replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+    return replace(page, rows=[asdict(MemberRow.of_values(r)) for r in page.rows])
 
 
 async def pages_of_workspaces(
@@ -102,7 +98,7 @@ async def pages_of_workspaces(
     return {
         pk: page
         if isinstance(page, ValidationFailed)
-        else replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+        else replace(page, rows=[asdict(MemberRow.of_values(r)) for r in page.rows])
         for pk, page in pages.items()
     }
 
@@ -110,7 +106,7 @@ async def pages_of_workspaces(
 async def by_ids(ids: Sequence[int]) -> list[MemberRow]:
     """The memberships with these ids, in no particular order (for DataLoaders and node)."""
     rows = await Membership.filter(id__in=list(ids)).values(*_FIELDS)
-    return [_from_values(r) for r in rows]
+    return [MemberRow.of_values(r) for r in rows]
 
 
 async def users_by_ids(ids: Sequence[int]) -> list[User]:
@@ -127,7 +123,7 @@ async def add(db: TransactionalDBClient, workspace_id: int, user: UserRef, role:
     except IntegrityError as exc:
         raise AlreadyMember(user.username) from exc
     found = await Membership.filter(id=membership.id).using_db(db).get().values(*_FIELDS)
-    return _from_values(found)
+    return MemberRow.of_values(found)
 
 
 async def lock_owners(db: TransactionalDBClient, workspace_id: int) -> list[int]:

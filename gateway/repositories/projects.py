@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -13,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
-from gateway.repositories.rows import columns, row_of_model, row_of_values
+from gateway.repositories.rows import Row
 from models import Project
 
 # Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
@@ -22,7 +21,7 @@ BY_KEY = order("key", "id")
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectRow:
+class ProjectRow(Row):
     id: int
     workspace_id: int
     key: str
@@ -35,32 +34,23 @@ class ProjectRow:
     updated_at: datetime
 
 
-FIELDS = columns(ProjectRow)
+FIELDS = ProjectRow.columns()
 
 
 class KeyTaken(Exception):
     """Another project of the workspace has this key (the unique index said so)."""
 
 
-def _row(project: Project) -> ProjectRow:
-    return row_of_model(ProjectRow, project)
-
-
-def from_values(values: dict[str, Any]) -> ProjectRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `ProjectRow`."""
-    return row_of_values(ProjectRow, values)
-
-
 async def find(project_id: int) -> ProjectRow | None:
     """The project with this id."""
     project = await Project.filter(id=project_id).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def find_by_key(workspace_id: int, key: str) -> ProjectRow | None:
     """The project of the workspace with this key (keys are stored upper-case)."""
     project = await Project.filter(workspace_id=workspace_id, key=key).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, ProjectRow]:
@@ -68,13 +58,13 @@ async def by_ids(ids: Sequence[int]) -> dict[int, ProjectRow]:
     if not ids:
         return {}
     rows = await Project.filter(id__in=list(set(ids))).values(*FIELDS)
-    return {int(r["id"]): from_values(r) for r in rows}
+    return {int(r["id"]): ProjectRow.of_values(r) for r in rows}
 
 
 async def lock(db: TransactionalDBClient, project_id: int) -> ProjectRow | None:
     """The project, its row locked until `db` commits (serialises concurrent edits)."""
     project = await Project.filter(id=project_id).select_for_update().using_db(db).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def create(
@@ -87,7 +77,7 @@ async def create(
         )
     except IntegrityError as exc:
         raise KeyTaken(key) from exc
-    return _row(project)
+    return ProjectRow.of_model(project)
 
 
 async def update(
@@ -108,7 +98,7 @@ async def update(
         using_db=db,
         update_fields=["name", "description", "is_archived", "version", "updated_at"],
     )
-    return _row(project)
+    return ProjectRow.of_model(project)
 
 
 async def delete(db: TransactionalDBClient, project_id: int) -> None:
@@ -117,7 +107,7 @@ async def delete(db: TransactionalDBClient, project_id: int) -> None:
 
 
 async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
-    """A page of the workspace's projects by key; rows for `from_values`. One statement."""
+    """A page of the workspace's projects by key; rows for `ProjectRow.of_values`. One statement."""
     page = await keyset_page(
         Project.filter(workspace_id=workspace_id),
         BY_KEY,

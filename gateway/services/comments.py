@@ -91,7 +91,7 @@ def _view(row: CommentRow) -> CommentView:
 
 def row_view(row: dict[str, Any]) -> CommentView:
     """A row of `list_comments` as a `CommentView`."""
-    return _view(repo.from_values(row))
+    return _view(CommentRow.of_values(row))
 
 
 async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, ProjectRow, CommentRow]:

@@ -101,7 +101,7 @@ async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[LabelV
 
 def row_view(row: dict[str, Any]) -> LabelView:
     """A row of `list_labels` as a `LabelView`."""
-    return view(label_repo.from_values(row))
+    return view(LabelRow.of_values(row))
 
 
 def _name_taken(name: str) -> Conflict:

@@ -85,7 +85,7 @@ def view(row: ProjectRow) -> ProjectView:
 
 def row_view(row: dict[str, Any]) -> ProjectView:
     """A row of `list_projects` as a `ProjectView`."""
-    return view(project_repo.from_values(row))
+    return view(ProjectRow.of_values(row))
 
 
 async def views_by_ids(ids: Sequence[int]) -> dict[int, ProjectView]:

@@ -95,7 +95,7 @@ def delivery_view(row: DeliveryRow) -> DeliveryView:
 
 def row_view(row: dict[str, Any]) -> WebhookView:
     """A row of `list_webhooks` as a `WebhookView`."""
-    return view(webhook_repo.from_values(row))
+    return view(WebhookRow.of_values(row))
 
 
 def delivery_row_view(row: dict[str, Any]) -> DeliveryView:

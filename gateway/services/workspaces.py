@@ -92,7 +92,7 @@ def _of(access: Access) -> WorkspaceView:
 
 def row_view(row: dict[str, Any]) -> WorkspaceView:
     """A row of `list_workspaces` / `list_user_workspaces` as a `WorkspaceView`."""
-    return _view(workspace_repo.from_values(row), row["viewer_role"])
+    return _view(WorkspaceRow.of_values(row), row["viewer_role"])
 
 
 async def get_workspace(principal: Principal, workspace: WorkspaceRef) -> WorkspaceView:
