@@ -10,42 +10,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import pages_per_parent
+from gateway.repositories.rows import Joined, Row
 from models import Comment
 
 # Comments read top to bottom, oldest first; ids grow with time.
 OLDEST_FIRST = order("id")
-FIELDS = (
-    "id",
-    "issue_id",
-    "issue__number",
-    "issue__project_id",
-    "issue__project__workspace_id",
-    "author_id",
-    "author__username",
-    "body",
-    "edited_at",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class CommentRow:
+class CommentRow(Row):
     id: int
     issue_id: int
-    issue_number: int
-    project_id: int
-    workspace_id: int
+    issue_number: Annotated[int, Joined("issue__number")]
+    project_id: Annotated[int, Joined("issue__project_id")]
+    workspace_id: Annotated[int, Joined("issue__project__workspace_id")]
     author_id: int
-    author_username: str
+    author_username: Annotated[str, Joined("author__username")]
     body: str
     edited_at: datetime | None
     version: int
@@ -53,22 +40,7 @@ class CommentRow:
     updated_at: datetime
 
 
-def from_values(values: dict[str, Any]) -> CommentRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `CommentRow`."""
-    return CommentRow(
-        id=int(values["id"]),
-        issue_id=int(values["issue_id"]),
-        issue_number=int(values["issue__number"]),
-        project_id=int(values["issue__project_id"]),
-        workspace_id=int(values["issue__project__workspace_id"]),
-        author_id=int(values["author_id"]),
-        author_username=values["author__username"],
-        body=values["body"],
-        edited_at=values["edited_at"],
-        version=int(values["version"]),
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+FIELDS = CommentRow.columns()
 
 
 async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> CommentRow | None:
@@ -77,12 +49,12 @@ async def find(comment_id: int, *, db: TransactionalDBClient | None = None) -> C
     if db is not None:
         queryset = queryset.using_db(db)
     rows = await queryset.values(*FIELDS)
-    return from_values(rows[0]) if rows else None
+    return CommentRow.of_values(rows[0]) if rows else None
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, CommentRow]:
     """The comments with these ids, by id, in one statement (for DataLoaders)."""
-    return {pk: from_values(values) for pk, values in (await values_by_ids(ids)).items()}
+    return {pk: CommentRow.of_values(values) for pk, values in (await values_by_ids(ids)).items()}
 
 
 async def values_by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -95,7 +67,7 @@ async def values_by_ids(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
 
 
 async def page_of_issue(issue_id: int, paging: PageArgs) -> Page:
-    """One page of the issue's comments, oldest first; rows for `from_values`."""
+    """One page of the issue's comments, oldest first; rows for `CommentRow.of_values`."""
     return await keyset_page(
         Comment.filter(issue_id=issue_id),
         OLDEST_FIRST,

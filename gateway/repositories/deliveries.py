@@ -27,34 +27,19 @@ from tortoise.transactions import in_transaction
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import Row
 from models import DeliveryState, Webhook, WebhookDelivery
 
 NEWEST_FIRST = order("-id")
-FIELDS = (
-    "id",
-    "webhook_id",
-    "event_id",
-    "guid",
-    "event_type",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "last_attempt_at",
-    "response_status",
-    "duration_ms",
-    "error",
-    "created_at",
-    "updated_at",
-)
 WILDCARD = "*"
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryRow:
+class DeliveryRow(Row):
     id: int
     webhook_id: int
     event_id: int
-    guid: uuid.UUID
+    guid: str  # as both APIs print it
     event_type: str
     state: DeliveryState
     attempts: int
@@ -65,6 +50,9 @@ class DeliveryRow:
     error: str | None
     created_at: datetime
     updated_at: datetime
+
+
+FIELDS = DeliveryRow.columns()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +69,8 @@ class Claim:
 
 
 def from_values(values: dict[str, Any]) -> DeliveryRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`."""
-    return DeliveryRow(
-        **{name: values[name] for name in FIELDS if name not in ("guid", "state")},
-        guid=uuid.UUID(str(values["guid"])),
-        state=DeliveryState(values["state"]),
-    )
+    """A `.values(*FIELDS)` dict (a paged row) as a `DeliveryRow`, its guid as text."""
+    return DeliveryRow.of_values({**values, "guid": str(values["guid"])})
 
 
 def matches(events: Sequence[str], event_type: str) -> bool:

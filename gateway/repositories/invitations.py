@@ -9,45 +9,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import Joined, Row
 from models import Invitation, InvitationState, Role, User
 
 NEWEST_FIRST = order("-id")
-_FIELDS = (
-    "id",
-    "workspace_id",
-    "workspace__slug",
-    "workspace__name",
-    "inviter_id",
-    "inviter__username",
-    "invitee_id",
-    "invitee__username",
-    "email_key",
-    "role",
-    "state",
-    "expires_at",
-    "responded_at",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class InvitationRow:
+class InvitationRow(Row):
     id: int
     workspace_id: int
-    workspace_slug: str
-    workspace_name: str
+    workspace_slug: Annotated[str, Joined("workspace__slug")]
+    workspace_name: Annotated[str, Joined("workspace__name")]
     inviter_id: int | None
-    inviter_username: str | None
+    inviter_username: Annotated[str | None, Joined("inviter__username")]
     invitee_id: int | None
-    invitee_username: str | None
+    invitee_username: Annotated[str | None, Joined("invitee__username")]
     email_key: str | None
     role: Role
     state: InvitationState  # as stored: a lapsed invitation is still `pending` here
@@ -58,26 +41,7 @@ class InvitationRow:
     updated_at: datetime
 
 
-def row_of(values: dict[str, Any]) -> InvitationRow:
-    """A row of `_FIELDS` values (as the pages of this module hold them) as an `InvitationRow`."""
-    return InvitationRow(
-        id=values["id"],
-        workspace_id=values["workspace_id"],
-        workspace_slug=values["workspace__slug"],
-        workspace_name=values["workspace__name"],
-        inviter_id=values["inviter_id"],
-        inviter_username=values["inviter__username"],
-        invitee_id=values["invitee_id"],
-        invitee_username=values["invitee__username"],
-        email_key=values["email_key"],
-        role=Role(values["role"]),
-        state=InvitationState(values["state"]),
-        expires_at=values["expires_at"],
-        responded_at=values["responded_at"],
-        version=values["version"],
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+_FIELDS = InvitationRow.columns()
 
 
 def _addressed_to(user_id: int) -> Q:
@@ -89,19 +53,19 @@ def _addressed_to(user_id: int) -> Q:
 async def by_ids(ids: Sequence[int]) -> list[InvitationRow]:
     """The invitations with these ids, in no particular order (one statement)."""
     rows = await Invitation.filter(id__in=list(ids)).values(*_FIELDS)
-    return [row_of(r) for r in rows]
+    return [InvitationRow.of_values(r) for r in rows]
 
 
 async def find(invitation_id: int, *, workspace_id: int) -> InvitationRow | None:
     """The invitation with this id, if it belongs to the workspace."""
     rows = await Invitation.filter(id=invitation_id, workspace_id=workspace_id).values(*_FIELDS)
-    return row_of(rows[0]) if rows else None
+    return InvitationRow.of_values(rows[0]) if rows else None
 
 
 async def find_addressed_to(user_id: int, invitation_id: int) -> InvitationRow | None:
     """The invitation with this id, if it is addressed to the user."""
     rows = await Invitation.filter(_addressed_to(user_id), id=invitation_id).values(*_FIELDS)
-    return row_of(rows[0]) if rows else None
+    return InvitationRow.of_values(rows[0]) if rows else None
 
 
 async def addressed_to(user_id: int, invitation_ids: Sequence[int]) -> set[int]:
@@ -167,7 +131,7 @@ async def create(
         expires_at=expires_at,
     )
     rows = await Invitation.filter(id=invitation.id).using_db(db).values(*_FIELDS)
-    return row_of(rows[0])
+    return InvitationRow.of_values(rows[0])
 
 
 async def answer(

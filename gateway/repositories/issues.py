@@ -160,7 +160,7 @@ async def label_rows_by_issue(issue_ids: Sequence[int]) -> dict[int, list[LabelR
         .values("issue_id", **columns)
     )
     for row in rows:
-        grouped[row["issue_id"]].append(label_repo.from_values(row))
+        grouped[row["issue_id"]].append(LabelRow.of_values(row))
     return grouped
 
 

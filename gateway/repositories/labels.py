@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -17,23 +16,14 @@ from tortoise.exceptions import IntegrityError
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import Row
 from models import Label
 
 BY_NAME = order("name_key", "id")
-FIELDS = (
-    "id",
-    "project_id",
-    "name",
-    "color",
-    "description",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class LabelRow:
+class LabelRow(Row):
     id: int
     project_id: int
     name: str
@@ -42,6 +32,9 @@ class LabelRow:
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+FIELDS = LabelRow.columns()
 
 
 class NameTaken(Exception):
@@ -53,34 +46,16 @@ def name_key(name: str) -> str:
     return name.casefold()
 
 
-def _row(label: Label) -> LabelRow:
-    return LabelRow(
-        id=label.id,
-        project_id=label.project_id,  # type: ignore[attr-defined]
-        name=label.name,
-        color=label.color,
-        description=label.description,
-        version=label.version,
-        created_at=label.created_at,
-        updated_at=label.updated_at,
-    )
-
-
-def from_values(values: dict[str, Any]) -> LabelRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `LabelRow`."""
-    return LabelRow(**{name: values[name] for name in FIELDS})
-
-
 async def find(label_id: int) -> LabelRow | None:
     """The label with this id."""
     label = await Label.filter(id=label_id).first()
-    return None if label is None else _row(label)
+    return None if label is None else LabelRow.of_model(label)
 
 
 async def find_by_name(project_id: int, name: str) -> LabelRow | None:
     """The project's label with this name, ignoring case."""
     label = await Label.filter(project_id=project_id, name_key=name_key(name)).first()
-    return None if label is None else _row(label)
+    return None if label is None else LabelRow.of_model(label)
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, LabelRow]:
@@ -88,13 +63,13 @@ async def by_ids(ids: Sequence[int]) -> dict[int, LabelRow]:
     if not ids:
         return {}
     rows = await Label.filter(id__in=list(set(ids))).values(*FIELDS)
-    return {int(r["id"]): from_values(r) for r in rows}
+    return {int(r["id"]): LabelRow.of_values(r) for r in rows}
 
 
 async def lock(db: TransactionalDBClient, label_id: int) -> LabelRow | None:
     """The label, its row locked until `db` commits."""
     label = await Label.filter(id=label_id).select_for_update().using_db(db).first()
-    return None if label is None else _row(label)
+    return None if label is None else LabelRow.of_model(label)
 
 
 async def create(
@@ -112,7 +87,7 @@ async def create(
         )
     except IntegrityError as exc:
         raise NameTaken(name) from exc
-    return _row(label)
+    return LabelRow.of_model(label)
 
 
 async def update(
@@ -132,7 +107,7 @@ async def update(
         )
     except IntegrityError as exc:
         raise NameTaken(name) from exc
-    return _row(label)
+    return LabelRow.of_model(label)
 
 
 async def delete(db: TransactionalDBClient, label_id: int) -> None:
@@ -141,7 +116,7 @@ async def delete(db: TransactionalDBClient, label_id: int) -> None:
 
 
 async def page_of_project(project_id: int, args: PageArgs) -> Page:
-    """A page of the project's labels by name (case-insensitive); rows for `from_values`."""
+    """A page of the project's labels by name (case-insensitive); rows for `LabelRow.of_values`."""
     return await keyset_page(
         Label.filter(project_id=project_id),
         BY_NAME,

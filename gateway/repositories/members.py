@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -18,34 +18,27 @@ from tortoise.expressions import Q
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import Joined, Row
 from models import Membership, Role, User
 
 # Members in the order they joined; the membership id is unique and grows.
 JOINED = order("id")
-_FIELDS = (
-    "id",
-    "workspace_id",
-    "user_id",
-    "user__username",
-    "user__display_name",
-    "role",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class MemberRow:
+class MemberRow(Row):
     id: int
     workspace_id: int
     user_id: int
-    username: str
-    display_name: str
+    username: Annotated[str, Joined("user__username")]
+    display_name: Annotated[str, Joined("user__display_name")]
     role: Role
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+_FIELDS = MemberRow.columns()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +53,6 @@ class AlreadyMember(Exception):
     """The (workspace, user) pair exists already (the unique index said so)."""
 
 
-def _row(membership: Membership, user: User) -> MemberRow:
-    return MemberRow(
-        id=membership.id,
-        workspace_id=membership.workspace_id,  # type: ignore[attr-defined]
-        user_id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=Role(membership.role),
-        version=membership.version,
-        created_at=membership.created_at,
-        updated_at=membership.updated_at,
-    )
-
-
-def _of(membership: Membership) -> MemberRow:
-    return _row(membership, membership.user)
-
-
 async def active_user(username: str) -> UserRef | None:
     """The active user with this username."""
     user = await User.filter(username=username, is_active=True).only("id", "username").first()
@@ -89,24 +64,8 @@ async def find(
 ) -> MemberRow | None:
     """The membership of the user named by `username` or `user_id` in the workspace."""
     where = Q(user__username=username) if username is not None else Q(user_id=user_id)
-    membership = (
-        await Membership.filter(where, workspace_id=workspace_id).select_related("user").first()
-    )
-    return None if membership is None else _of(membership)
-
-
-def _from_values(values: dict[str, Any]) -> MemberRow:
-    return MemberRow(
-        id=values["id"],
-        workspace_id=values["workspace_id"],
-        user_id=values["user_id"],
-        username=values["user__username"],
-        display_name=values["user__display_name"],
-        role=Role(values["role"]),
-        version=values["version"],
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
+    values = await Membership.filter(where, workspace_id=workspace_id).first().values(*_FIELDS)
+    return None if values is None else MemberRow.of_values(values)
 
 
 async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
@@ -119,7 +78,7 @@ async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
         fields=_FIELDS,
         scope=f"members-of:{workspace_id}",
     )
-    return replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+    return replace(page, rows=[asdict(MemberRow.of_values(r)) for r in page.rows])
 
 
 async def pages_of_workspaces(
@@ -139,15 +98,15 @@ async def pages_of_workspaces(
     return {
         pk: page
         if isinstance(page, ValidationFailed)
-        else replace(page, rows=[asdict(_from_values(r)) for r in page.rows])
+        else replace(page, rows=[asdict(MemberRow.of_values(r)) for r in page.rows])
         for pk, page in pages.items()
     }
 
 
 async def by_ids(ids: Sequence[int]) -> list[MemberRow]:
     """The memberships with these ids, in no particular order (for DataLoaders and node)."""
-    rows = await Membership.filter(id__in=list(ids)).select_related("user")
-    return [_of(m) for m in rows]
+    rows = await Membership.filter(id__in=list(ids)).values(*_FIELDS)
+    return [MemberRow.of_values(r) for r in rows]
 
 
 async def users_by_ids(ids: Sequence[int]) -> list[User]:
@@ -163,8 +122,8 @@ async def add(db: TransactionalDBClient, workspace_id: int, user: UserRef, role:
         )
     except IntegrityError as exc:
         raise AlreadyMember(user.username) from exc
-    found = await Membership.filter(id=membership.id).using_db(db).select_related("user").get()
-    return _of(found)
+    found = await Membership.filter(id=membership.id).using_db(db).get().values(*_FIELDS)
+    return MemberRow.of_values(found)
 
 
 async def lock_owners(db: TransactionalDBClient, workspace_id: int) -> list[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
@@ -13,27 +12,16 @@ from tortoise.exceptions import IntegrityError
 from gateway.core.errors import ValidationFailed
 from gateway.core.paging import Page, PageArgs, keyset_page, order
 from gateway.repositories.nested import count_per_parent, pages_per_parent
+from gateway.repositories.rows import Row
 from models import Project
 
 # Projects list alphabetically by key; `id` breaks no ties (keys are unique per workspace) but
 # keyset paging needs a globally unique last key.
 BY_KEY = order("key", "id")
-FIELDS = (
-    "id",
-    "workspace_id",
-    "key",
-    "name",
-    "description",
-    "is_archived",
-    "issue_counter",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectRow:
+class ProjectRow(Row):
     id: int
     workspace_id: int
     key: str
@@ -46,40 +34,23 @@ class ProjectRow:
     updated_at: datetime
 
 
+FIELDS = ProjectRow.columns()
+
+
 class KeyTaken(Exception):
     """Another project of the workspace has this key (the unique index said so)."""
-
-
-def _row(project: Project) -> ProjectRow:
-    return ProjectRow(
-        id=project.id,
-        workspace_id=project.workspace_id,  # type: ignore[attr-defined]
-        key=project.key,
-        name=project.name,
-        description=project.description,
-        is_archived=project.is_archived,
-        issue_counter=project.issue_counter,
-        version=project.version,
-        created_at=project.created_at,
-        updated_at=project.updated_at,
-    )
-
-
-def from_values(values: dict[str, Any]) -> ProjectRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `ProjectRow`."""
-    return ProjectRow(**{name: values[name] for name in FIELDS})
 
 
 async def find(project_id: int) -> ProjectRow | None:
     """The project with this id."""
     project = await Project.filter(id=project_id).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def find_by_key(workspace_id: int, key: str) -> ProjectRow | None:
     """The project of the workspace with this key (keys are stored upper-case)."""
     project = await Project.filter(workspace_id=workspace_id, key=key).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, ProjectRow]:
@@ -87,13 +58,13 @@ async def by_ids(ids: Sequence[int]) -> dict[int, ProjectRow]:
     if not ids:
         return {}
     rows = await Project.filter(id__in=list(set(ids))).values(*FIELDS)
-    return {int(r["id"]): from_values(r) for r in rows}
+    return {int(r["id"]): ProjectRow.of_values(r) for r in rows}
 
 
 async def lock(db: TransactionalDBClient, project_id: int) -> ProjectRow | None:
     """The project, its row locked until `db` commits (serialises concurrent edits)."""
     project = await Project.filter(id=project_id).select_for_update().using_db(db).first()
-    return None if project is None else _row(project)
+    return None if project is None else ProjectRow.of_model(project)
 
 
 async def create(
@@ -106,7 +77,7 @@ async def create(
         )
     except IntegrityError as exc:
         raise KeyTaken(key) from exc
-    return _row(project)
+    return ProjectRow.of_model(project)
 
 
 async def update(
@@ -127,7 +98,7 @@ async def update(
         using_db=db,
         update_fields=["name", "description", "is_archived", "version", "updated_at"],
     )
-    return _row(project)
+    return ProjectRow.of_model(project)
 
 
 async def delete(db: TransactionalDBClient, project_id: int) -> None:
@@ -136,7 +107,7 @@ async def delete(db: TransactionalDBClient, project_id: int) -> None:
 
 
 async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
-    """A page of the workspace's projects by key; rows for `from_values`. One statement."""
+    """A page of the workspace's projects by key; rows for `ProjectRow.of_values`. One statement."""
     page = await keyset_page(
         Project.filter(workspace_id=workspace_id),
         BY_KEY,

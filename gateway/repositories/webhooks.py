@@ -6,28 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import Row
 from models import Webhook
 
 OLDEST_FIRST = order("id")
-FIELDS = (
-    "id",
-    "workspace_id",
-    "url",
-    "events",
-    "active",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookRow:
+class WebhookRow(Row):
     id: int
     workspace_id: int
     url: str
@@ -38,31 +28,7 @@ class WebhookRow:
     updated_at: datetime
 
 
-def from_values(values: dict[str, Any]) -> WebhookRow:
-    """A `.values(*FIELDS)` dict (a paged row) as a `WebhookRow`."""
-    return WebhookRow(
-        id=int(values["id"]),
-        workspace_id=int(values["workspace_id"]),
-        url=values["url"],
-        events=list(values["events"]),
-        active=bool(values["active"]),
-        version=int(values["version"]),
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
-
-
-def _row(hook: Webhook) -> WebhookRow:
-    return WebhookRow(
-        id=hook.id,
-        workspace_id=hook.workspace_id,  # type: ignore[attr-defined]
-        url=hook.url,
-        events=list(hook.events),
-        active=hook.active,
-        version=hook.version,
-        created_at=hook.created_at,
-        updated_at=hook.updated_at,
-    )
+FIELDS = WebhookRow.columns()
 
 
 async def by_ids(ids: Sequence[int]) -> dict[int, WebhookRow]:
@@ -70,19 +36,19 @@ async def by_ids(ids: Sequence[int]) -> dict[int, WebhookRow]:
     if not ids:
         return {}
     rows = await Webhook.filter(id__in=list(set(ids))).values(*FIELDS)
-    return {int(r["id"]): from_values(r) for r in rows}
+    return {int(r["id"]): WebhookRow.of_values(r) for r in rows}
 
 
 async def find(webhook_id: int, *, workspace_id: int) -> WebhookRow | None:
     """The webhook with this id, if it belongs to the workspace."""
     rows = await Webhook.filter(id=webhook_id, workspace_id=workspace_id).values(*FIELDS)
-    return from_values(rows[0]) if rows else None
+    return WebhookRow.of_values(rows[0]) if rows else None
 
 
 async def lock(db: TransactionalDBClient, webhook_id: int) -> WebhookRow | None:
     """The webhook, its row locked until `db` commits."""
     hook = await Webhook.filter(id=webhook_id).select_for_update().using_db(db).first()
-    return None if hook is None else _row(hook)
+    return None if hook is None else WebhookRow.of_model(hook)
 
 
 async def create(
@@ -102,7 +68,7 @@ async def create(
         secret_token=secret_token,
         active=active,
     )
-    return _row(hook)
+    return WebhookRow.of_model(hook)
 
 
 async def update(
@@ -125,7 +91,7 @@ async def update(
         hook.secret_token = secret_token
         changed.append("secret_token")
     await hook.save(using_db=db, update_fields=changed)
-    return _row(hook)
+    return WebhookRow.of_model(hook)
 
 
 async def delete(db: TransactionalDBClient, webhook_id: int) -> None:
@@ -134,7 +100,7 @@ async def delete(db: TransactionalDBClient, webhook_id: int) -> None:
 
 
 async def page_of_workspace(workspace_id: int, args: PageArgs) -> Page:
-    """A page of the workspace's webhooks, oldest first; rows for `from_values`."""
+    """A page of the workspace's webhooks, oldest first; rows for `WebhookRow.of_values`."""
     return await keyset_page(
         Webhook.filter(workspace_id=workspace_id),
         OLDEST_FIRST,

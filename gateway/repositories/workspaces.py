@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 
 from gateway.core.paging import Page, PageArgs, keyset_page, order
+from gateway.repositories.rows import Row
 from models import Membership, Role, Workspace
 
 # A user's workspaces in the order they joined them; the membership id is unique and grows.
@@ -28,7 +29,7 @@ _MEMBERSHIP_FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class WorkspaceRow:
+class WorkspaceRow(Row):
     id: int
     slug: str
     name: str
@@ -41,17 +42,6 @@ class SlugTaken(Exception):
     """The slug belongs to another workspace (the unique index said so)."""
 
 
-def _row(workspace: Workspace) -> WorkspaceRow:
-    return WorkspaceRow(
-        id=workspace.id,
-        slug=workspace.slug,
-        name=workspace.name,
-        version=workspace.version,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
-    )
-
-
 def _by_ref(ref: str | int) -> Q:
     return Q(slug=ref) if isinstance(ref, str) else Q(id=ref)
 
@@ -59,12 +49,12 @@ def _by_ref(ref: str | int) -> Q:
 async def find(ref: str | int) -> WorkspaceRow | None:
     """The workspace with this slug (str) or id (int)."""
     workspace = await Workspace.filter(_by_ref(ref)).first()
-    return None if workspace is None else _row(workspace)
+    return None if workspace is None else WorkspaceRow.of_model(workspace)
 
 
 async def by_ids(ids: Sequence[int]) -> list[WorkspaceRow]:
     """The workspaces with these ids, in no particular order."""
-    return [_row(w) for w in await Workspace.filter(id__in=list(ids))]
+    return [WorkspaceRow.of_model(w) for w in await Workspace.filter(id__in=list(ids))]
 
 
 async def find_with_member_role(ref: str | int, user_id: int) -> tuple[WorkspaceRow, Role] | None:
@@ -74,7 +64,7 @@ async def find_with_member_role(ref: str | int, user_id: int) -> tuple[Workspace
     membership = await Membership.filter(where, user_id=user_id).select_related("workspace").first()
     if membership is None:
         return None
-    return _row(membership.workspace), Role(membership.role)
+    return WorkspaceRow.of_model(membership.workspace), Role(membership.role)
 
 
 async def create(db: TransactionalDBClient, *, slug: str, name: str) -> WorkspaceRow:
@@ -83,13 +73,13 @@ async def create(db: TransactionalDBClient, *, slug: str, name: str) -> Workspac
         workspace = await Workspace.create(using_db=db, slug=slug, name=name)
     except IntegrityError as exc:
         raise SlugTaken(slug) from exc
-    return _row(workspace)
+    return WorkspaceRow.of_model(workspace)
 
 
 async def lock(db: TransactionalDBClient, workspace_id: int) -> WorkspaceRow | None:
     """The workspace, its row locked until `db` commits (serialises concurrent edits)."""
     workspace = await Workspace.filter(id=workspace_id).select_for_update().using_db(db).first()
-    return None if workspace is None else _row(workspace)
+    return None if workspace is None else WorkspaceRow.of_model(workspace)
 
 
 async def update(
@@ -104,7 +94,7 @@ async def update(
         await workspace.save(using_db=db, update_fields=["slug", "name", "version", "updated_at"])
     except IntegrityError as exc:
         raise SlugTaken(slug) from exc
-    return _row(workspace)
+    return WorkspaceRow.of_model(workspace)
 
 
 async def delete(db: TransactionalDBClient, workspace_id: int) -> None:

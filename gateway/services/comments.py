@@ -31,6 +31,7 @@ from gateway.services.access import Access, Action, unseen_as
 from gateway.services.issues import IssueRef
 from gateway.services.recording import EventType, JSONValue
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 
 __all__ = [
     "CommentCreate",
@@ -69,20 +70,11 @@ class CommentPatch(InputModel):
 
 
 @dataclass(frozen=True, slots=True)
-class CommentView:
-    """A comment as both APIs show it."""
+class CommentView(RowView, CommentRow):
+    """A comment as both APIs show it: its row, and its and its issue's global ids."""
 
-    pk: int
     node_id: str
-    issue_id: int
     issue_node_id: str
-    author_id: int
-    author_username: str
-    body: str
-    edited_at: datetime | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def node_id(comment_id: int) -> str:
@@ -91,23 +83,15 @@ def node_id(comment_id: int) -> str:
 
 def _view(row: CommentRow) -> CommentView:
     return CommentView(
-        pk=row.id,
+        **row_fields(row),
         node_id=node_id(row.id),
-        issue_id=row.issue_id,
         issue_node_id=to_global_id("Issue", row.issue_id),
-        author_id=row.author_id,
-        author_username=row.author_username,
-        body=row.body,
-        edited_at=row.edited_at,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
 def row_view(row: dict[str, Any]) -> CommentView:
     """A row of `list_comments` as a `CommentView`."""
-    return _view(repo.from_values(row))
+    return _view(CommentRow.of_values(row))
 
 
 async def _comment(principal: Principal, ref: CommentRef) -> tuple[Access, ProjectRow, CommentRow]:

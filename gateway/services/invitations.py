@@ -228,7 +228,7 @@ def _view(row: InvitationRow, now: datetime) -> InvitationView:
 
 def row_view(row: dict[str, Any]) -> InvitationView:
     """A row of `list_invitations` or `list_my_invitations` as an `InvitationView`."""
-    return _view(invitation_repo.row_of(row), _now())
+    return _view(InvitationRow.of_values(row), _now())
 
 
 def _one_of(data: InvitationCreate) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import AfterValidator, StringConstraints
@@ -30,6 +29,7 @@ from gateway.services.access import Action, unseen_as
 from gateway.services.projects import ProjectRef, locate, lock_writable, record_event
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 
 Name = Annotated[
     str,
@@ -68,18 +68,10 @@ class LabelPatch(InputModel):
 
 
 @dataclass(frozen=True, slots=True)
-class LabelView:
-    """A label as both APIs show it."""
+class LabelView(RowView, LabelRow):
+    """A label as both APIs show it: its row, and its global id."""
 
-    pk: int
     node_id: str
-    project_id: int
-    name: str
-    color: str
-    description: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def node_id(label_id: int) -> str:
@@ -87,17 +79,7 @@ def node_id(label_id: int) -> str:
 
 
 def view(row: LabelRow) -> LabelView:
-    return LabelView(
-        pk=row.id,
-        node_id=node_id(row.id),
-        project_id=row.project_id,
-        name=row.name,
-        color=row.color,
-        description=row.description,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return LabelView(**row_fields(row), node_id=node_id(row.id))
 
 
 async def views_by_ids(ids: Sequence[int]) -> dict[int, LabelView]:
@@ -119,7 +101,7 @@ async def visible_by_pk(principal: Principal, pks: Sequence[int]) -> list[LabelV
 
 def row_view(row: dict[str, Any]) -> LabelView:
     """A row of `list_labels` as a `LabelView`."""
-    return view(label_repo.from_values(row))
+    return view(LabelRow.of_values(row))
 
 
 def _name_taken(name: str) -> Conflict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import Field, Strict
@@ -31,6 +30,7 @@ from gateway.services.access import Access, Action, WorkspaceRef, authorize, req
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.users import UserView
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 from models import Role
 
 __all__ = [
@@ -62,19 +62,10 @@ class MemberRoleChange(InputModel):
 
 
 @dataclass(frozen=True, slots=True)
-class MemberView:
-    """One membership: who, with which role, in which workspace."""
+class MemberView(RowView, MemberRow):
+    """One membership: who, with which role, in which workspace (its row, and its global id)."""
 
-    pk: int
     node_id: str
-    workspace_id: int
-    user_id: int
-    username: str
-    display_name: str
-    role: Role
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def node_id(membership_id: int) -> str:
@@ -82,18 +73,7 @@ def node_id(membership_id: int) -> str:
 
 
 def _view(row: MemberRow) -> MemberView:
-    return MemberView(
-        pk=row.id,
-        node_id=node_id(row.id),
-        workspace_id=row.workspace_id,
-        user_id=row.user_id,
-        username=row.username,
-        display_name=row.display_name,
-        role=row.role,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return MemberView(**row_fields(row), node_id=node_id(row.id))
 
 
 def row_view(row: dict[str, Any]) -> MemberView:

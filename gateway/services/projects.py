@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, TypeVar, Unpack
 
 from pydantic import (
@@ -32,6 +31,7 @@ from gateway.services import recording, workspaces
 from gateway.services.access import Access, Action, WorkspaceRef, authorize, unseen_as
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 
@@ -64,20 +64,15 @@ class ProjectPatch(InputModel):
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectView:
-    """A project as both APIs show it; `issue_count` is the issues ever created in it."""
+class ProjectView(RowView, ProjectRow):
+    """A project as both APIs show it: its row, and its global id."""
 
-    pk: int
     node_id: str
-    workspace_id: int
-    key: str
-    name: str
-    description: str
-    is_archived: bool
-    issue_count: int
-    version: int
-    created_at: datetime
-    updated_at: datetime
+
+    @property
+    def issue_count(self) -> int:
+        """The issues ever created in the project (the counter that numbers them)."""
+        return self.issue_counter
 
 
 def node_id(project_id: int) -> str:
@@ -85,24 +80,12 @@ def node_id(project_id: int) -> str:
 
 
 def view(row: ProjectRow) -> ProjectView:
-    return ProjectView(
-        pk=row.id,
-        node_id=node_id(row.id),
-        workspace_id=row.workspace_id,
-        key=row.key,
-        name=row.name,
-        description=row.description,
-        is_archived=row.is_archived,
-        issue_count=row.issue_counter,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return ProjectView(**row_fields(row), node_id=node_id(row.id))
 
 
 def row_view(row: dict[str, Any]) -> ProjectView:
     """A row of `list_projects` as a `ProjectView`."""
-    return view(project_repo.from_values(row))
+    return view(ProjectRow.of_values(row))
 
 
 async def views_by_ids(ids: Sequence[int]) -> dict[int, ProjectView]:

@@ -12,7 +12,7 @@ themselves are written by `gateway.services.recording.record` and sent by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Unpack
 
@@ -37,6 +37,7 @@ from gateway.services.access import (
     role_allows,
 )
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 from gateway.services.webhook_inputs import WebhookCreate, WebhookPatch
 from gateway.webhooks import secrets, targets
 from models import DeliveryState
@@ -46,18 +47,10 @@ NO_SUCH_DELIVERY = "No such delivery"
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookView:
-    """A webhook as both APIs show it (never its secret)."""
+class WebhookView(RowView, WebhookRow):
+    """A webhook as both APIs show it: its row (never its secret), and its global id."""
 
-    pk: int
     node_id: str
-    workspace_id: int
-    url: str
-    events: list[str]
-    active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,24 +62,11 @@ class CreatedWebhook:
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryView:
-    """One delivery of an event to a webhook, with its last attempt."""
+class DeliveryView(RowView, DeliveryRow):
+    """One delivery of an event to a webhook, with its last attempt: its row, and its global
+    id."""
 
-    pk: int
     node_id: str
-    guid: str
-    webhook_id: int
-    event_id: int
-    event_type: str
-    state: DeliveryState
-    attempts: int
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    response_status: int | None
-    duration_ms: int | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 WebhookRef = tuple[WorkspaceRef, int] | int
@@ -104,42 +84,18 @@ def delivery_node_id(delivery_id: int) -> str:
 
 
 def view(row: WebhookRow) -> WebhookView:
-    return WebhookView(
-        pk=row.id,
-        node_id=node_id(row.id),
-        workspace_id=row.workspace_id,
-        url=row.url,
-        events=row.events,
-        active=row.active,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return WebhookView(**row_fields(row), node_id=node_id(row.id))
 
 
 def delivery_view(row: DeliveryRow) -> DeliveryView:
-    return DeliveryView(
-        pk=row.id,
-        node_id=delivery_node_id(row.id),
-        guid=str(row.guid),
-        webhook_id=row.webhook_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        state=row.state,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at if row.state is DeliveryState.pending else None,
-        last_attempt_at=row.last_attempt_at,
-        response_status=row.response_status,
-        duration_ms=row.duration_ms,
-        error=row.error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    if row.state is not DeliveryState.pending:
+        row = replace(row, next_attempt_at=None)  # only a pending delivery is tried again
+    return DeliveryView(**row_fields(row), node_id=delivery_node_id(row.id))
 
 
 def row_view(row: dict[str, Any]) -> WebhookView:
     """A row of `list_webhooks` as a `WebhookView`."""
-    return view(webhook_repo.from_values(row))
+    return view(WebhookRow.of_values(row))
 
 
 def delivery_row_view(row: dict[str, Any]) -> DeliveryView:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Annotated, Any, Unpack
 
 from pydantic import Field, StringConstraints
@@ -34,6 +33,7 @@ from gateway.services.access import (
 )
 from gateway.services.recording import EventType, JSONObject
 from gateway.services.versioning import check_version
+from gateway.services.views import RowView, row_fields
 from models import Role
 
 SLUG_PATTERN = r"^[a-z0-9-]{2,39}$"
@@ -74,31 +74,16 @@ def _slug_taken(slug: str) -> Conflict:
 
 
 @dataclass(frozen=True, slots=True)
-class WorkspaceView:
-    """A workspace as one caller sees it: `viewer_role` is the role they act with there (owner
-    for a site admin)."""
+class WorkspaceView(RowView, WorkspaceRow):
+    """A workspace as one caller sees it: its row, its global id and `viewer_role`, the role
+    they act with there (owner for a site admin)."""
 
-    pk: int
     node_id: str
-    slug: str
-    name: str
     viewer_role: Role
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def _view(row: WorkspaceRow, viewer_role: Role) -> WorkspaceView:
-    return WorkspaceView(
-        pk=row.id,
-        node_id=node_id(row.id),
-        slug=row.slug,
-        name=row.name,
-        viewer_role=viewer_role,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return WorkspaceView(**row_fields(row), node_id=node_id(row.id), viewer_role=viewer_role)
 
 
 def _of(access: Access) -> WorkspaceView:
@@ -107,17 +92,7 @@ def _of(access: Access) -> WorkspaceView:
 
 def row_view(row: dict[str, Any]) -> WorkspaceView:
     """A row of `list_workspaces` / `list_user_workspaces` as a `WorkspaceView`."""
-    return _view(
-        WorkspaceRow(
-            id=row["id"],
-            slug=row["slug"],
-            name=row["name"],
-            version=row["version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        ),
-        row["viewer_role"],
-    )
+    return _view(WorkspaceRow.of_values(row), row["viewer_role"])
 
 
 async def get_workspace(principal: Principal, workspace: WorkspaceRef) -> WorkspaceView:
