@@ -15,35 +15,19 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from tortoise import Tortoise
 
 from gateway.core.counters import MemoryThrottle
 from gateway.core.db import migrate
 from gateway.core.settings import Environment, Settings
 from gateway.http.app import create_app
 from gateway.security import passwords
+from tests.database import empty_tables
 from tests.environment import HASH_MEMORY_KIB, HASH_TIME_COST, TEST_SECRET
 from tests.factories import World, make_world
 
-# The parity runner's fixtures (`rich_world`, `parity_of`), for the parity tests of both APIs.
-pytest_plugins = ("tests.parity",)
-
-# Children first, so plain DELETEs respect the foreign keys on SQLite.
-TABLES = (
-    "events",
-    "comments",
-    "issue_labels",
-    "issues",
-    "labels",
-    "projects",
-    "invitations",
-    "memberships",
-    "workspaces",
-    "personal_access_tokens",
-    "refresh_tokens",
-    "users",
-    "idempotency_keys",
-)
+# The parity runner's fixtures (`rich_world`, `parity_of`), for the parity tests of both APIs;
+# the fuzzers' seed (`owned`).
+pytest_plugins = ("tests.parity", "tests.fuzz_helpers")
 
 
 def _with_database(url: str, name: str) -> str:
@@ -109,16 +93,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture(autouse=True)
 async def clean_database(app: FastAPI) -> None:
     """Every test starts from empty tables (the migration record stays)."""
-    connection = Tortoise.get_connection("default")
-    # DELETE, not TRUNCATE: on these near-empty tables TRUNCATE costs ~240 ms a test on
-    # PostgreSQL (it rewrites every table file), DELETE under 10 ms.
-    script = "".join(f'DELETE FROM "{table}";' for table in TABLES)
-    if connection.schema_generator.DIALECT == "postgres":
-        # Ids start again from 1, as RESTART IDENTITY would.
-        script += "".join(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false);" for table in TABLES
-        )
-    await connection.execute_script(script)
+    await empty_tables()
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,9 @@ GraphQL response that keeps to the schema (no null in a non-null field), and eve
 carries an `extensions.code` from our catalogue, never `INTERNAL`. Errors themselves are fine:
 a generated `node(id:)` or `createIssue` mostly names nothing that exists.
 
-Each root field is one test, on a fresh database with a fresh seed; `viewer { workspaces … }`
-and its kind reach the seeded objects. `GATEWAY_FUZZ_EXAMPLES` sets the number of cases per
-field (10 by default).
+Each root field is one test, on a database holding just the seed (`owned`);
+`viewer { workspaces … }` and its kind reach the seeded objects. `GATEWAY_FUZZ_EXAMPLES` sets
+the number of cases per field (10 by default).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from schemathesis.core.result import Ok
 import schema as graphql_schema
 from gateway.core.settings import Environment, Settings
 from tests.environment import TEST_SECRET
-from tests.fuzz_helpers import BASE_URL, collect, fuzz, report, seed
+from tests.fuzz_helpers import BASE_URL, Seed, collect, fuzz, report
 
 # Hundreds of generated requests: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -110,9 +110,8 @@ def test_every_root_field_is_fuzzed() -> None:
 
 @pytest.mark.parametrize("label", FIELDS)
 async def test_field_survives_fuzzing(
-    label: str, app: FastAPI, client: httpx.AsyncClient, schema: schemathesis.BaseSchema
+    label: str, client: httpx.AsyncClient, schema: schemathesis.BaseSchema, owned: Seed
 ) -> None:
-    owned = await seed(app, client)
     operation = schema.find_operation_by_label(label)
     assert operation is not None, label
     strategy = st.one_of(

@@ -3,10 +3,10 @@ workspace and anonymously, with rate limits on: no answer is a 5xx, every answer
 documentation (status code, content type, headers, body schema), schema-valid input is accepted
 and schema-violating input refused, and an undocumented method is 405 with a true `Allow`.
 
-Each operation and mode is one test, on a fresh database with a fresh seed. Its cases mix valid
-and invalid inputs, with path parameters either naming the seeded objects (so `/issues/{number}`
-reaches a real issue) or generated (so unknown ones are fuzzed too). `GATEWAY_FUZZ_EXAMPLES`
-sets the number of cases per operation (10 by default).
+Each operation and mode is one test, on a database holding just the seed (`owned`). Its cases
+mix valid and invalid inputs, with path parameters either naming the seeded objects (so
+`/issues/{number}` reaches a real issue) or generated (so unknown ones are fuzzed too).
+`GATEWAY_FUZZ_EXAMPLES` sets the number of cases per operation (10 by default).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from gateway.core.settings import Environment, Settings
 from gateway.http.app import create_app
 from tests.auth_helpers import PASSWORD
 from tests.environment import TEST_SECRET
-from tests.fuzz_helpers import BASE_URL, Seed, collect, fuzz, report, seed
+from tests.fuzz_helpers import BASE_URL, Seed, collect, fuzz, report
 
 # Hundreds of generated requests: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -190,12 +190,11 @@ def limits_on(app: FastAPI) -> Iterator[None]:
 async def test_operation_survives_fuzzing(
     label: str,
     mode: str,
-    app: FastAPI,
     client: httpx.AsyncClient,
     schema: schemathesis.BaseSchema,
+    owned: Seed,
     limits_on: None,
 ) -> None:
-    owned = await seed(app, client)
     method, path = label.split(" ", 1)
     operation = schema[path][method]
     cases = collect(_strategy(operation, owned))
