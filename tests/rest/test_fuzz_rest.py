@@ -161,6 +161,13 @@ async def schema(app: FastAPI) -> schemathesis.BaseSchema:
         return schemathesis.openapi.from_dict(await _spec(http), config=CONFIG)
 
 
+@pytest.fixture(scope="module")
+def drawn() -> dict[str, list[Case[Any]]]:
+    """The cases of each operation, drawn once for both modes: every test has the same seed and
+    Hypothesis draws derandomized, so the second mode would draw the very same cases again."""
+    return {}
+
+
 @pytest.fixture
 def limits_on(app: FastAPI) -> Iterator[None]:
     """The app with the production rate limits (the suite's settings lift them)."""
@@ -185,11 +192,13 @@ async def test_operation_survives_fuzzing(
     client: httpx.AsyncClient,
     schema: schemathesis.BaseSchema,
     owned: Seed,
+    drawn: dict[str, list[Case[Any]]],
     limits_on: None,
 ) -> None:
-    method, path = label.split(" ", 1)
-    operation = schema[path][method]
-    cases = collect(_strategy(operation, owned))
+    if label not in drawn:
+        method, path = label.split(" ", 1)
+        drawn[label] = collect(_strategy(schema[path][method], owned))
+    cases = drawn[label]
     assert cases, f"no case generated for {label}"
     headers = owned.headers if mode == "signed-in" else {}
     findings = await fuzz(client, cases, headers, CHECKS)
