@@ -1,7 +1,8 @@
 """What every app, command and server of the suite is configured with: the test JWT secret and
 the cheapest Argon2id the settings accept (production refuses it; RFC 9106 lets production keep
 its cost, the tests check logic and must not pay it), for in-process apps and child processes
-alike; and a free port for a server of its own."""
+alike; a child server stopping at once, without the drain that lets a load balancer notice; and
+a free port for a server of its own."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ STARTUP_SECONDS = 60
 
 def child_environment(**extra: str) -> dict[str, str]:
     """This process's environment without any `GATEWAY_*` setting of its own, hashing passwords
-    at the suite's cost, plus `extra` (which may override it)."""
+    at the suite's cost and with no shutdown drain (a second on every server stopped; the tests
+    of draining set their own), plus `extra` (which may override them)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env["GATEWAY_PASSWORD_HASH_TIME_COST"] = str(HASH_TIME_COST)
     env["GATEWAY_PASSWORD_HASH_MEMORY_KIB"] = str(HASH_MEMORY_KIB)
+    env["GATEWAY_SHUTDOWN_DRAIN_SECONDS"] = "0"
     return env | extra
 
 

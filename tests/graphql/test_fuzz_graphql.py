@@ -4,9 +4,9 @@ GraphQL response that keeps to the schema (no null in a non-null field), and eve
 carries an `extensions.code` from our catalogue, never `INTERNAL`. Errors themselves are fine:
 a generated `node(id:)` or `createIssue` mostly names nothing that exists.
 
-Each root field is one test, on a fresh database with a fresh seed; `viewer { workspaces … }`
-and its kind reach the seeded objects. `GATEWAY_FUZZ_EXAMPLES` sets the number of cases per
-field (10 by default).
+Each root field is one test, on a database holding just the seed (`owned`);
+`viewer { workspaces … }` and its kind reach the seeded objects. `GATEWAY_FUZZ_EXAMPLES` sets
+the number of cases per field (10 by default).
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ from schemathesis import Case, CheckContext, CheckFunction, GenerationMode, Resp
 from schemathesis.checks import response_schema_conformance
 from schemathesis.core.result import Ok
 
-import schema as graphql_schema
-from gateway.core.settings import Environment, Settings
-from tests.environment import TEST_SECRET
-from tests.fuzz_helpers import BASE_URL, collect, fuzz, report, seed
+from tests.fuzz_helpers import BASE_URL, Seed, collect, fuzz, report
 
 # Hundreds of generated requests: left out of the inner loop by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -58,18 +55,7 @@ def graphql_errors_are_coded(ctx: CheckContext, response: Response, case: Case[A
 CHECKS: list[CheckFunction] = [graphql_errors_are_coded, response_schema_conformance]
 
 
-def _introspection() -> dict[str, Any]:
-    # graphql-core directly: Strawberry's `introspect()` runs the schema extensions, and the
-    # rate-cost one cannot run synchronously.
-    settings = Settings(
-        environment=Environment.test, jwt_secret=TEST_SECRET, database_url="sqlite://:memory:"
-    )
-    built = graphql_schema.build_schema(settings)
-    return dict(graphql.introspection_from_schema(built._schema))
-
-
-def _labels(introspection: dict[str, Any]) -> list[str]:
-    loaded = schemathesis.graphql.from_dict(introspection)
+def _labels(loaded: schemathesis.BaseSchema) -> list[str]:
     labels = []
     for result in loaded.get_all_operations():
         assert isinstance(result, Ok), result
@@ -77,9 +63,14 @@ def _labels(introspection: dict[str, Any]) -> list[str]:
     return labels
 
 
-# One test per root field of the app's schema, known at collection time.
-FIELDS = _labels(_introspection())
 COMMITTED = Path(__file__).resolve().parents[2] / "schema.graphql"
+# One test per root field of the committed contract, known at collection time without building
+# the app's schema (`test_every_root_field_is_fuzzed` holds it to the schema the app serves).
+FIELDS = _labels(
+    schemathesis.graphql.from_dict(
+        dict(graphql.introspection_from_schema(graphql.build_schema(COMMITTED.read_text())))
+    )
+)
 
 
 async def _live_introspection(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -99,20 +90,18 @@ async def schema(app: FastAPI) -> schemathesis.BaseSchema:
         return schemathesis.graphql.from_dict(await _live_introspection(http))
 
 
-def test_every_root_field_is_fuzzed() -> None:
-    """The parametrization covers every root field of the committed contract
-    (`schema.graphql`, which the contract guard keeps equal to the app's), not merely the
-    app's own view of itself."""
-    committed = graphql.build_schema(COMMITTED.read_text())
-    assert sorted(FIELDS) == sorted(_labels(dict(graphql.introspection_from_schema(committed))))
+async def test_every_root_field_is_fuzzed(schema: schemathesis.BaseSchema) -> None:
+    """The parametrization, the root fields of the committed contract (`schema.graphql`), is
+    every root field of the schema the app serves: none goes unfuzzed, and the contract is not
+    merely the app's view of itself."""
+    assert sorted(FIELDS) == sorted(_labels(schema))
     assert any(label.startswith("Mutation.") for label in FIELDS)
 
 
 @pytest.mark.parametrize("label", FIELDS)
 async def test_field_survives_fuzzing(
-    label: str, app: FastAPI, client: httpx.AsyncClient, schema: schemathesis.BaseSchema
+    label: str, client: httpx.AsyncClient, schema: schemathesis.BaseSchema, owned: Seed
 ) -> None:
-    owned = await seed(app, client)
     operation = schema.find_operation_by_label(label)
     assert operation is not None, label
     strategy = st.one_of(
