@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 # Children first, so plain DELETEs respect the foreign keys on SQLite.
 TABLES = (
+    "webhook_deliveries",
     "events",
     "comments",
     "issue_labels",
@@ -18,6 +19,7 @@ TABLES = (
     "labels",
     "projects",
     "invitations",
+    "webhooks",
     "memberships",
     "workspaces",
     "personal_access_tokens",
