@@ -1,10 +1,9 @@
 """REST's representations, each a pick of a read-model noun (`gateway.reads.nouns`).
 
 A `Shape` is declared once, as names of the noun's values and relations (`whole`: all of its
-values); its Pydantic model
-(the OpenAPI schema: types, nullability and descriptions come from the noun) and its compiled
-read (`Obj`) are both derived from that declaration, so the documented body and the SQL that
-writes it cannot drift apart. REST keys are the domain's names, but for the global id
+values); its Pydantic model (the OpenAPI schema: types, nullability and descriptions come from
+the noun) and its compiled read (`Obj`) are both derived from that declaration, so the
+documented body and the SQL that writes it cannot drift apart. REST keys are the domain's names, but for the global id
 (`node_id`) and a comment's path id (`id`).
 """
 
