@@ -3,8 +3,8 @@
 A `Shape` is declared once, as names of the noun's values and relations (`whole`: all of its
 values); its Pydantic model (the OpenAPI schema: types, nullability and descriptions come from
 the noun) and its compiled read (`Obj`) are both derived from that declaration, so the
-documented body and the SQL that writes it cannot drift apart. REST keys are the domain's names, but for the global id
-(`node_id`) and a comment's path id (`id`).
+documented body and the SQL that writes it cannot drift apart. REST keys are the domain's
+names, but for the global id (`node_id`) and a comment's path id (`id`).
 """
 
 from __future__ import annotations
